@@ -1,0 +1,53 @@
+# 家访通 — two commands: `make run` (install, migrate, demo data, serve) and `make test`.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+HOST ?= 127.0.0.1
+FLASK := $(BIN)/flask --app app
+
+.PHONY: run test install install-test translations migrate seed serve bench clean-instance
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed translations
+install-test: $(VENV)/.installed-test translations
+
+translations: | $(BIN)/python
+	@$(BIN)/pybabel compile -q -d app/translations 2>/dev/null || $(BIN)/pybabel compile -d app/translations
+
+migrate: install
+	$(FLASK) db upgrade
+
+seed: migrate
+	$(FLASK) seed-demo --if-empty
+
+run: seed
+	@$(FLASK) banner --host $(HOST) --port $(PORT)
+	$(FLASK) run --host $(HOST) --port $(PORT) --no-reload
+
+# Production-style serving: several stateless workers (see README, Deployment).
+serve: migrate
+	$(BIN)/gunicorn --workers $${WORKERS:-3} --bind $(HOST):$(PORT) 'app:create_app()'
+
+# System packages the browser tests need: Debian's Chromium and CJK fonts.
+system-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
+
+test: install-test system-deps
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: install-test
+	@for f in bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done

@@ -1,0 +1,177 @@
+"""家访通: the application factory."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from .config import Config, database_url, secret_key
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app: defaults, then instance/config.py, then the test mapping."""
+    instance = os.environ.get("JIAFANG_INSTANCE") or str(ROOT / "instance")
+    app = Flask(
+        __name__,
+        instance_path=instance,
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_object(Config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_pyfile("config.py", silent=True)
+    if test_config:
+        app.config.from_mapping(test_config)
+    app.config.setdefault("SECRET_KEY", None)
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = secret_key(app.instance_path)
+    app.config.setdefault("SQLALCHEMY_DATABASE_URI", database_url(app.instance_path))
+    app.config.setdefault("UPLOAD_DIR", os.path.join(app.instance_path, "uploads"))
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_security(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from flask import request
+    from flask_login import current_user
+
+    from . import models  # noqa: F401  (one metadata for Alembic)
+    from .extensions import babel, csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "basic"
+
+    def select_locale():
+        lang = request.cookies.get("lang")
+        return lang if lang in app.config["LANGUAGES"] else app.config["BABEL_DEFAULT_LOCALE"]
+
+    babel.init_app(app, locale_selector=select_locale, default_translation_directories=str(Path(__file__).parent / "translations"))
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        user = db.session.get(models.User, int(user_id)) if user_id.isdigit() else None
+        return user if user is not None and user.active else None
+
+    @login_manager.unauthorized_handler
+    def unauthorized():
+        from flask import redirect, url_for
+        from flask_babel import gettext as _
+
+        from .util import api_error, wants_json
+
+        if wants_json():
+            return api_error(401, "unauthorized", _("请先登录。"))
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+    @app.context_processor
+    def inject_globals():
+        from flask_babel import get_locale
+
+        return {"current_user": current_user, "locale": str(get_locale())}
+
+    @app.template_global()
+    def page_url(page: int) -> str:
+        """The current page's URL with its query string kept and another page number."""
+        from flask import url_for
+
+        args = {**(request.view_args or {}), **request.args.to_dict(), "page": page}
+        return url_for(request.endpoint, **args)
+
+
+def register_blueprints(app: Flask) -> None:
+    from . import audit_views, auth, children, main
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(main.bp)
+    app.register_blueprint(children.bp)
+    app.register_blueprint(audit_views.bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from flask import render_template
+    from flask_babel import gettext as _
+    from flask_wtf.csrf import CSRFError
+    from werkzeug.exceptions import HTTPException
+
+    from .util import api_error, wants_json
+
+    messages = {
+        400: lambda: _("请求有误。"),
+        403: lambda: _("您没有权限查看此页面。"),
+        404: lambda: _("找不到该页面或记录。"),
+        405: lambda: _("不支持此操作。"),
+        413: lambda: _("上传的内容太大。"),
+        415: lambda: _("不支持的内容类型。"),
+        429: lambda: _("请求过于频繁，请稍后再试。"),
+    }
+    codes = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type", 429: "rate_limited"}
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(e):
+        if wants_json():
+            return api_error(403, "csrf_failed", _("安全令牌已失效，请刷新后重试。"))
+        return render_template("error.html", code=400, message=_("表单已过期，请返回重新提交。")), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(e):
+        code = e.code or 500
+        message = messages.get(code, lambda: e.description or _("出错了。"))()
+        if wants_json():
+            return api_error(code, codes.get(code, "error"), message)
+        return render_template("error.html", code=code, message=message), code
+
+    @app.errorhandler(Exception)
+    def server_error(e):
+        from .extensions import db
+
+        db.session.rollback()
+        app.logger.exception("unhandled error")
+        if wants_json():
+            return api_error(500, "server_error", _("服务器出错，请稍后再试；您的数据仍保存在手机上。"))
+        return render_template("error.html", code=500, message=_("服务器出错，请稍后再试。")), 500
+
+
+def register_security(app: Flask) -> None:
+    from .util import HttpsAwareSessionInterface
+
+    if app.config.get("TRUST_PROXY"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+
+    app.session_interface = HttpsAwareSessionInterface()
+
+    @app.after_request
+    def headers(resp):
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("X-Frame-Options", "DENY")
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        resp.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' blob: data:; style-src 'self'; script-src 'self'; "
+            "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+        )
+        # Pages carry children's data: no shared or stale caches.
+        if resp.mimetype == "text/html" and "Cache-Control" not in resp.headers:
+            resp.headers["Cache-Control"] = "private, no-cache"
+        return resp
+
+
+def register_commands(app: Flask) -> None:
+    from .cli import register
+
+    register(app)

@@ -1,0 +1,71 @@
+"""Flask commands: seed-demo, create-user, banner."""
+import click
+from flask import Flask
+from sqlalchemy import select
+
+from .extensions import db
+from .models import ROLES, School, User, Village
+
+
+def register(app: Flask) -> None:
+    @app.cli.command("seed-demo")
+    @click.option("--if-empty", is_flag=True, help="Only when the database holds no school yet.")
+    def seed_demo_cmd(if_empty):
+        """Load the demo school, accounts and children (demo only)."""
+        from .demo import is_empty, seed_demo
+
+        if if_empty and not is_empty():
+            click.echo("database already has data; demo not loaded")
+            return
+        school = seed_demo()
+        click.echo(f"demo data loaded: school #{school.id}")
+
+    @app.cli.command("create-user")
+    @click.option("--username", prompt=True)
+    @click.option("--name", prompt=True)
+    @click.option("--role", type=click.Choice(ROLES), prompt=True)
+    @click.option("--school", "school_name", help="School name (created if missing).", prompt=True)
+    @click.option("--village", "village_name", default=None, help="Committee members: their village.")
+    @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+    def create_user(username, name, role, school_name, village_name, password):
+        """Create a staff account (admins run this)."""
+        if len(password) < 8:
+            raise click.UsageError("password must have at least 8 characters")
+        if db.session.scalar(select(User).where(User.username == username.lower())):
+            raise click.UsageError(f"user {username} exists")
+        school = db.session.scalar(select(School).where(School.name == school_name))
+        if school is None:
+            school = School(name=school_name)
+            db.session.add(school)
+            db.session.flush()
+        village = None
+        if role == "committee":
+            if not village_name:
+                raise click.UsageError("a committee member needs --village")
+            village = db.session.scalar(select(Village).where(Village.school_id == school.id, Village.name == village_name))
+            if village is None:
+                village = Village(school_id=school.id, name=village_name)
+                db.session.add(village)
+                db.session.flush()
+        user = User(username=username.lower(), name=name, role=role, school_id=school.id, village_id=village.id if village else None)
+        user.set_password(password)
+        db.session.add(user)
+        db.session.commit()
+        click.echo(f"created {role} {username} (#{user.id})")
+
+    @app.cli.command("banner")
+    @click.option("--host", default="127.0.0.1")
+    @click.option("--port", default=5000, type=int)
+    def banner(host, port):
+        """Print the URL and the demo logins."""
+        from .demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+
+        click.echo("")
+        click.echo(f"  家访通 is starting on http://{host}:{port}/")
+        have = set(db.session.scalars(select(User.username).where(User.username.in_([a[0] for a in DEMO_ACCOUNTS]))))
+        if have:
+            click.echo(f"  Demo logins (DEMO ONLY, password {DEMO_PASSWORD}):")
+            for username, name, role, village in DEMO_ACCOUNTS:
+                if username in have:
+                    click.echo(f"    {username:<12} {role:<10} {name}" + (f" ({village})" if village else ""))
+        click.echo("")

@@ -1,0 +1,54 @@
+"""Defaults; secrets and keys live in instance/, never in git."""
+import os
+import secrets
+from pathlib import Path
+
+
+class Config:
+    """Defaults for every deployment; instance/config.py and env vars override."""
+
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = 60 * 60 * 24 * 14
+    WTF_CSRF_TIME_LIMIT = 3600
+    # The sync API sends the token in X-CSRFToken; forms post it as a field.
+    WTF_CSRF_HEADERS = ["X-CSRFToken", "X-CSRF-Token"]
+    BABEL_DEFAULT_LOCALE = "zh"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    LANGUAGES = ["zh", "en"]
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_FAILURE_WINDOW = 15 * 60
+    ROSTER_IMPORT_MAX_ROWS = 5000
+
+
+def secret_key(instance_path: str) -> str:
+    """Read the secret key from instance/, generating it once on first run."""
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # O_EXCL: two workers starting at once must not write two different keys.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def database_url(instance_path: str) -> str:
+    """DATABASE_URL selects PostgreSQL; the embedded default is SQLite in instance/."""
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        # Heroku-style URLs name the old driver; we ship psycopg 3.
+        if url.startswith("postgres://"):
+            url = "postgresql://" + url[len("postgres://"):]
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        return url
+    return "sqlite:///" + str(Path(instance_path) / "jiafang.db")

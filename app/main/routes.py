@@ -1,0 +1,20 @@
+"""The home screen: what each role starts from."""
+from flask import render_template
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from ..access import children_query
+from ..extensions import db
+from ..models import Child
+from . import bp
+
+
+@bp.route("/")
+@login_required
+def home():
+    q = children_query(current_user).where(Child.left_on.is_(None))
+    count = db.session.scalar(q.with_only_columns(func.count()).order_by(None))
+    children = []
+    if current_user.role in ("teacher", "committee"):
+        children = db.session.scalars(q.order_by(Child.class_name, Child.name).limit(200)).all()
+    return render_template("main/home.html", count=count, children=children)

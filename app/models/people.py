@@ -1,0 +1,203 @@
+"""Schools, villages, staff accounts, children, their guardians, pairings and consent."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..extensions import db
+from .base import UTCDateTime, utcnow
+
+ROLES = ("teacher", "committee", "principal", "counsellor", "admin")
+SEXES = ("male", "female")
+GUARDIAN_ROLES = ("father", "mother", "guardian")
+PARENTS_AWAY = ("father", "mother", "both", "none")
+
+
+class School(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    hotline: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    villages: Mapped[list[Village]] = relationship(back_populates="school", order_by="Village.name")
+
+
+class Village(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    # Where the village is, for checking photo GPS against it (step 4).
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+
+    school: Mapped[School] = relationship(back_populates="villages")
+    __table_args__ = (UniqueConstraint("school_id", "name"),)
+
+
+class User(UserMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16))
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"), index=True)
+    # A committee member belongs to one village.
+    village_id: Mapped[int | None] = mapped_column(ForeignKey("village.id"))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    school: Mapped[School | None] = relationship()
+    village: Mapped[Village | None] = relationship()
+
+    def set_password(self, password: str) -> None:
+        """Store a salted hash of the password."""
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        """True when the password matches the stored hash."""
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
+        return bool(self.active)
+
+
+class Child(db.Model):
+    """One left-behind child's file (一人一档)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    village_id: Mapped[int | None] = mapped_column(ForeignKey("village.id"), index=True)
+    student_no: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(64))
+    sex: Mapped[str] = mapped_column(String(8))
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    grade: Mapped[str | None] = mapped_column(String(16))
+    class_name: Mapped[str | None] = mapped_column(String(32), index=True)
+    boarding: Mapped[bool] = mapped_column(Boolean, default=False)
+    address: Mapped[str | None] = mapped_column(String(200))
+    parents_away: Mapped[str] = mapped_column(String(8), default="both")
+    personality: Mapped[str | None] = mapped_column(Text)
+    interests: Mapped[str | None] = mapped_column(Text)
+    health: Mapped[str | None] = mapped_column(Text)
+    study: Mapped[str | None] = mapped_column(Text)
+    psychology: Mapped[str | None] = mapped_column(Text)
+    special_needs: Mapped[str | None] = mapped_column(Text)
+    photo_sha256: Mapped[str | None] = mapped_column(String(64))
+    # Files are kept current: re-surveyed at the start of each term (每学期初摸底).
+    surveyed_on: Mapped[date | None] = mapped_column(Date)
+    enrolled_on: Mapped[date | None] = mapped_column(Date)
+    left_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    school: Mapped[School] = relationship()
+    village: Mapped[Village | None] = relationship()
+    guardians: Mapped[list[Guardian]] = relationship(
+        back_populates="child", order_by="Guardian.id", cascade="all, delete-orphan"
+    )
+    pairings: Mapped[list[Pairing]] = relationship(back_populates="child", cascade="all, delete-orphan")
+    consents: Mapped[list[Consent]] = relationship(back_populates="child", order_by="Consent.id")
+
+    __table_args__ = (UniqueConstraint("school_id", "student_no"),)
+
+    @property
+    def responsible_teacher(self) -> User | None:
+        """The one teacher answerable for this child (包保责任人)."""
+        return next((p.teacher for p in self.pairings if p.responsible), None)
+
+    @property
+    def entrusted_guardian(self) -> Guardian | None:
+        """The adult the child lives with, usually a grandparent."""
+        return next((g for g in self.guardians if g.role == "guardian"), None)
+
+    def parents(self) -> list[Guardian]:
+        """Father and mother entries, in that order."""
+        return sorted((g for g in self.guardians if g.role in ("father", "mother")), key=lambda g: g.role != "father")
+
+    @property
+    def active_consent(self) -> Consent | None:
+        """The latest consent that has not been withdrawn."""
+        return next((c for c in reversed(self.consents) if c.withdrawn_at is None), None)
+
+    def age_on(self, day: date) -> int | None:
+        """Age in whole years on a day."""
+        if not self.birth_date:
+            return None
+        b = self.birth_date
+        return day.year - b.year - ((day.month, day.day) < (b.month, b.day))
+
+
+class Guardian(db.Model):
+    """A parent or the entrusted guardian of a child (several per child)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("child.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(64))
+    relationship_: Mapped[str | None] = mapped_column("relationship", String(32))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    age: Mapped[int | None] = mapped_column(Integer)
+    health: Mapped[str | None] = mapped_column(String(120))
+    occupation: Mapped[str | None] = mapped_column(String(64))
+    work_place: Mapped[str | None] = mapped_column(String(120))
+    employer: Mapped[str | None] = mapped_column(String(120))
+    employer_address: Mapped[str | None] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(String(200))
+
+    child: Mapped[Child] = relationship(back_populates="guardians")
+
+
+class Pairing(db.Model):
+    """A teacher paired with a child (结对帮扶); one pairing per child is the responsible one."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    teacher_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("child.id"), index=True)
+    responsible: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    teacher: Mapped[User] = relationship()
+    child: Mapped[Child] = relationship(back_populates="pairings")
+
+    __table_args__ = (
+        UniqueConstraint("teacher_id", "child_id"),
+        # At most one responsible teacher per child, enforced by the database itself.
+        Index(
+            "uq_pairing_one_responsible",
+            "child_id",
+            unique=True,
+            sqlite_where=text("responsible"),
+            postgresql_where=text("responsible"),
+        ),
+    )
+
+
+class Consent(db.Model):
+    """The guardian's consent to keep the child's file (PIPL art. 31)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("child.id"), index=True)
+    guardian_id: Mapped[int] = mapped_column(ForeignKey("guardian.id"))
+    consented_on: Mapped[date] = mapped_column(Date)
+    notice_version: Mapped[str] = mapped_column(String(32))
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    child: Mapped[Child] = relationship(back_populates="consents")
+    guardian: Mapped[Guardian] = relationship()
+
+
+class LoginFailure(db.Model):
+    """A failed login, kept in the database so that several app servers share the limit."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    ip: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -1,0 +1,29 @@
+"""Small helpers shared by pages and the API."""
+from flask import jsonify, request
+from flask.sessions import SecureCookieSessionInterface
+
+
+def api_error(status: int, code: str, message: str, **extra):
+    """A JSON error with a stable machine code and a message in the user's language."""
+    body = {"error": code, "message": message}
+    body.update(extra)
+    resp = jsonify(body)
+    resp.status_code = status
+    return resp
+
+
+def client_ip() -> str:
+    """The caller's address (ProxyFix has already applied X-Forwarded-For when trusted)."""
+    return request.remote_addr or "unknown"
+
+
+def wants_json() -> bool:
+    """True for API calls, which get JSON errors instead of pages."""
+    return request.path.startswith("/api/")
+
+
+class HttpsAwareSessionInterface(SecureCookieSessionInterface):
+    """Signed-cookie sessions whose cookie is Secure whenever the request came over HTTPS."""
+
+    def get_cookie_secure(self, app) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"] or request.is_secure)

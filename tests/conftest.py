@@ -1,0 +1,150 @@
+"""Fixtures: a fresh app and database per test, builders for data, and logging in as a role."""
+from __future__ import annotations
+
+import itertools
+import os
+import re
+from datetime import date
+
+import pytest
+from flask.testing import FlaskClient
+
+from app import create_app
+from app.children.services import create_child, set_pairings
+from app.extensions import db as _db
+from app.models import School, User, Village
+
+PASSWORD = "test-pass-123"
+_seq = itertools.count(1)
+
+
+def _database_url(tmp_path) -> str:
+    # TEST_DATABASE_URL points the suite at PostgreSQL; the default is a SQLite file per test.
+    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'test.db'}"
+
+
+class FreshContextClient(FlaskClient):
+    """Runs every request in its own app context, as in production.
+
+    The test itself holds an app context for builders and queries; without this, requests would
+    share its `g` (Flask-Login's cached user, Flask-WTF's cached token) and its database session.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "SQLALCHEMY_DATABASE_URI": _database_url(tmp_path),
+            "UPLOAD_DIR": str(tmp_path / "uploads"),
+        }
+    )
+    app.test_client_class = FreshContextClient
+    with app.app_context():
+        _db.drop_all()
+        _db.create_all()
+        yield app
+        _db.session.remove()
+        _db.drop_all()
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class Builders:
+    """Small data builders (gen_user-style) that commit what they make."""
+
+    def school(self, name=None) -> School:
+        s = School(name=name or f"学校{next(_seq)}", hotline="0856-0000000")
+        _db.session.add(s)
+        _db.session.commit()
+        return s
+
+    def village(self, school, name=None, lat=None, lon=None) -> Village:
+        v = Village(school_id=school.id, name=name or f"村{next(_seq)}", lat=lat, lon=lon)
+        _db.session.add(v)
+        _db.session.commit()
+        return v
+
+    def user(self, role, school, village=None, username=None, password=PASSWORD) -> User:
+        u = User(username=username or f"{role}{next(_seq)}", name=f"{role}-用户", role=role, school_id=school.id,
+                 village_id=village.id if village else None, phone="13800000000")
+        u.set_password(password)
+        _db.session.add(u)
+        _db.session.commit()
+        return u
+
+    def child(self, school, village=None, teacher=None, name=None, **fields):
+        n = next(_seq)
+        data = {"student_no": fields.pop("student_no", f"S{n:05d}"), "name": name or f"孩子{n}", "sex": "female",
+                "class_name": fields.pop("class_name", "三(1)班"), "grade": "三年级", "village_id": village.id if village else None,
+                "birth_date": date(2017, 3, 4)}
+        data.update(fields)
+        guardian = {"role": "guardian", "name": f"奶奶{n}", "relationship_": "奶奶", "phone": "13900000000"}
+        child = create_child(school.id, data, guardian, {"consented_on": date(2026, 9, 1), "notice_version": "t1"}, None)
+        if teacher is not None:
+            set_pairings(child, [teacher.id], teacher.id, None)
+        _db.session.commit()
+        return child
+
+
+@pytest.fixture
+def build(app):
+    return Builders()
+
+
+@pytest.fixture
+def world(build):
+    """Two schools; school A has villages A1, A2 with one child each and every role; school B mirrors it."""
+    w = {}
+    for key in ("A", "B"):
+        school = build.school(f"学校{key}")
+        v1, v2 = build.village(school, f"{key}1村"), build.village(school, f"{key}2村")
+        teacher = build.user("teacher", school, username=f"teacher{key.lower()}")
+        other_teacher = build.user("teacher", school, username=f"teacher{key.lower()}x")
+        w[key] = {
+            "school": school, "v1": v1, "v2": v2, "teacher": teacher, "other_teacher": other_teacher,
+            "committee": build.user("committee", school, village=v1, username=f"committee{key.lower()}"),
+            "principal": build.user("principal", school, username=f"principal{key.lower()}"),
+            "counsellor": build.user("counsellor", school, username=f"counsellor{key.lower()}"),
+            "admin": build.user("admin", school, username=f"admin{key.lower()}"),
+            # c1: village 1, paired with teacher; c2: village 2, paired with the other teacher.
+            "c1": build.child(school, v1, teacher),
+            "c2": build.child(school, v2, other_teacher),
+        }
+    return w
+
+
+def login(client, username, password=PASSWORD) -> str:
+    """Log in through the session API; return the CSRF token for X-CSRFToken."""
+    r = client.post("/api/v1/session", json={"username": username, "password": password})
+    assert r.status_code == 200, r.get_data(as_text=True)
+    return r.get_json()["csrf_token"]
+
+
+@pytest.fixture
+def login_as(client):
+    def _login(user) -> str:
+        return login(client, user.username)
+
+    return _login
+
+
+def page_csrf(html: str) -> str:
+    """The CSRF token of the first form on a page."""
+    tag = re.search(r'<input[^>]*name="csrf_token"[^>]*>', html).group(0)
+    return re.search(r'value="([^"]+)"', tag).group(1)

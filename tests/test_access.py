@@ -1,0 +1,92 @@
+"""The access matrix: every route × every role, including children of another village and another school."""
+import pytest
+
+from app.access import children_query
+from app.extensions import db
+
+from .conftest import login
+
+ROLES = ["teacher", "committee", "principal", "counsellor", "admin"]
+
+# (url template, {role: expected status}); {c1} is paired with the teacher and in the committee's village,
+# {c2} is in the other village with another teacher, {b1} belongs to school B.
+MATRIX = [
+    ("/", dict(teacher=200, committee=200, principal=200, counsellor=200, admin=200)),
+    ("/children/", dict(teacher=200, committee=200, principal=200, counsellor=200, admin=403)),
+    ("/children/{c1}", dict(teacher=200, committee=200, principal=200, counsellor=200, admin=403)),
+    ("/children/{c2}", dict(teacher=404, committee=404, principal=200, counsellor=200, admin=403)),
+    ("/children/{b1}", dict(teacher=404, committee=404, principal=404, counsellor=404, admin=403)),
+    ("/children/999999", dict(teacher=404, committee=404, principal=404, counsellor=404, admin=403)),
+    ("/children/{c1}/card", dict(teacher=200, committee=200, principal=200, counsellor=200, admin=403)),
+    ("/children/{c2}/card", dict(teacher=404, committee=404, principal=200, counsellor=200, admin=403)),
+    ("/children/{b1}/card", dict(teacher=404, committee=404, principal=404, counsellor=404, admin=403)),
+    ("/children/new", dict(teacher=403, committee=403, principal=200, counsellor=403, admin=403)),
+    ("/children/{c1}/edit", dict(teacher=403, committee=403, principal=200, counsellor=403, admin=403)),
+    ("/children/{b1}/edit", dict(teacher=403, committee=403, principal=404, counsellor=403, admin=403)),
+    ("/children/{c1}/guardians/new", dict(teacher=403, committee=403, principal=200, counsellor=403, admin=403)),
+    ("/children/{b1}/guardians/new", dict(teacher=403, committee=403, principal=404, counsellor=403, admin=403)),
+    ("/children/{c1}/pairings", dict(teacher=403, committee=403, principal=200, counsellor=403, admin=403)),
+    ("/children/{b1}/pairings", dict(teacher=403, committee=403, principal=404, counsellor=403, admin=403)),
+    ("/children/{c1}/consent", dict(teacher=403, committee=403, principal=200, counsellor=403, admin=403)),
+    ("/children/import", dict(teacher=403, committee=403, principal=200, counsellor=403, admin=403)),
+    ("/children/import/template.xlsx", dict(teacher=403, committee=403, principal=200, counsellor=403, admin=403)),
+    ("/audit/", dict(teacher=403, committee=403, principal=200, counsellor=403, admin=403)),
+    ("/api/v1/session", dict(teacher=200, committee=200, principal=200, counsellor=200, admin=200)),
+]
+
+
+def _ids(world):
+    return {"c1": world["A"]["c1"].id, "c2": world["A"]["c2"].id, "b1": world["B"]["c1"].id}
+
+
+def _check_url(app, client, world, role, url, expected):
+    # A role that may never use a page gets 403 before any lookup; a child outside one's scope is a 404.
+    login(client, world["A"][role].username)
+    r = client.get(url.format(**_ids(world)))
+    assert r.status_code == expected, f"{role} GET {url}: {r.status_code}"
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("url,expected", MATRIX, ids=[m[0] for m in MATRIX])
+def test_route_role_matrix(app, client, world, role, url, expected):
+    _check_url(app, client, world, role, url, expected[role])
+
+
+@pytest.mark.parametrize("url", [m[0] for m in MATRIX])
+def test_anonymous_is_sent_to_login(client, world, url):
+    r = client.get(url.format(**_ids(world)))
+    if url.startswith("/api/"):
+        assert r.status_code == 401
+    else:
+        assert r.status_code == 302 and "/login" in r.headers["Location"]
+
+
+@pytest.mark.parametrize("role,expected", [
+    ("teacher", {"c1"}), ("committee", {"c1"}), ("principal", {"c1", "c2"}), ("counsellor", {"c1", "c2"}), ("admin", set()),
+])
+def test_scoped_query(world, role, expected):
+    ids = set(db.session.scalars(children_query(world["A"][role]).with_only_columns(db.text("child.id"))))
+    assert ids == {world["A"][k].id for k in expected}
+
+
+def test_lists_show_only_scoped_children(client, world):
+    a = world["A"]
+    names = {k: a[k].name for k in ("c1", "c2")} | {"b1": world["B"]["c1"].name}
+    login(client, a["teacher"].username)
+    html = client.get("/children/").get_data(as_text=True)
+    assert names["c1"] in html and names["c2"] not in html and names["b1"] not in html
+    login(client, a["committee"].username)
+    html = client.get("/children/").get_data(as_text=True)
+    assert names["c1"] in html and names["c2"] not in html and names["b1"] not in html
+    login(client, a["principal"].username)
+    html = client.get("/children/").get_data(as_text=True)
+    assert names["c1"] in html and names["c2"] in html and names["b1"] not in html
+
+
+def test_post_to_other_schools_child_is_404(client, world):
+    token = login(client, world["A"]["principal"].username)
+    b1 = world["B"]["c1"]
+    r = client.post(f"/children/{b1.id}/edit", data={"csrf_token": token, "name": "改名", "student_no": "X", "sex": "male"})
+    assert r.status_code == 404
+    db.session.refresh(b1)
+    assert b1.name != "改名"
