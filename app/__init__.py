@@ -56,6 +56,10 @@ def register_extensions(app: Flask) -> None:
     login_manager.session_protection = "basic"
 
     def select_locale():
+        from flask import has_request_context
+
+        if not has_request_context():  # CLI, seed data: the default locale
+            return app.config["BABEL_DEFAULT_LOCALE"]
         lang = request.cookies.get("lang")
         return lang if lang in app.config["LANGUAGES"] else app.config["BABEL_DEFAULT_LOCALE"]
 
