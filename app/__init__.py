@@ -97,12 +97,15 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import audit_views, auth, children, main
+    from . import audit_views, auth, children, main, pwa, records, sync
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(main.bp)
     app.register_blueprint(children.bp)
     app.register_blueprint(audit_views.bp)
+    app.register_blueprint(records.bp)
+    app.register_blueprint(sync.bp)
+    app.register_blueprint(pwa.bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -4,6 +4,9 @@
 - committee: only the children of their own village;
 - principal, counsellor: every child of their school;
 - admin: manages accounts and villages of their school, not children's files;
+- records follow the children: a teacher sees the records of their paired children and their own records,
+  a committee member only the home visits in their village, counselling notes only counsellors and the principal;
+- photos are seen by their uploader and by whoever may see a record that lists them;
 - nobody sees another school. Unknown or forbidden ids answer 404, so existence is not revealed.
 """
 from __future__ import annotations
@@ -15,7 +18,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import Select, exists, false, select
 
 from .extensions import db
-from .models import Child, Pairing, User
+from .models import Child, Pairing, Photo, Record, RecordPhoto, User
 
 SCHOOL_WIDE = ("principal", "counsellor")
 CHILD_READERS = ("teacher", "committee", "principal", "counsellor")
@@ -50,6 +53,46 @@ def get_child(user: User, child_id: int) -> Child:
 def can_see_child(user: User, child_id: int) -> bool:
     """True when `user` may see the child with this id."""
     return db.session.scalar(child_ids_query(user).where(Child.id == child_id)) is not None
+
+
+CONFIDENTIAL_READERS = ("counsellor", "principal")
+
+
+def records_query(user: User) -> Select:
+    """A SELECT of the records `user` may see; every record list, page and export starts here."""
+    q = select(Record).where(Record.school_id == user.school_id)
+    if user.role not in CONFIDENTIAL_READERS:
+        q = q.where(Record.kind != "counselling")
+    if user.role in SCHOOL_WIDE:
+        return q
+    if user.role == "teacher":
+        return q.where((Record.author_id == user.id) | Record.child_id.in_(child_ids_query(user)))
+    if user.role == "committee":
+        # Minimum necessary: the village confirms visits; talks and calls are not its business.
+        return q.where(Record.kind == "home_visit", Record.child_id.in_(child_ids_query(user)))
+    return q.where(false())
+
+
+def get_record(user: User, record_id: int) -> Record:
+    """The record with this id if `user` may see it; 404 otherwise."""
+    record = db.session.scalar(records_query(user).where(Record.id == record_id))
+    if record is None:
+        abort(404)
+    return record
+
+
+def visible_photo(user: User, sha256: str) -> Photo | None:
+    """A photo with these bytes that `user` uploaded or may see through a record; None otherwise."""
+    own = db.session.scalar(select(Photo).where(Photo.sha256 == sha256, Photo.uploader_id == user.id))
+    if own is not None:
+        return own
+    seen = records_query(user).with_only_columns(Record.id).subquery()
+    return db.session.scalar(
+        select(Photo)
+        .join(RecordPhoto, RecordPhoto.photo_id == Photo.id)
+        .where(Photo.sha256 == sha256, RecordPhoto.record_id.in_(select(seen.c.id)))
+        .limit(1)
+    )
 
 
 def can_manage_children(user: User) -> bool:

@@ -1,4 +1,4 @@
-"""Flask commands: seed-demo, create-user, banner."""
+"""Flask commands: seed-demo, create-user, import-roster, banner."""
 import click
 from flask import Flask
 from sqlalchemy import select
@@ -52,6 +52,27 @@ def register(app: Flask) -> None:
         db.session.add(user)
         db.session.commit()
         click.echo(f"created {role} {username} (#{user.id})")
+
+    @app.cli.command("import-roster")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--principal", "username", required=True, help="The principal account the import is made as.")
+    def import_roster_cmd(path, username):
+        """Import a roster (.xlsx or .csv) into the principal's school; prints each bad row."""
+        from pathlib import Path
+
+        from .children.importer import UnreadableFile, import_file
+
+        user = db.session.scalar(select(User).where(User.username == username.lower(), User.role == "principal"))
+        if user is None:
+            raise click.UsageError(f"no principal named {username}")
+        try:
+            result = import_file(user.school_id, user, Path(path).name, Path(path).read_bytes(),
+                                 app.config["ROSTER_IMPORT_MAX_ROWS"])
+        except UnreadableFile as e:
+            raise click.ClickException(str(e)) from None
+        for e in result.errors:
+            click.echo(f"row {e.row}: {e.reason}")
+        click.echo(f"created {result.created}, updated {result.updated}, rejected {len(result.errors)}")
 
     @app.cli.command("banner")
     @click.option("--host", default="127.0.0.1")

@@ -23,6 +23,9 @@ class Config:
     LOGIN_MAX_FAILURES = 5
     LOGIN_FAILURE_WINDOW = 15 * 60
     ROSTER_IMPORT_MAX_ROWS = 5000
+    PHOTO_MAX_BYTES = 12 * 1024 * 1024
+    PHOTO_MAX_PIXELS = 40_000_000
+    RECORDS_PER_BATCH = 100
 
 
 def secret_key(instance_path: str) -> str:

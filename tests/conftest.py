@@ -43,6 +43,7 @@ def app(tmp_path):
             "SECRET_KEY": "test-secret",
             "SQLALCHEMY_DATABASE_URI": _database_url(tmp_path),
             "UPLOAD_DIR": str(tmp_path / "uploads"),
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # the real cost is tested in test_auth
         }
     )
     app.test_client_class = FreshContextClient

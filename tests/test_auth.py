@@ -132,3 +132,12 @@ def test_create_user_command(runner, app):
     assert r.exit_code != 0 and "village" in r.output
     r = runner.invoke(args=["create-user", "--username", "x", "--name", "x", "--role", "teacher", "--school", "一小", "--password", "short"])
     assert r.exit_code != 0
+
+
+def test_deployments_hash_passwords_with_scrypt(app):
+    from app.models import User
+
+    app.config.pop("PASSWORD_HASH_METHOD")
+    u = User(username="x", name="x", role="teacher")
+    u.set_password("longpassword")
+    assert u.password_hash.startswith("scrypt:") and u.check_password("longpassword")

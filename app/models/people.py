@@ -56,7 +56,11 @@ class User(UserMixin, db.Model):
 
     def set_password(self, password: str) -> None:
         """Store a salted hash of the password."""
-        self.password_hash = generate_password_hash(password)
+        from flask import current_app, has_app_context
+
+        # Tests lower the cost (PASSWORD_HASH_METHOD); deployments keep werkzeug's default (scrypt).
+        method = current_app.config.get("PASSWORD_HASH_METHOD") if has_app_context() else None
+        self.password_hash = generate_password_hash(password, **({"method": method} if method else {}))
 
     def check_password(self, password: str) -> bool:
         """True when the password matches the stored hash."""

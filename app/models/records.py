@@ -1,0 +1,89 @@
+"""Evidence records: home visits, talks, parent calls, counselling notes. Append-only."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import UTCDateTime, utcnow
+from .people import Child, User
+
+KINDS = ("home_visit", "talk", "parent_call", "counselling")
+
+
+class Record(db.Model):
+    """One record made by a staff member about a child; never edited in place."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The id the phone made when the teacher started the record (UUID v4): the idempotency key.
+    client_id: Mapped[str] = mapped_column(String(36), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    child_id: Mapped[int] = mapped_column(ForeignKey("child.id"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    # Copied from the child so that school-wide scoping and aggregates need no join.
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    fields: Mapped[dict] = mapped_column(JSON, default=dict)
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    accuracy_m: Mapped[float | None] = mapped_column(Float)
+    # What the phone said about how it was saved (saved_at, online), for the evidence checks.
+    client_meta: Mapped[dict | None] = mapped_column(JSON)
+    source: Mapped[str] = mapped_column(String(8), default="api")  # api | form
+    # A correction names the record it corrects; the original stays as evidence.
+    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("record.id"))
+
+    child: Mapped[Child] = relationship()
+    author: Mapped[User] = relationship()
+    photos: Mapped[list[RecordPhoto]] = relationship(back_populates="record", order_by="RecordPhoto.position", cascade="all, delete-orphan")
+
+    __table_args__ = (
+        Index("ix_record_child_kind_at", "child_id", "kind", "occurred_at"),
+        Index("ix_record_school_kind_at", "school_id", "kind", "occurred_at"),
+        Index("ix_record_author_at", "author_id", "occurred_at"),
+    )
+
+
+class RecordPhoto(db.Model):
+    """A photo listed by a record, in the order the teacher took them."""
+
+    record_id: Mapped[int] = mapped_column(ForeignKey("record.id"), primary_key=True)
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photo.id"), primary_key=True, index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    record: Mapped[Record] = relationship(back_populates="photos")
+    photo: Mapped["Photo"] = relationship()  # noqa: F821
+
+
+class Photo(db.Model):
+    """A photo one user uploaded: evidence metadata kept before the served copy was stripped."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploader_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"))
+    kind: Mapped[str] = mapped_column(String(16), default="photo")  # photo | signature
+    mime: Mapped[str] = mapped_column(String(16))
+    size: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    orig_width: Mapped[int] = mapped_column(Integer)
+    orig_height: Mapped[int] = mapped_column(Integer)
+    taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # EXIF times carry no zone; phones here are on China time, so they are read as Asia/Shanghai.
+    gps_lat: Mapped[float | None] = mapped_column(Float)
+    gps_lon: Mapped[float | None] = mapped_column(Float)
+    camera_make: Mapped[str | None] = mapped_column(String(64))
+    camera_model: Mapped[str | None] = mapped_column(String(64))
+    # 64-bit dHash stored signed (BIGINT has no unsigned type on PostgreSQL).
+    phash: Mapped[int] = mapped_column(db.BigInteger)
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    uploader: Mapped[User] = relationship()
+    __table_args__ = (
+        db.UniqueConstraint("sha256", "uploader_id"),
+        Index("ix_photo_school_phash", "school_id", "phash"),
+    )

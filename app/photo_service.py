@@ -1,0 +1,103 @@
+"""Storing uploaded photos: the Pillow pipeline, the store and the Photo row, with nothing left behind on failure."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timezone
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from .audit import audit
+from .extensions import db
+from .models import Photo, User
+from .photos import PhotoRejected, process
+from .storage import FileSystemStore
+
+CHINA = ZoneInfo("Asia/Shanghai")
+
+
+def store() -> FileSystemStore:
+    """The photo store of this app (the filesystem under instance/ now; an object store later)."""
+    app = current_app._get_current_object()
+    s = app.extensions.get("photo_store")
+    if s is None:
+        s = app.extensions["photo_store"] = FileSystemStore(app.config["UPLOAD_DIR"])
+    return s
+
+
+def keys(sha: str) -> dict[str, str]:
+    """Where the original, the served copy and the thumbnail of a photo live in the store."""
+    return {"orig": f"orig/{sha}", "display": f"display/{sha}.jpg", "thumb": f"thumb/{sha}.jpg"}
+
+
+def signed_phash(h: int) -> int:
+    """Map an unsigned 64-bit hash into BIGINT's signed range."""
+    return h - (1 << 64) if h >= (1 << 63) else h
+
+
+def unsigned_phash(h: int) -> int:
+    """The inverse of signed_phash."""
+    return h + (1 << 64) if h < 0 else h
+
+
+@dataclass
+class Upload:
+    photo: Photo
+    created: bool
+
+
+def find_own(user: User, sha: str) -> Photo | None:
+    """The user's own upload of these bytes, if any."""
+    return db.session.scalar(select(Photo).where(Photo.sha256 == sha, Photo.uploader_id == user.id))
+
+
+def save_upload(user: User, sha: str, data: bytes, kind: str = "photo") -> Upload:
+    """Run the pipeline and store a photo for `user`; PhotoRejected leaves nothing on disk or in the database."""
+    existing = find_own(user, sha)
+    if existing is not None:
+        return Upload(existing, False)
+    p = process(data, max_bytes=current_app.config["PHOTO_MAX_BYTES"], max_pixels=current_app.config["PHOTO_MAX_PIXELS"])
+    s = store()
+    k = keys(sha)
+    had = {name: s.exists(key) for name, key in k.items()}
+    s.put(k["orig"], data)
+    s.put(k["display"], p.display_jpeg)
+    s.put(k["thumb"], p.thumb_jpeg)
+    taken = p.taken_at.replace(tzinfo=CHINA).astimezone(timezone.utc) if p.taken_at else None
+    photo = Photo(
+        sha256=sha, uploader_id=user.id, school_id=user.school_id, kind=kind, mime=p.mime, size=len(data),
+        width=p.width, height=p.height, orig_width=p.orig_width, orig_height=p.orig_height, taken_at=taken,
+        gps_lat=p.gps_lat, gps_lon=p.gps_lon, camera_make=(p.camera_make or None) and p.camera_make[:64],
+        camera_model=(p.camera_model or None) and p.camera_model[:64], phash=signed_phash(p.phash),
+    )
+    try:
+        db.session.add(photo)
+        db.session.flush()
+        audit("upload", "photo", photo.id, user=user)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        existing = find_own(user, sha)  # the same upload raced us; keep theirs
+        if existing is not None:
+            return Upload(existing, False)
+        raise
+    except Exception:
+        db.session.rollback()
+        _drop_unreferenced(sha, had)
+        raise
+    return Upload(photo, True)
+
+
+def _drop_unreferenced(sha: str, had: dict[str, bool]) -> None:
+    """Remove files this upload wrote when no Photo row refers to the bytes."""
+    if db.session.scalar(select(func.count()).select_from(Photo).where(Photo.sha256 == sha)):
+        return
+    s = store()
+    for name, key in keys(sha).items():
+        if not had[name]:
+            s.delete(key)
+
+
+__all__ = ["PhotoRejected", "Upload", "find_own", "keys", "save_upload", "signed_phash", "store", "unsigned_phash"]

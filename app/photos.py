@@ -1,0 +1,193 @@
+"""The photo pipeline: sniff, bound, decode, read the evidence metadata, re-encode clean copies, hash.
+
+Nothing here touches the database or the disk; `photo_service` stores what `process` returns.
+"""
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+from datetime import datetime
+
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
+
+FORMATS = ("JPEG", "PNG", "WEBP")
+MIMES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+DISPLAY_LONG_SIDE = 1600
+THUMB_LONG_SIDE = 320
+DISPLAY_QUALITY = 80
+THUMB_QUALITY = 70
+
+
+class PhotoRejected(Exception):
+    """The bytes are not a photo we accept; `code` is the API's reason code."""
+
+    def __init__(self, code: str, reason: str):
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+@dataclass
+class Processed:
+    mime: str
+    width: int
+    height: int
+    orig_width: int
+    orig_height: int
+    taken_at: datetime | None  # naive, as the camera wrote it (local time)
+    gps_lat: float | None
+    gps_lon: float | None
+    camera_make: str | None
+    camera_model: str | None
+    display_jpeg: bytes
+    thumb_jpeg: bytes
+    phash: int  # unsigned 64-bit dHash
+
+
+def process(data: bytes, max_bytes: int = 12 * 1024 * 1024, max_pixels: int = 40_000_000) -> Processed:
+    """Check and decode `data`, returning clean re-encoded copies and the metadata; raise PhotoRejected."""
+    if len(data) > max_bytes:
+        raise PhotoRejected("too_large", f"photo larger than {max_bytes} bytes")
+    with warnings.catch_warnings():
+        # Pillow only warns between MAX_IMAGE_PIXELS and twice that; a warning here is a rejection.
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            im = Image.open(io.BytesIO(data), formats=FORMATS)
+        except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning, OSError,
+                ValueError, SyntaxError) as e:
+            if isinstance(e, (Image.DecompressionBombError, Image.DecompressionBombWarning)):
+                raise PhotoRejected("image_rejected", "too many pixels") from None
+            raise PhotoRejected("not_an_image", "not a JPEG, PNG or WebP image") from None
+        fmt = im.format
+        orig_w, orig_h = im.size
+        if orig_w * orig_h > max_pixels or orig_w <= 0 or orig_h <= 0:
+            raise PhotoRejected("image_rejected", "too many pixels")
+        if getattr(im, "n_frames", 1) > 1:
+            raise PhotoRejected("image_rejected", "animated images are not photos")
+        meta = _metadata(im)
+        try:
+            # draft() lets libjpeg decode at 1/2, 1/4 or 1/8 scale: much faster, far less memory.
+            if fmt == "JPEG":
+                # Ask for the display size in the photo's own shape: with a square box the short side vetoes any
+                # reduction (a 4000x3000 photo: 3000 // 1600 == 1, so it was decoded at full size).
+                f = min(1.0, DISPLAY_LONG_SIDE / max(orig_w, orig_h))
+                im.draft("RGB", (max(1, int(orig_w * f)), max(1, int(orig_h * f))))
+            im.load()
+        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, Image.DecompressionBombWarning,
+                MemoryError, EOFError):
+            raise PhotoRejected("image_rejected", "the image is truncated or corrupt") from None
+    try:
+        im = ImageOps.exif_transpose(im) or im
+    except Exception:  # a broken orientation tag must not lose the photo; keep the pixels as stored
+        pass
+    im = _to_rgb(im)
+    display = im.copy()
+    display.thumbnail((DISPLAY_LONG_SIDE, DISPLAY_LONG_SIDE), Image.Resampling.LANCZOS)
+    thumb = display.copy()
+    thumb.thumbnail((THUMB_LONG_SIDE, THUMB_LONG_SIDE), Image.Resampling.BILINEAR)
+    return Processed(
+        mime=MIMES[fmt], width=display.width, height=display.height, orig_width=orig_w, orig_height=orig_h,
+        display_jpeg=_jpeg(display, DISPLAY_QUALITY), thumb_jpeg=_jpeg(thumb, THUMB_QUALITY),
+        phash=dhash(display), **meta,
+    )
+
+
+def _jpeg(im: Image.Image, quality: int) -> bytes:
+    """Re-encode with nothing but pixels: no EXIF, no GPS, no ICC, no comment."""
+    im.info = {}  # Pillow would carry a JPEG comment (and more) over from the original's info
+    out = io.BytesIO()
+    im.save(out, "JPEG", quality=quality, optimize=True, progressive=True)
+    return out.getvalue()
+
+
+def _to_rgb(im: Image.Image) -> Image.Image:
+    if im.mode == "RGB":
+        return im
+    if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
+        rgba = im.convert("RGBA")
+        bg = Image.new("RGB", rgba.size, (255, 255, 255))
+        bg.paste(rgba, mask=rgba.getchannel("A"))
+        return bg
+    return im.convert("RGB")
+
+
+def dhash(im: Image.Image) -> int:
+    """64-bit difference hash: 9x8 greyscale, one bit per horizontal neighbour comparison."""
+    small = im.convert("L").resize((9, 8), Image.Resampling.BILINEAR)
+    px = small.tobytes()
+    h = 0
+    for y in range(8):
+        row = px[y * 9:(y + 1) * 9]
+        for x in range(8):
+            h = (h << 1) | (1 if row[x] > row[x + 1] else 0)
+    return h
+
+
+def hamming(a: int, b: int) -> int:
+    return bin((a ^ b) & ((1 << 64) - 1)).count("1")
+
+
+def _metadata(im: Image.Image) -> dict:
+    """DateTimeOriginal, GPS and camera from EXIF; anything malformed is simply absent."""
+    out = {"taken_at": None, "gps_lat": None, "gps_lon": None, "camera_make": None, "camera_model": None}
+    try:
+        ex = im.getexif()
+    except Exception:
+        return out
+    if not ex:
+        return out
+    out["camera_make"] = _text(ex.get(ExifTags.Base.Make))
+    out["camera_model"] = _text(ex.get(ExifTags.Base.Model))
+    try:
+        sub = ex.get_ifd(ExifTags.IFD.Exif)
+    except Exception:
+        sub = {}
+    raw = sub.get(ExifTags.Base.DateTimeOriginal) or sub.get(ExifTags.Base.DateTimeDigitized) \
+        or ex.get(ExifTags.Base.DateTime)
+    out["taken_at"] = _exif_time(raw)
+    try:
+        gps = ex.get_ifd(ExifTags.IFD.GPSInfo)
+    except Exception:
+        gps = {}
+    lat = _dms(gps.get(ExifTags.GPS.GPSLatitude), gps.get(ExifTags.GPS.GPSLatitudeRef), 90)
+    lon = _dms(gps.get(ExifTags.GPS.GPSLongitude), gps.get(ExifTags.GPS.GPSLongitudeRef), 180)
+    if lat is not None and lon is not None:
+        out["gps_lat"], out["gps_lon"] = lat, lon
+    return out
+
+
+def _text(v) -> str | None:
+    if isinstance(v, bytes):
+        v = v.decode("utf-8", "replace")
+    if not isinstance(v, str):
+        return None
+    v = v.replace("\x00", "").strip()
+    return v[:64] or None
+
+
+def _exif_time(v) -> datetime | None:
+    v = _text(v)
+    if not v:
+        return None
+    for fmt in ("%Y:%m:%d %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y:%m:%d %H:%M"):
+        try:
+            t = datetime.strptime(v[:19], fmt)
+        except ValueError:
+            continue
+        return t if 1990 <= t.year <= 2100 else None
+    return None
+
+
+def _dms(v, ref, limit: float) -> float | None:
+    try:
+        d, m, s = (float(x) for x in v)
+    except Exception:
+        return None
+    deg = d + m / 60 + s / 3600
+    if not (d >= 0 and m >= 0 and s >= 0 and deg <= limit):  # NaN, negative (the sign is the ref) or impossible
+        return None
+    ref = _text(ref) or ""
+    if ref.upper() in ("S", "W"):
+        deg = -deg
+    return round(deg, 7)

@@ -1,0 +1,100 @@
+"""The installable app: manifest, service worker at /sw.js, the offline app shell and the offline page."""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from flask import Blueprint, Response, render_template, url_for
+from flask_login import login_required
+
+ROOT = Path(__file__).resolve().parent.parent
+SW_FILE = ROOT / "service_worker" / "sw.js"
+STATIC = ROOT / "static"
+# Everything the shell is made of: a change to any byte here must produce a new service worker.
+SHELL_SOURCES = [SW_FILE, *sorted((STATIC / "js").glob("*.js")), *sorted((STATIC / "css").glob("*.css")),
+                 *sorted((STATIC / "icons").glob("*.png")), *sorted((ROOT / "templates" / "app").glob("*.html"))]
+# Loaded by the shell page, in this order (classic scripts sharing the global JF).
+SHELL_SCRIPTS = ["db.js", "outbox.js", "capture.js", "ui.js", "views.js", "form.js", "app.js", "session.js"]
+ICONS = ["icon-192.png", "icon-512.png", "icon-maskable-512.png"]
+
+bp = Blueprint("pwa", __name__)
+
+
+def _shell_version() -> str:
+    h = hashlib.sha256()
+    for path in SHELL_SOURCES:
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+# Computed once at startup: a deploy that changes the shell restarts the app and changes the worker.
+SHELL_VERSION = _shell_version()
+
+
+def _precache() -> list[str]:
+    """URLs the worker stores at install: the shell, the offline page, CSS, JS, icons, manifest."""
+    return [
+        url_for("pwa.shell_page"), url_for("pwa.offline"), url_for("pwa.manifest"),
+        url_for("static", filename="css/app.css"),
+        *[url_for("static", filename=f"js/{name}") for name in SHELL_SCRIPTS],
+        *[url_for("static", filename=f"icons/{name}") for name in ICONS],
+    ]
+
+
+@bp.route("/sw.js")
+def service_worker():
+    source = SW_FILE.read_text(encoding="utf-8")
+    body = source.replace("__SHELL_VERSION__", SHELL_VERSION).replace('"__PRECACHE__"', json.dumps(_precache()))
+    resp = Response(body, mimetype="application/javascript")
+    resp.headers["Cache-Control"] = "no-cache"
+    resp.headers["Service-Worker-Allowed"] = "/"
+    return resp
+
+
+def _icon(name: str, size: int, purpose: str = "any") -> dict:
+    return {"src": url_for("static", filename=f"icons/{name}"), "sizes": f"{size}x{size}", "type": "image/png", "purpose": purpose}
+
+
+@bp.route("/manifest.webmanifest")
+def manifest():
+    body = {
+        "id": "/app/",
+        "name": "家访通",
+        "short_name": "家访通",
+        "description": "留守儿童家访、谈心、亲情电话记录，离线可用",
+        "lang": "zh-CN",
+        "start_url": "/app/",
+        "scope": "/",
+        "display": "standalone",
+        "orientation": "portrait",
+        "theme_color": "#1f6f5c",
+        "background_color": "#f4f6f5",
+        "icons": [_icon("icon-192.png", 192), _icon("icon-512.png", 512), _icon("icon-maskable-512.png", 512, "maskable")],
+    }
+    resp = Response(json.dumps(body, ensure_ascii=False), mimetype="application/manifest+json")
+    resp.headers["Cache-Control"] = "no-cache"
+    return resp
+
+
+def _shell() -> str:
+    return render_template("app/shell.html", scripts=SHELL_SCRIPTS)
+
+
+@bp.route("/app/")
+@login_required
+def app_shell():
+    return _shell()
+
+
+# The same page without the login check: this is what the worker precaches (it may install on the
+# login page, before anyone is logged in). The page holds no personal data; it reads it from IndexedDB.
+@bp.route("/app/shell")
+def shell_page():
+    return _shell()
+
+
+@bp.route("/offline")
+def offline():
+    return render_template("app/offline.html")

@@ -1,0 +1,158 @@
+"""The record kinds and their fields: one definition for validation, forms, the offline app and OpenAPI."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask_babel import lazy_gettext as _l
+
+RATINGS = [("good", _l("良好")), ("fair", _l("一般")), ("concern", _l("需关注"))]
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    label: object
+    type: str  # text | longtext | bool | int | enum
+    required: bool = False
+    choices: list = field(default_factory=list)
+    min: int | None = None
+    max: int | None = None
+    help: object = None
+
+    @property
+    def max_length(self) -> int | None:
+        return {"text": 200, "longtext": 4000}.get(self.type)
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    label: object
+    fields: list[Field]
+    # Roles that may write this kind; only these (and the principal, for counselling) read it beyond its author.
+    writers: tuple[str, ...] = ("teacher", "principal")
+    confidential: bool = False
+
+
+def _rated(area: str, label) -> list[Field]:
+    return [
+        Field(f"{area}_rating", label, "enum", required=True, choices=RATINGS),
+        Field(f"{area}_note", _l("%(area)s情况说明", area=label), "longtext"),
+    ]
+
+
+HOME_VISIT = Kind("home_visit", _l("家访"), [
+    Field("purpose", _l("家访目的（事先确定）"), "longtext", required=True),
+    Field("guardian_present", _l("监护人在场"), "bool"),
+    Field("met_person", _l("见到的人"), "text", required=True),
+    Field("met_relationship", _l("与孩子的关系"), "text"),
+    Field("told_guardian", _l("向监护人介绍孩子在校情况"), "longtext", required=True),
+    *_rated("study", _l("学习")),
+    *_rated("life", _l("日常生活")),
+    *_rated("psychology", _l("心理")),
+    *_rated("safety", _l("安全")),
+    Field("guardian_concerns", _l("监护人反映的问题"), "longtext"),
+    Field("follow_up", _l("商定的后续措施"), "longtext"),
+    Field("next_visit_plan", _l("下次家访计划"), "text"),
+])
+
+TALK = Kind("talk", _l("谈心"), [
+    Field("topic", _l("谈心主题（事先确定）"), "text", required=True),
+    Field("mood", _l("孩子情绪"), "enum", required=True, choices=[
+        ("happy", _l("开心")), ("calm", _l("平稳")), ("low", _l("低落")), ("anxious", _l("焦虑")), ("upset", _l("难过/激动")),
+    ]),
+    Field("summary", _l("谈话内容"), "longtext", required=True),
+    Field("follow_up", _l("后续跟进"), "longtext"),
+])
+
+PARENT_CALL = Kind("parent_call", _l("亲情电话"), [
+    Field("direction", _l("通话方式"), "enum", required=True, choices=[
+        ("teacher_to_parent", _l("教师打给家长")), ("child_to_parent", _l("教师帮助孩子打给家长")),
+    ]),
+    Field("parent", _l("通话的家长"), "enum", required=True, choices=[("father", _l("父亲")), ("mother", _l("母亲")), ("both", _l("父母双方"))]),
+    Field("duration_min", _l("通话时长（分钟）"), "int", required=True, min=0, max=600),
+    Field("summary", _l("通话内容"), "longtext", required=True),
+])
+
+COUNSELLING = Kind("counselling", _l("心理辅导"), [
+    Field("topic", _l("辅导主题"), "text", required=True),
+    Field("summary", _l("辅导记录"), "longtext", required=True),
+    Field("plan", _l("后续计划"), "longtext"),
+], writers=("counsellor",), confidential=True)
+
+KINDS: dict[str, Kind] = {k.name: k for k in (HOME_VISIT, TALK, PARENT_CALL, COUNSELLING)}
+
+
+def kinds_for_writer(role: str) -> list[Kind]:
+    """The kinds a role may write."""
+    return [k for k in KINDS.values() if role in k.writers]
+
+
+def clean_fields(kind: Kind, data) -> tuple[dict, dict]:
+    """Validate a record's fields; return (clean values, {field: reason})."""
+    from flask_babel import gettext as _
+
+    if not isinstance(data, dict):
+        return {}, {"fields": _("fields 必须是对象。")}
+    known = {f.name: f for f in kind.fields}
+    errors = {name: _("未知字段。") for name in data if name not in known}
+    clean = {}
+    for f in kind.fields:
+        value = data.get(f.name)
+        if isinstance(value, str):
+            value = value.strip()
+        if value in (None, ""):
+            if f.required:
+                errors[f.name] = _("必填。")
+            continue
+        if f.type in ("text", "longtext"):
+            if not isinstance(value, str):
+                errors[f.name] = _("应为文字。")
+            elif len(value) > f.max_length:
+                errors[f.name] = _("太长（最多 %(n)d 字）。", n=f.max_length)
+            else:
+                clean[f.name] = value
+        elif f.type == "bool":
+            if isinstance(value, bool):
+                clean[f.name] = value
+            elif value in ("true", "1", "on", "y"):
+                clean[f.name] = True
+            elif value in ("false", "0", "off", "n"):
+                clean[f.name] = False
+            else:
+                errors[f.name] = _("应为是或否。")
+        elif f.type == "int":
+            try:
+                n = int(value)
+                if isinstance(value, float) and value != n or isinstance(value, bool):
+                    raise ValueError
+            except (TypeError, ValueError):
+                errors[f.name] = _("应为整数。")
+                continue
+            if (f.min is not None and n < f.min) or (f.max is not None and n > f.max):
+                errors[f.name] = _("应在 %(a)d 到 %(b)d 之间。", a=f.min, b=f.max)
+            else:
+                clean[f.name] = n
+        elif f.type == "enum":
+            if value not in [c for c, _label in f.choices]:
+                errors[f.name] = _("不是可选的值。")
+            else:
+                clean[f.name] = value
+    return clean, errors
+
+
+def kinds_json() -> list[dict]:
+    """The kinds and their fields for the offline app (labels in the current language)."""
+    return [
+        {
+            "name": k.name, "label": str(k.label),
+            "fields": [
+                {"name": f.name, "label": str(f.label), "type": f.type, "required": f.required,
+                 "choices": [{"value": v, "label": str(lbl)} for v, lbl in f.choices],
+                 **({"min": f.min, "max": f.max} if f.type == "int" else {}),
+                 **({"max_length": f.max_length} if f.max_length else {})}
+                for f in k.fields
+            ],
+        }
+        for k in KINDS.values()
+    ]

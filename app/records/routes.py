@@ -1,0 +1,165 @@
+"""Record pages: the online forms, the child's timeline, my records, one record, and photo files."""
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import datetime
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..access import CHILD_READERS, children_query, get_child, get_record, records_query, roles_required, visible_photo
+from ..audit import audit
+from ..children.forms import EmptyForm
+from ..extensions import db
+from ..models import Child, Record, RecordPhoto
+from ..photo_service import PhotoRejected, keys, save_upload, store
+from . import bp
+from .kinds import KINDS, kinds_for_writer
+from .services import CHINA, SHA_RE, ingest
+
+PAGE_SIZE = 30
+WRITERS = ("teacher", "principal", "counsellor")
+
+
+def _kind_or_404(name: str):
+    kind = KINDS.get(name)
+    if kind is None or current_user.role not in kind.writers:
+        abort(404)
+    return kind
+
+
+def _timeline(q, kind_filter: str | None, page: int):
+    if kind_filter in KINDS:
+        q = q.where(Record.kind == kind_filter)
+    q = q.options(selectinload(Record.photos).selectinload(RecordPhoto.photo), selectinload(Record.author), selectinload(Record.child))
+    rows = db.session.scalars(q.order_by(Record.occurred_at.desc(), Record.id.desc()).limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
+    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+
+
+@bp.route("/records/new/<kind_name>", methods=["GET", "POST"])
+@roles_required(*WRITERS)
+def new(kind_name):
+    kind = _kind_or_404(kind_name)
+    children = db.session.scalars(children_query(current_user).where(Child.left_on.is_(None)).order_by(Child.class_name, Child.name)).all()
+    form = EmptyForm()
+    errors: dict = {}
+    values = request.form if request.method == "POST" else {}
+    if form.validate_on_submit():
+        errors = _save_form(kind)
+        if not errors:
+            flash(_("已保存。"), "ok")
+            return redirect(url_for("records.child_timeline", child_id=int(request.form["child_id"])))
+        db.session.rollback()
+    elif request.method == "POST":
+        errors = {"form": _("表单已过期，请重新提交。")}
+    now = datetime.now(CHINA).strftime("%Y-%m-%dT%H:%M")
+    return render_template(
+        "records/form.html", kind=kind, children=children, form=form, errors=errors, values=values,
+        client_id=values.get("client_id") or str(uuid.uuid4()), now=now,
+        child_id=request.values.get("child", type=int) or request.form.get("child_id", type=int),
+    ), 400 if errors else 200
+
+
+def _save_form(kind) -> dict:
+    """Upload the form's photos, then store the record through the same service as the sync API."""
+    hashes = []
+    for f in request.files.getlist("photos"):
+        if not f or not f.filename:
+            continue
+        data = f.read()
+        sha = hashlib.sha256(data).hexdigest()
+        try:
+            save_upload(current_user, sha, data)
+        except PhotoRejected as e:
+            return {"photos": _("照片 %(name)s 无法使用：%(why)s", name=f.filename[:60], why={
+                "not_an_image": _("不是 JPEG、PNG 或 WebP 图片"), "too_large": _("文件太大"),
+            }.get(e.code, _("图片已损坏或尺寸过大")))}
+        hashes.append(sha)
+    fields = {}
+    for fd in kind.fields:
+        if fd.type == "bool":
+            fields[fd.name] = fd.name in request.form
+        else:
+            fields[fd.name] = request.form.get(fd.name, "")
+    occurred = request.form.get("occurred_at", "")
+    item = {
+        "id": request.form.get("client_id", ""), "kind": kind.name, "child_id": request.form.get("child_id", type=int),
+        "occurred_at": occurred + (":00" if len(occurred) == 16 else ""), "fields": fields, "photos": hashes,
+        "client": {"saved_at": datetime.now(CHINA).isoformat(), "online": True},
+    }
+    result = ingest(current_user, [item], source="form")[0]
+    if result["status"] in ("created", "duplicate"):
+        return {}
+    return {k.removeprefix("fields."): v for k, v in result.get("errors", {}).items()} or {"form": _("保存失败。")}
+
+
+@bp.route("/children/<int:child_id>/records")
+@roles_required(*CHILD_READERS)
+def child_timeline(child_id):
+    child = get_child(current_user, child_id)
+    kind = request.args.get("kind")
+    page = max(1, request.args.get("page", 1, type=int))
+    records, has_next = _timeline(records_query(current_user).where(Record.child_id == child.id), kind, page)
+    audit("view_records", "child", child.id, commit=True)
+    return render_template(
+        "records/timeline.html", child=child, records=records, kind=kind if kind in KINDS else None, page=page,
+        has_next=has_next, kinds=[k for k in KINDS.values() if not k.confidential or current_user.role in ("counsellor", "principal")],
+        writable=kinds_for_writer(current_user.role),
+    )
+
+
+@bp.route("/records/mine")
+@roles_required(*WRITERS)
+def mine():
+    kind = request.args.get("kind")
+    page = max(1, request.args.get("page", 1, type=int))
+    records, has_next = _timeline(records_query(current_user).where(Record.author_id == current_user.id), kind, page)
+    return render_template("records/mine.html", records=records, kind=kind if kind in KINDS else None, page=page,
+                           has_next=has_next, kinds=kinds_for_writer(current_user.role))
+
+
+@bp.route("/records/<int:record_id>")
+@login_required
+def show(record_id):
+    record = get_record(current_user, record_id)
+    audit("view", "record", record.id, commit=True)
+    return render_template("records/show.html", record=record, kind=KINDS[record.kind])
+
+
+@bp.route("/photos/<sha256>/<variant>")
+@login_required
+def photo_file(sha256, variant):
+    if variant not in ("thumb", "full") or not SHA_RE.match(sha256):
+        abort(404)
+    photo = visible_photo(current_user, sha256)
+    if photo is None:
+        abort(404)
+    try:
+        data = store().get(keys(sha256)["thumb" if variant == "thumb" else "display"])
+    except (FileNotFoundError, KeyError):
+        abort(404)
+    audit("view", "photo", photo.id, commit=True)
+    resp = Response(data, mimetype="image/jpeg")
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.headers["Cache-Control"] = "private, max-age=3600"
+    resp.headers["Content-Disposition"] = "inline"
+    return resp
+
+
+@bp.app_template_global()
+def record_summary(record: Record, length: int = 80) -> str:
+    """A one-line summary of a record for lists."""
+    f = record.fields or {}
+    parts = [f.get(k) for k in ("purpose", "topic", "summary", "told_guardian") if f.get(k)]
+    text = " — ".join(parts)
+    return text if len(text) <= length else text[: length - 1] + "…"
+
+
+@bp.record_once
+def _kinds_in_templates(state):
+    # A global, not a context processor: macros imported without context see globals only.
+    state.app.jinja_env.globals["KINDS"] = KINDS

@@ -1,0 +1,195 @@
+"""Taking records in: one function for the sync API and the online forms.
+
+Every record is answered on its own (created / duplicate / missing_photos / rejected); a batch never fails whole.
+"""
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from flask_babel import gettext as _
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+
+from ..access import child_ids_query
+from ..extensions import db
+from ..models import AuditEntry, Child, Photo, Record, RecordPhoto, User
+from ..models.base import utcnow
+from .kinds import KINDS, clean_fields
+
+CHINA = ZoneInfo("Asia/Shanghai")
+FUTURE_SLACK = timedelta(minutes=10)
+OLDEST = timedelta(days=400)
+MAX_PHOTOS = 20
+SHA_RE = re.compile(r"^[0-9a-f]{64}$")
+
+
+def parse_time(value) -> datetime | None:
+    """An ISO 8601 time; one without an offset is read as China time."""
+    if not isinstance(value, str) or len(value) > 40:
+        return None
+    try:
+        t = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return t.replace(tzinfo=CHINA) if t.tzinfo is None else t
+
+
+def _clean_id(value) -> str | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        return None
+
+
+def _clean_location(value, errors: dict):
+    if value is None:
+        return None
+    try:
+        lat, lon = float(value["lat"]), float(value["lon"])
+        acc = value.get("accuracy_m")
+        acc = None if acc is None else float(acc)
+    except (TypeError, ValueError, KeyError):
+        errors["location"] = _("位置应为 {lat, lon, accuracy_m}。")
+        return None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180) or (acc is not None and acc < 0):
+        errors["location"] = _("位置超出范围。")
+        return None
+    return lat, lon, acc
+
+
+def _check(author: User, item, visible_children: set[int], now: datetime):
+    """Validate one record's shape; return (values, errors)."""
+    errors: dict = {}
+    if not isinstance(item, dict):
+        return None, {"record": _("每条记录应为对象。")}
+    kind = KINDS.get(item.get("kind"))
+    if kind is None:
+        errors["kind"] = _("未知的记录类型。")
+    elif author.role not in kind.writers:
+        errors["kind"] = _("您的角色不能填写此类记录。")
+    child_id = item.get("child_id")
+    if not isinstance(child_id, int) or isinstance(child_id, bool) or child_id not in visible_children:
+        errors["child_id"] = _("未知的学生，或不是您结对的学生。")
+    occurred = parse_time(item.get("occurred_at"))
+    if occurred is None:
+        errors["occurred_at"] = _("时间格式应为 ISO 8601，例如 2026-11-20T15:04:00+08:00。")
+    elif occurred > now + FUTURE_SLACK:
+        errors["occurred_at"] = _("时间不能晚于现在。")
+    elif occurred < now - OLDEST:
+        errors["occurred_at"] = _("时间太早，超过一年前的记录请联系学校补录。")
+    fields = {}
+    if kind is not None:
+        fields, field_errors = clean_fields(kind, item.get("fields", {}))
+        errors.update({f"fields.{k}": v for k, v in field_errors.items()})
+    photos = item.get("photos") or []
+    if not isinstance(photos, list) or len(photos) > MAX_PHOTOS or not all(isinstance(p, str) and SHA_RE.match(p) for p in photos):
+        errors["photos"] = _("photos 应为不超过 %(n)d 个 SHA-256（小写十六进制）的列表。", n=MAX_PHOTOS)
+        photos = []
+    location = _clean_location(item.get("location"), errors)
+    meta = item.get("client")
+    if meta is not None and (not isinstance(meta, dict) or len(str(meta)) > 500):
+        errors["client"] = _("client 应为简短的对象。")
+    if errors:
+        return None, errors
+    return {
+        "kind": kind.name, "child_id": child_id, "occurred_at": occurred.astimezone(timezone.utc), "fields": fields,
+        "photos": list(dict.fromkeys(photos)), "location": location, "client_meta": meta,
+        "corrects_id": item.get("corrects_id") if isinstance(item.get("corrects_id"), int) else None,
+    }, None
+
+
+def ingest(author: User, items: list, source: str = "api") -> list[dict]:
+    """Store a batch of records for `author`; return one result per record, in order."""
+    now = utcnow()
+    results: list[dict | None] = [None] * len(items)
+    ids = [_clean_id(i.get("id")) if isinstance(i, dict) else None for i in items]
+    existing = dict(db.session.execute(select(Record.client_id, Record.author_id).where(Record.client_id.in_([i for i in ids if i]))).all())
+    wanted_children = {i.get("child_id") for i in items if isinstance(i, dict) and isinstance(i.get("child_id"), int)}
+    visible = set(db.session.scalars(child_ids_query(author).where(Child.id.in_(wanted_children)))) if wanted_children else set()
+    wanted_photos = {p for i in items if isinstance(i, dict) and isinstance(i.get("photos"), list) for p in i["photos"] if isinstance(p, str)}
+    own_photos = dict(db.session.execute(
+        select(Photo.sha256, Photo.id).where(Photo.uploader_id == author.id, Photo.sha256.in_(wanted_photos))
+    ).all()) if wanted_photos else {}
+
+    todo: list[tuple[int, str, dict]] = []
+    seen_in_batch: set[str] = set()
+    for n, (cid, item) in enumerate(zip(ids, items)):
+        if cid is None:
+            results[n] = {"id": item.get("id") if isinstance(item, dict) else None, "status": "rejected",
+                          "errors": {"id": _("id 必须是手机生成的 UUID。")}}
+            continue
+        if cid in existing or cid in seen_in_batch:
+            owner = existing.get(cid, author.id)
+            results[n] = {"id": cid, "status": "duplicate"} if owner == author.id else \
+                {"id": cid, "status": "rejected", "errors": {"id": _("此 id 已被另一条记录使用。")}}
+            continue
+        values, errors = _check(author, item, visible, now)
+        if errors:
+            results[n] = {"id": cid, "status": "rejected", "errors": errors}
+            continue
+        missing = [p for p in values["photos"] if p not in own_photos]
+        if missing:
+            results[n] = {"id": cid, "status": "missing_photos", "errors": {"photos": missing}}
+            continue
+        seen_in_batch.add(cid)
+        todo.append((n, cid, values))
+
+    if todo:
+        _store(author, todo, own_photos, now, source, results)
+    db.session.commit()
+    return results
+
+
+def _rows(author: User, cid: str, v: dict, now: datetime, source: str) -> Record:
+    loc = v["location"] or (None, None, None)
+    return Record(
+        client_id=cid, kind=v["kind"], child_id=v["child_id"], author_id=author.id, school_id=author.school_id,
+        occurred_at=v["occurred_at"], received_at=now, fields=v["fields"], lat=loc[0], lon=loc[1], accuracy_m=loc[2],
+        client_meta=v["client_meta"], source=source, corrects_id=v["corrects_id"],
+    )
+
+
+def _store(author, todo, own_photos, now, source, results) -> None:
+    """Insert all new records at once; if a concurrent post won a race, fall back to one at a time."""
+    try:
+        with db.session.begin_nested():
+            records = [_rows(author, cid, v, now, source) for _n, cid, v in todo]
+            db.session.add_all(records)
+            db.session.flush()
+            _link_photos_and_audit(author, records, todo, own_photos, now)
+        for (n, cid, _v) in todo:
+            results[n] = {"id": cid, "status": "created"}
+        return
+    except IntegrityError:
+        pass
+    for n, cid, v in todo:
+        try:
+            with db.session.begin_nested():
+                record = _rows(author, cid, v, now, source)
+                db.session.add(record)
+                db.session.flush()
+                _link_photos_and_audit(author, [record], [(n, cid, v)], own_photos, now)
+            results[n] = {"id": cid, "status": "created"}
+        except IntegrityError:
+            # The unique client id: another request stored this record a moment ago.
+            owner = db.session.scalar(select(Record.author_id).where(Record.client_id == cid))
+            results[n] = {"id": cid, "status": "duplicate"} if owner == author.id else \
+                {"id": cid, "status": "rejected", "errors": {"id": _("此 id 已被另一条记录使用。")}}
+
+
+def _link_photos_and_audit(author, records, todo, own_photos, now) -> None:
+    links = [
+        {"record_id": r.id, "photo_id": own_photos[sha], "position": pos}
+        for r, (_n, _cid, v) in zip(records, todo) for pos, sha in enumerate(v["photos"])
+    ]
+    if links:
+        db.session.execute(insert(RecordPhoto), links)
+    db.session.execute(insert(AuditEntry), [
+        {"at": now, "user_id": author.id, "school_id": author.school_id, "action": "create", "object_type": "record", "object_id": str(r.id)}
+        for r in records
+    ])

@@ -1,0 +1,132 @@
+"""GET /api/v1/openapi.json: the sync contract as OpenAPI 3, with each kind's fields from the one definition."""
+from flask import jsonify
+from flask_login import login_required
+
+from ..records.kinds import KINDS, kinds_json
+from . import bp
+
+
+def _field_schema(f) -> dict:
+    s: dict = {"title": str(f.label)}
+    if f.type in ("text", "longtext"):
+        s.update(type="string", maxLength=f.max_length)
+    elif f.type == "bool":
+        s.update(type="boolean")
+    elif f.type == "int":
+        s.update(type="integer", minimum=f.min, maximum=f.max)
+    elif f.type == "enum":
+        s.update(type="string", enum=[v for v, _l in f.choices])
+        s["x-labels"] = {v: str(lbl) for v, lbl in f.choices}
+    return s
+
+
+def _kind_schema(kind) -> dict:
+    return {
+        "type": "object",
+        "title": str(kind.label),
+        "additionalProperties": False,
+        "required": [f.name for f in kind.fields if f.required],
+        "properties": {f.name: _field_schema(f) for f in kind.fields},
+        **({"x-confidential": True, "description": "Written and read only by counsellors (and the principal)."} if kind.confidential else {}),
+    }
+
+
+def _err(description, code_example):
+    return {"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"},
+                                                                          "example": {"error": code_example, "message": "…"}}}}
+
+
+def spec() -> dict:
+    """Build the OpenAPI document."""
+    record_variants = []
+    for k in KINDS.values():
+        record_variants.append({
+            "allOf": [{"$ref": "#/components/schemas/RecordBase"}, {
+                "type": "object",
+                "properties": {"kind": {"const": k.name}, "fields": {"$ref": f"#/components/schemas/Fields_{k.name}"}},
+            }],
+        })
+    schemas = {
+        "Error": {"type": "object", "required": ["error", "message"], "properties": {
+            "error": {"type": "string", "description": "stable machine code"}, "message": {"type": "string", "description": "in the user's language"}}},
+        "Session": {"type": "object", "properties": {
+            "user": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "role": {"type": "string"}, "username": {"type": "string"}}},
+            "csrf_token": {"type": "string", "description": "send as X-CSRFToken on every state-changing call"}}},
+        "Location": {"type": ["object", "null"], "required": ["lat", "lon"], "properties": {
+            "lat": {"type": "number", "minimum": -90, "maximum": 90}, "lon": {"type": "number", "minimum": -180, "maximum": 180},
+            "accuracy_m": {"type": ["number", "null"], "minimum": 0}}},
+        "RecordBase": {"type": "object", "required": ["id", "kind", "child_id", "occurred_at", "fields"], "properties": {
+            "id": {"type": "string", "format": "uuid", "description": "made on the phone when the record is started (UUID v4)"},
+            "kind": {"type": "string", "enum": list(KINDS)},
+            "child_id": {"type": "integer"},
+            "occurred_at": {"type": "string", "format": "date-time", "description": "ISO 8601; without an offset it is read as Asia/Shanghai; at most 10 minutes in the future"},
+            "fields": {"type": "object"},
+            "photos": {"type": "array", "maxItems": 20, "items": {"type": "string", "pattern": "^[0-9a-f]{64}$"}, "description": "SHA-256 of photos this author uploaded first"},
+            "location": {"$ref": "#/components/schemas/Location"},
+            "client": {"type": "object", "description": "how the phone saved it: {saved_at, online}", "properties": {
+                "saved_at": {"type": "string", "format": "date-time"}, "online": {"type": "boolean"}}},
+            "corrects_id": {"type": "integer", "description": "server id of the record this one corrects"}}},
+        "Record": {"oneOf": record_variants, "discriminator": {"propertyName": "kind"}},
+        "RecordResult": {"type": "object", "required": ["id", "status"], "properties": {
+            "id": {"type": "string"}, "status": {"type": "string", "enum": ["created", "duplicate", "missing_photos", "rejected"]},
+            "errors": {"type": "object", "description": "rejected: {field: reason}; missing_photos: {photos: [sha256, …]}"}}},
+        **{f"Fields_{k.name}": _kind_schema(k) for k in KINDS.values()},
+    }
+    paths = {
+        "/api/v1/session": {
+            "post": {"summary": "Log in", "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["username", "password"], "properties": {"username": {"type": "string"}, "password": {"type": "string"}}}}}},
+                "responses": {"200": {"description": "logged in", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Session"}}}},
+                              "401": _err("bad credentials", "bad_credentials"), "415": _err("not JSON", "unsupported_media_type"),
+                              "429": _err("too many failures", "rate_limited")}},
+            "get": {"summary": "The current session and a fresh CSRF token", "responses": {
+                "200": {"description": "ok", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Session"}}}},
+                "401": _err("not logged in", "unauthorized")}},
+            "delete": {"summary": "Log out; the client then wipes its local store", "responses": {"204": {"description": "logged out"}}},
+        },
+        "/api/v1/roster": {"get": {"summary": "Children the caller may see, with what a visit needs offline",
+                                   "parameters": [{"name": "If-None-Match", "in": "header", "schema": {"type": "string"}}],
+                                   "responses": {"200": {"description": "roster, with an ETag"}, "304": {"description": "not modified"},
+                                                 "401": _err("not logged in", "unauthorized")}}},
+        "/api/v1/kinds": {"get": {"summary": "Record kinds and their fields with labels in the user's language",
+                                  "responses": {"200": {"description": "list of kinds"}}}},
+        "/api/v1/photos/{sha256}": {
+            "parameters": [{"name": "sha256", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}],
+            "head": {"summary": "Does the server hold this photo for this user?", "responses": {"200": {"description": "held"}, "404": {"description": "not held"}}},
+            "put": {"summary": "Upload a photo (bytes as stored on the phone)",
+                    "parameters": [{"name": "X-CSRFToken", "in": "header", "required": True, "schema": {"type": "string"}},
+                                   {"name": "kind", "in": "query", "schema": {"type": "string", "enum": ["photo", "signature"]}}],
+                    "requestBody": {"required": True, "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in ("image/jpeg", "image/png", "image/webp")}},
+                    "responses": {"201": {"description": "stored"}, "200": {"description": "exists"},
+                                  "400": _err("the bytes do not hash to the name", "hash_mismatch"),
+                                  "413": _err("over the size limit", "too_large"), "415": _err("not JPEG/PNG/WebP by its bytes", "not_an_image"),
+                                  "422": _err("decompression bomb, truncated, undecodable", "image_rejected")}},
+        },
+        "/api/v1/records": {"post": {
+            "summary": "Send up to 100 records; each is answered on its own",
+            "parameters": [{"name": "X-CSRFToken", "in": "header", "required": True, "schema": {"type": "string"}}],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["records"], "properties": {"records": {"type": "array", "maxItems": 100, "items": {"$ref": "#/components/schemas/Record"}}}}}}},
+            "responses": {"200": {"description": "one result per record, in order", "content": {"application/json": {"schema": {
+                "type": "object", "properties": {"results": {"type": "array", "items": {"$ref": "#/components/schemas/RecordResult"}}}}}}},
+                "400": _err("not JSON or more than 100 records; nothing stored", "too_many_records"),
+                "401": _err("not logged in", "unauthorized"), "403": _err("missing or stale CSRF token", "csrf_failed")}}},
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "家访通 sync API", "version": "1"},
+        "paths": paths,
+        "components": {"schemas": schemas, "securitySchemes": {"session": {"type": "apiKey", "in": "cookie", "name": "session"}}},
+        "security": [{"session": []}],
+    }
+
+
+@bp.route("/openapi.json")
+def openapi():
+    return jsonify(spec())
+
+
+@bp.route("/kinds")
+@login_required
+def kinds():
+    return jsonify({"kinds": kinds_json()})

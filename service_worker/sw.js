@@ -1,0 +1,92 @@
+/* 家访通 service worker: app shell cache, offline fallback, background sync of the outbox.
+ * Served by app/pwa.py, which fills in the version (a hash of the shell's files) and the precache list.
+ * The outbox lives in IndexedDB, not here: replacing this worker can never lose a record. */
+"use strict";
+
+const VERSION = "__SHELL_VERSION__";
+const SHELL_CACHE = "jf-shell-" + VERSION;
+const PRECACHE = "__PRECACHE__";
+const SHELL_URL = "/app/shell";
+const OFFLINE_URL = "/offline";
+// A 2G link that accepts the connection but never answers must not keep the teacher from the app.
+const NAV_TIMEOUT_MS = 6000;
+
+// The same sync engine the page uses (classic scripts defining self.JF).
+importScripts("/static/js/db.js", "/static/js/outbox.js");
+
+self.addEventListener("install", (event) => {
+  event.waitUntil((async () => {
+    const cache = await caches.open(SHELL_CACHE);
+    // "no-cache": revalidate with the server (a 304 when the page has just loaded the file, so a first install does not
+    // download the shell twice on 2G) and never precache a stale copy from the HTTP cache.
+    await cache.addAll(PRECACHE.map((url) => new Request(url, { cache: "no-cache", credentials: "same-origin" })));
+    // Safe to take over at once: pages and worker share the IndexedDB queue, not any state in here.
+    await self.skipWaiting();
+  })());
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil((async () => {
+    for (const key of await caches.keys()) {
+      if (key !== SHELL_CACHE) await caches.delete(key);
+    }
+    await self.clients.claim();
+  })());
+});
+
+self.addEventListener("message", (event) => {
+  if (event.data === "skipWaiting") self.skipWaiting();
+  if (event.data === "flush") event.waitUntil(self.JF.outbox.flush({ source: "sw" }));
+});
+
+function isShellAsset(url) {
+  return PRECACHE.includes(url.pathname);
+}
+
+// Never cached here: the API, photos and server pages (they carry children's data).
+function isPrivate(url) {
+  return url.pathname.startsWith("/api/") || url.pathname.startsWith("/photos/");
+}
+
+function withTimeout(promise, ms) {
+  return Promise.race([promise, new Promise((_, reject) => setTimeout(() => reject(new Error("timeout")), ms))]);
+}
+
+async function navigate(request, url) {
+  const isApp = url.pathname === "/app/" || url.pathname.startsWith("/app/");
+  try {
+    // Network first: online, /app/ still goes through the login check and other pages stay fresh.
+    return await (isApp ? withTimeout(fetch(request), NAV_TIMEOUT_MS) : fetch(request));
+  } catch (err) {
+    const cache = await caches.open(SHELL_CACHE);
+    const fallback = await cache.match(isApp ? SHELL_URL : OFFLINE_URL);
+    return fallback || Response.error();
+  }
+}
+
+async function shellAsset(request) {
+  const cache = await caches.open(SHELL_CACHE);
+  const hit = await cache.match(request, { ignoreSearch: true });
+  return hit || fetch(request);
+}
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  if (request.method !== "GET") return;
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin || isPrivate(url)) return;  // straight to the network
+  if (request.mode === "navigate") {
+    event.respondWith(navigate(request, url));
+  } else if (isShellAsset(url)) {
+    event.respondWith(shellAsset(request));
+  }
+});
+
+// Background Sync: fires when the phone is back online, even if the app is closed.
+self.addEventListener("sync", (event) => {
+  if (event.tag !== self.JF.outbox.SYNC_TAG) return;
+  event.waitUntil(self.JF.outbox.flush({ source: "sw" }).then((result) => {
+    // Rejecting asks the browser to retry later with its own backoff.
+    if (result && result.retry) throw new Error("sync will be retried");
+  }));
+});

@@ -1,0 +1,194 @@
+/* 家访通 app shell: hash router, the always-visible sync status bar, sync triggers, roster/kinds refresh. */
+(function (JF) {
+  "use strict";
+  const { h, fmtTime, replace } = JF.ui;
+  const $ = (id) => document.getElementById(id);
+  const LOW_SPACE = 50 * 1024 * 1024;
+
+  // flash: a message for the next view; storageWarning: shown on every view until space is freed.
+  const state = { user: null, roster: null, kinds: [], records: [], sync: {}, progress: null, view: "", flash: null, storageWarning: null };
+  const retry = JF.outbox.scheduler(() => trigger("retry"));
+
+  /** Read what the phone holds; only the logged-in teacher's records are shown (a shared phone never mixes users). */
+  async function loadLocal() {
+    const [user, roster, kinds, sync, records] = await Promise.all([
+      JF.db.kvGet("user"), JF.db.kvGet("roster"), JF.db.kvGet("kinds"), JF.db.kvGet("sync"), JF.db.all("records"),
+    ]);
+    state.user = user || null;
+    state.roster = roster || null;
+    state.kinds = kinds || [];
+    state.sync = sync || {};
+    state.records = user ? records.filter((r) => r.user_id === user.id) : [];
+  }
+
+  /** Show or hide a chip: .chip sets display, which would override the hidden attribute, so drop the class too. */
+  function toggle(el, text, cls) {
+    el.hidden = !text;
+    el.className = text ? cls : "";
+    el.textContent = text || "";
+  }
+
+  function renderStatus() {
+    const waiting = state.records.filter((r) => r.status === "queued" || r.status === "rejected").length;
+    const rejected = state.records.filter((r) => r.status === "rejected").length;
+    $("jf-waiting").textContent = "待同步 " + waiting + " 条";
+    $("jf-waiting").className = waiting ? "chip warn" : "chip";
+    $("jf-last").textContent = "上次同步 " + fmtTime(state.sync.last_ok);
+    toggle($("jf-progress"), state.progress, "chip");
+    const err = $("jf-error");
+    let text = null;
+    let href = "#/outbox";
+    const e = state.sync.error;
+    if (e && e.code === "auth") {
+      text = "登录已过期，请重新登录";
+      href = "/login?next=/app/";
+    } else if (!navigator.onLine && waiting) {
+      text = "离线：有网络后自动同步";
+    } else if (e) {
+      const wait = retry.nextAt ? Math.max(1, Math.round((retry.nextAt - Date.now()) / 1000)) : 0;
+      const what = e.code === "network" ? "网络不通" : e.code === "server" ? "服务器暂时不可用" : null;
+      text = wait && what ? what + "，约 " + wait + " 秒后自动重试" : e.message;
+    } else if (rejected) {
+      text = rejected + " 条记录被退回，请修改";
+    }
+    toggle(err, text, "chip err");
+    err.setAttribute("href", href);
+  }
+
+  function notice(text, cls) {
+    const el = $("jf-notice");
+    el.hidden = !text;
+    el.textContent = text || "";
+    el.className = "flash " + (cls || "warn");
+  }
+
+  async function route() {
+    const parts = (location.hash.replace(/^#\/?/, "") || "").split("/");
+    const view = $("jf-view");
+    let content;
+    state.view = parts[0] || "home";
+    if (parts[0] === "child" && parts[1]) content = JF.views.child(parts[1]);
+    else if (parts[0] === "outbox") content = JF.views.outbox();
+    else if (parts[0] === "new" && parts[2]) content = await JF.form.open({ kind: parts[1], child: parts[2] });
+    else if (parts[0] === "record" && parts[1]) content = await JF.form.open({ id: parts[1] });
+    else { state.view = "home"; content = JF.views.home(); }
+    replace(view, content);
+    window.scrollTo(0, 0);
+  }
+
+  /** Re-read IndexedDB and redraw; a form being filled is left alone (it autosaves itself). */
+  async function reload() {
+    await loadLocal();
+    renderStatus();
+    if (state.view !== "new" && state.view !== "record") await route();
+  }
+
+  async function getJson(url, headers) {
+    const resp = await fetch(url, { credentials: "same-origin", headers: Object.assign({ Accept: "application/json" }, headers || {}) });
+    return resp;
+  }
+
+  /** Online: learn who is logged in, then refresh the roster (ETag) and the kinds' forms. */
+  async function refreshServerData() {
+    let resp;
+    try {
+      resp = await getJson("/api/v1/session");
+    } catch (e) {
+      return;  // offline: what the phone holds is what we show
+    }
+    if (resp.status === 401) {
+      const sync = Object.assign({}, await JF.db.kvGet("sync"), { error: { code: "auth", message: JF.outbox.MSG.auth } });
+      await JF.db.kvSet("sync", sync);
+      return;
+    }
+    if (!resp.ok) return;
+    const user = (await resp.json()).user;
+    const known = await JF.db.kvGet("user");
+    if (known && known.id !== user.id) {
+      // Another teacher on this phone: the previous roster is not theirs to see.
+      await Promise.all(["roster", "roster_etag", "kinds"].map((k) => JF.db.del("kv", k)));
+    }
+    await JF.db.kvSet("user", user);
+    try {
+      const etag = await JF.db.kvGet("roster_etag");
+      const r = await getJson("/api/v1/roster", etag ? { "If-None-Match": etag } : {});
+      if (r.status === 200) {
+        await JF.db.kvSet("roster", await r.json());
+        await JF.db.kvSet("roster_etag", r.headers.get("ETag"));
+      }
+      const k = await getJson("/api/v1/kinds");
+      if (k.ok) await JF.db.kvSet("kinds", (await k.json()).kinds);
+    } catch (e) { /* connection dropped half way: keep the previous copies */ }
+  }
+
+  async function trigger(reason) {
+    if (!navigator.onLine && reason !== "button") {
+      renderStatus();
+      return;
+    }
+    const result = await JF.outbox.flush({ onProgress: (t) => { state.progress = t; renderStatus(); } });
+    state.progress = null;
+    retry.after(result);
+    if (!result.ok) JF.outbox.requestBackgroundSync();
+    if (result.sent) await refreshServerData();  // the roster's "last visit" dates moved
+    await reload();
+  }
+
+  async function afterSave(record) {
+    await loadLocal();
+    renderStatus();
+    state.flash = navigator.onLine ? "已保存，正在同步…" : "已保存在手机上，有网络后会自动同步。";
+    location.hash = "#/child/" + record.child_id;
+    JF.outbox.requestBackgroundSync();
+    trigger("save");
+  }
+
+  async function checkStorage() {
+    if (!navigator.storage) return;
+    try {
+      if (!(await JF.db.kvGet("persist_asked")) && navigator.storage.persist) {
+        await JF.db.kvSet("persist_asked", true);
+        await navigator.storage.persist();  // asked once: the browser must not evict unsent records
+      }
+      const est = await navigator.storage.estimate();
+      const free = est.quota - est.usage;
+      if (est.quota && (free < LOW_SPACE || est.usage / est.quota > 0.9)) {
+        state.storageWarning = "手机存储空间不足（剩余约 " + Math.max(0, Math.round(free / 1048576)) + " MB），请尽快联网同步并清理手机空间，以免新记录无法保存。";
+        notice(state.storageWarning);
+      }
+    } catch (e) { /* estimate unsupported */ }
+  }
+
+  async function boot() {
+    JF.db.onwiped = () => { if (!(JF.session && JF.session.loggingOut)) location.reload(); };
+    await loadLocal();
+    renderStatus();
+    await route();
+    window.addEventListener("hashchange", () => {
+      notice(state.flash || state.storageWarning, state.flash ? "ok" : "warn");
+      state.flash = null;
+      route();
+    });
+    window.addEventListener("online", () => { renderStatus(); trigger("online"); });
+    window.addEventListener("offline", renderStatus);
+    $("jf-sync").addEventListener("click", () => trigger("button"));
+    JF.db.listen((msg) => {
+      if (msg.type === "progress") {
+        state.progress = msg.text;
+        renderStatus();
+      } else {
+        reload();
+      }
+    });
+    checkStorage();
+    if (navigator.onLine) {
+      await refreshServerData();
+      await reload();
+      trigger("open");
+    }
+    document.body.dataset.ready = "1";  // for the browser tests: boot finished
+  }
+
+  JF.app = { state, reload, afterSave, trigger, renderStatus, notice };
+  document.addEventListener("DOMContentLoaded", boot);
+})(self.JF = self.JF || {});

@@ -1,0 +1,127 @@
+/* 家访通 local store: a small IndexedDB wrapper shared by the page and the service worker.
+ * Stores: records (by id), photos (by sha256, the compressed Blob itself), kv (roster, etag, kinds, user, sync state). */
+(function (JF) {
+  "use strict";
+  const NAME = "jiafang";
+  const VERSION = 1;
+  const CHANNEL = "jf-outbox";
+  let opening = null;
+
+  function promisify(req) {
+    return new Promise((resolve, reject) => {
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => reject(req.error);
+    });
+  }
+
+  function open() {
+    if (opening) return opening;
+    opening = new Promise((resolve, reject) => {
+      const req = indexedDB.open(NAME, VERSION);
+      req.onupgradeneeded = () => {
+        const db = req.result;
+        if (!db.objectStoreNames.contains("records")) db.createObjectStore("records", { keyPath: "id" });
+        if (!db.objectStoreNames.contains("photos")) db.createObjectStore("photos", { keyPath: "sha" });
+        if (!db.objectStoreNames.contains("kv")) db.createObjectStore("kv");
+      };
+      req.onsuccess = () => {
+        const db = req.result;
+        // Logout deletes the database (and a newer version may upgrade it): let go at once, or it is blocked.
+        db.onversionchange = () => {
+          db.close();
+          opening = null;
+          if (JF.db.onwiped) JF.db.onwiped();
+        };
+        db.onclose = () => { opening = null; };
+        resolve(db);
+      };
+      req.onerror = () => { opening = null; reject(req.error); };
+      req.onblocked = () => console.warn("IndexedDB upgrade blocked by another tab");
+    });
+    return opening;
+  }
+
+  /** Run fn(stores) in one transaction; resolves with fn's result once the transaction has committed. */
+  async function tx(names, mode, fn) {
+    const db = await open();
+    const t = db.transaction(names, mode);
+    const stores = {};
+    for (const n of [].concat(names)) stores[n] = t.objectStore(n);
+    const done = new Promise((resolve, reject) => {
+      t.oncomplete = resolve;
+      t.onerror = () => reject(t.error);
+      t.onabort = () => reject(t.error || new Error("transaction aborted"));
+    });
+    let result;
+    try {
+      result = await fn(stores);
+    } catch (err) {
+      try { t.abort(); } catch (e) { /* already finished */ }
+      throw err;
+    }
+    await done;
+    return result;
+  }
+
+  const get = (store, key) => tx(store, "readonly", (s) => promisify(s[store].get(key)));
+  const all = (store) => tx(store, "readonly", (s) => promisify(s[store].getAll()));
+  const put = (store, value, key) => tx(store, "readwrite", (s) => promisify(key === undefined ? s[store].put(value) : s[store].put(value, key)));
+  const del = (store, key) => tx(store, "readwrite", (s) => promisify(s[store].delete(key)));
+
+  /** Change one record inside a transaction; fn gets the current value (or undefined) and returns the new one, or null to skip. */
+  function update(store, key, fn) {
+    return tx(store, "readwrite", async (s) => {
+      const next = fn(await promisify(s[store].get(key)));
+      if (next) await promisify(s[store].put(next));
+      return next;
+    });
+  }
+
+  /** Delete a record and those of its photos no other record lists, in one transaction. */
+  function removeRecord(id) {
+    return tx(["records", "photos"], "readwrite", async (s) => {
+      const rec = await promisify(s.records.get(id));
+      if (!rec) return false;
+      await promisify(s.records.delete(id));
+      const others = await promisify(s.records.getAll());
+      const kept = new Set(others.flatMap((r) => r.photos || []));
+      for (const sha of rec.photos || []) {
+        if (!kept.has(sha)) await promisify(s.photos.delete(sha));
+      }
+      return true;
+    });
+  }
+
+  /** Delete photos that no record lists (e.g. taken then removed from a form). */
+  function dropOrphanPhotos(shas) {
+    return tx(["records", "photos"], "readwrite", async (s) => {
+      const kept = new Set((await promisify(s.records.getAll())).flatMap((r) => r.photos || []));
+      for (const sha of shas) if (!kept.has(sha)) await promisify(s.photos.delete(sha));
+    });
+  }
+
+  const kvGet = (key) => get("kv", key);
+  const kvSet = (key, value) => put("kv", value, key);
+
+  /** Post to every tab and the worker (and this page's own listener). */
+  function broadcast(msg) {
+    try {
+      const ch = new BroadcastChannel(CHANNEL);
+      ch.postMessage(msg);
+      ch.close();
+    } catch (e) { /* no BroadcastChannel: each page still redraws on its own triggers */ }
+  }
+
+  /** Tell other tabs and the worker that the local store changed. */
+  const notify = (what) => broadcast({ type: "changed", what: what || "records" });
+
+  function listen(fn) {
+    try {
+      const ch = new BroadcastChannel(CHANNEL);
+      ch.onmessage = (e) => fn(e.data || {});
+      return ch;
+    } catch (e) { return null; }
+  }
+
+  JF.db = { NAME, open, tx, get, all, put, del, update, removeRecord, dropOrphanPhotos, kvGet, kvSet, broadcast, notify, listen, promisify, onwiped: null };
+})(self.JF = self.JF || {});

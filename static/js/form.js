@@ -1,0 +1,187 @@
+/* 家访通 record form, built from the kinds the server published (/api/v1/kinds), never a hard-coded field list.
+ * The record's UUID is made when the form opens; every change autosaves it to IndexedDB as a draft. */
+(function (JF) {
+  "use strict";
+  const { h, toLocalInput, isoWithOffset, fmtTime } = JF.ui;
+  let urls = [];  // thumbnail object URLs of the form on screen, revoked on the next render
+
+  function newRecord(kindName, childId) {
+    const s = JF.app.state;
+    const child = JF.views.childOf(childId);
+    return {
+      id: crypto.randomUUID(), user_id: s.user.id, kind: kindName, child_id: childId, child_name: child ? child.name : "",
+      occurred_at: isoWithOffset(new Date()), fields: {}, photos: [], location: null,
+      status: "draft", errors: null, created_at: new Date().toISOString(), saved_at: null, persisted: false,
+    };
+  }
+
+  function input(f, value) {
+    const id = "f-" + f.name;
+    const label = h("label", { for: id }, f.label + (f.required ? " *" : ""));
+    if (f.type === "longtext") {
+      return h("div", { class: "field" }, label, h("textarea", { id, name: f.name, required: f.required, maxlength: f.max_length, value: value || "" }));
+    }
+    if (f.type === "bool") {
+      return h("div", { class: "field" }, h("label", { class: "choice" }, h("input", { type: "checkbox", name: f.name, id, checked: value === true }), f.label));
+    }
+    if (f.type === "enum") {
+      return h("fieldset", { class: "field" }, h("legend", {}, f.label + (f.required ? " *" : "")),
+        h("div", { class: "choices" }, f.choices.map((c) => h("label", { class: "choice" },
+          h("input", { type: "radio", name: f.name, value: c.value, required: f.required, checked: value === c.value }), c.label))));
+    }
+    const attrs = { id, name: f.name, required: f.required, value: value === undefined || value === null ? "" : String(value) };
+    if (f.type === "int") Object.assign(attrs, { type: "number", inputmode: "numeric", min: f.min, max: f.max, step: 1 });
+    else Object.assign(attrs, { type: "text", maxlength: f.max_length });
+    return h("div", { class: "field" }, label, h("input", attrs));
+  }
+
+  function collect(form, kind) {
+    const fields = {};
+    for (const f of kind.fields) {
+      const el = form.elements[f.name];
+      if (!el) continue;
+      if (f.type === "bool") fields[f.name] = el.checked;
+      else if (f.type === "int") { if (el.value !== "") fields[f.name] = Number(el.value); }
+      else if (el.value && el.value.trim()) fields[f.name] = el.value.trim();
+    }
+    return fields;
+  }
+
+  function render(record) {
+    const s = JF.app.state;
+    const kind = JF.views.kindOf(record.kind);
+    const child = JF.views.childOf(record.child_id);
+    if (!kind) return [h("p", { class: "flash warn" }, "没有这种记录的表格。请在有网络时打开一次家访通。")];
+    urls.forEach((u) => URL.revokeObjectURL(u));
+    urls = [];
+    const editable = record.status !== "queued";
+    const thumbs = h("div", { class: "thumbs", id: "jf-thumbs" });
+    const locText = h("p", { class: "muted", id: "jf-location" });
+    const photoInput = h("input", { type: "file", id: "jf-photos", accept: "image/*", multiple: true });
+    const photoNote = h("p", { class: "muted", id: "jf-photo-note", hidden: true });
+    const form = h("form", { id: "jf-record-form", novalidate: false, "data-id": record.id },
+      h("div", { class: "field" }, h("label", { for: "f-occurred" }, "时间 *"),
+        h("input", { type: "datetime-local", id: "f-occurred", name: "occurred_at", required: true, value: toLocalInput(new Date(record.occurred_at)) })),
+      kind.fields.map((f) => input(f, record.fields[f.name])),
+      h("div", { class: "field" }, h("label", { for: "jf-photos" }, "照片"), photoInput, photoNote, thumbs),
+      locText,
+      h("div", { class: "actions" },
+        h("button", { type: "submit", class: "primary", id: "jf-save", disabled: !editable }, record.status === "rejected" ? "重新提交" : "保存"),
+        h("a", { class: "button", href: "#/child/" + record.child_id }, "返回")));
+
+    let timer = null;
+    // Once saved, this form's copy is stale: the outbox owns the record and may already have sent and deleted it.
+    // Nothing (a late GPS fix, a pending autosave) may write it back.
+    let closed = !editable;
+    const persist = async () => {
+      clearTimeout(timer);
+      if (closed) return;
+      record.fields = collect(form, kind);
+      const when = form.elements.occurred_at.value;
+      if (when) record.occurred_at = isoWithOffset(new Date(when));
+      record.updated_at = new Date().toISOString();
+      record.persisted = true;
+      await JF.db.put("records", record);
+      // The draft has an address now: a reload comes back to it.
+      if (location.hash !== "#/record/" + record.id) history.replaceState(null, "", "#/record/" + record.id);
+      JF.db.notify("records");
+    };
+    const autosave = () => { clearTimeout(timer); timer = setTimeout(persist, 400); };
+    form.addEventListener("input", autosave);
+    form.addEventListener("change", (e) => { if (e.target !== photoInput) autosave(); });
+
+    function showThumbs() {
+      urls.forEach((u) => URL.revokeObjectURL(u));
+      urls = [];
+      JF.ui.replace(thumbs);
+      for (const sha of record.photos) {
+        JF.db.get("photos", sha).then((p) => {
+          if (!p) return;
+          const url = URL.createObjectURL(p.blob);
+          urls.push(url);
+          thumbs.append(h("figure", { "data-sha": sha },
+            h("img", { src: url, alt: "照片", "data-width": p.width, "data-height": p.height }),
+            editable ? h("button", { type: "button", class: "link", on: { click: () => removePhoto(sha) } }, "删除照片") : null));
+        });
+      }
+    }
+
+    async function removePhoto(sha) {
+      record.photos = record.photos.filter((x) => x !== sha);
+      await persist();
+      await JF.db.dropOrphanPhotos([sha]);
+      showThumbs();
+    }
+
+    photoInput.addEventListener("change", async () => {
+      if (closed) return;
+      const files = Array.from(photoInput.files || []);
+      photoInput.value = "";
+      photoNote.hidden = false;
+      for (let i = 0; i < files.length; i++) {
+        photoNote.textContent = "正在压缩照片 " + (i + 1) + "/" + files.length + "…";
+        try {
+          const p = await JF.capture.processPhoto(files[i]);
+          await JF.db.put("photos", Object.assign(p, { uploaded: false, added_at: new Date().toISOString() }));
+          if (!record.photos.includes(p.sha)) record.photos.push(p.sha);
+          await persist();
+        } catch (err) {
+          photoNote.textContent = "这张照片无法读取，请换一张（" + (err && err.message) + "）";
+          return;
+        }
+      }
+      photoNote.textContent = "照片已保存在手机上（" + record.photos.length + " 张）";
+      showThumbs();
+    });
+
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      if (closed || !form.reportValidity()) return;
+      await persist();
+      closed = true;
+      record.status = "queued";
+      const saved = await JF.db.update("records", record.id, (r) => r && Object.assign(r, {
+        status: "queued", errors: null, saved_at: new Date().toISOString(), online_at_save: navigator.onLine,
+      }));
+      JF.db.notify("records");
+      JF.app.afterSave(saved);
+    });
+
+    // GPS only helps: a fix that is slow or refused never blocks saving.
+    if (record.location) {
+      locText.textContent = "位置已记录（精度约 " + Math.round(record.location.accuracy_m || 0) + " 米）";
+    } else if (editable && navigator.geolocation) {
+      locText.textContent = "正在获取位置…（不影响保存）";
+      navigator.geolocation.getCurrentPosition((pos) => {
+        if (closed) return;
+        record.location = { lat: pos.coords.latitude, lon: pos.coords.longitude, accuracy_m: Math.round(pos.coords.accuracy) };
+        locText.textContent = "位置已记录（精度约 " + record.location.accuracy_m + " 米）";
+        if (record.persisted) persist();
+      }, () => { locText.textContent = "未获取到位置（不影响保存）"; }, { enableHighAccuracy: true, timeout: 10000, maximumAge: 60000 });
+    }
+
+    showThumbs();
+    const head = [h("h1", {}, kind.label + "：" + ((child && child.name) || record.child_name))];
+    if (record.status === "rejected") {
+      head.push(h("div", { class: "flash error", id: "jf-rejected" }, "学校服务器退回了这条记录，请修改后重新提交：",
+        h("ul", { class: "report-errors" }, JF.views.errorLines(record))));
+    } else if (record.status === "queued") {
+      head.push(h("p", { class: "flash" }, "已保存于 " + fmtTime(record.saved_at) + "，等待同步。"));
+    }
+    return [head, form];
+  }
+
+  async function open(params) {
+    const s = JF.app.state;
+    if (!s.user) return [h("p", { class: "flash warn" }, "请先在有网络时登录一次。")];
+    if (params.id) {
+      const r = await JF.db.get("records", params.id);
+      if (!r) return [h("p", { class: "flash" }, "这条记录已同步或已删除。"), h("a", { href: "#/outbox" }, "返回")];
+      r.persisted = true;
+      return render(r);
+    }
+    return render(newRecord(params.kind, Number(params.child)));
+  }
+
+  JF.form = { open };
+})(self.JF = self.JF || {});

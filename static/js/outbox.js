@@ -1,0 +1,256 @@
+/* 家访通 outbox: sends queued records and their photos (docs/sync-contract.md). Runs in the page and in the service worker.
+ * Rules: photos first, then records; a record leaves IndexedDB only after the server said created or duplicate;
+ * 401/403 never drops anything; one flush at a time across tabs and the worker (Web Locks). */
+(function (JF) {
+  "use strict";
+  const SYNC_TAG = "jf-outbox";
+  const LOCK = "jf-outbox-flush";
+  const BATCH = 20;          // small batches: a 2G link that drops mid-request loses little
+  const MAX_ROUNDS = 3;      // missing_photos → upload again → resend, a bounded number of times
+  const MSG = {
+    auth: "登录已过期，请重新登录",
+    network: "网络不通，有网络后会自动同步",
+    server: "服务器暂时不可用，稍后自动重试",
+    photoLost: "手机上找不到这张照片，请删除它后重新提交",
+    stuck: "部分照片未能上传，稍后自动重试",
+  };
+
+  class SyncError extends Error {
+    constructor(code, message, status) {
+      super(message);
+      this.code = code;      // auth | network | server | client
+      this.status = status || 0;
+    }
+  }
+
+  async function readJson(resp) {
+    try { return await resp.json(); } catch (e) { return {}; }
+  }
+
+  /** fetch with the CSRF header; turns transport and server failures into SyncErrors, retries a stale token once. */
+  async function request(ctx, method, url, opts) {
+    opts = opts || {};
+    const headers = Object.assign({ Accept: "application/json" }, opts.headers || {});
+    if (method !== "GET" && method !== "HEAD") headers["X-CSRFToken"] = ctx.csrf;
+    let resp;
+    try {
+      resp = await fetch(url, { method, headers, body: opts.body, credentials: "same-origin", cache: "no-store" });
+    } catch (e) {
+      throw new SyncError("network", MSG.network);
+    }
+    if (resp.status === 401) throw new SyncError("auth", MSG.auth, 401);
+    if (resp.status === 403) {
+      const body = await readJson(resp);
+      if (body.error === "csrf_failed" && !opts.retried) {
+        await refreshSession(ctx);
+        return request(ctx, method, url, Object.assign({}, opts, { retried: true }));
+      }
+      if (body.error === "csrf_failed") throw new SyncError("auth", MSG.auth, 403);
+      throw new SyncError("client", body.message || MSG.server, 403);
+    }
+    if (resp.status >= 500 || resp.status === 429 || resp.status === 408) throw new SyncError("server", MSG.server, resp.status);
+    return resp;
+  }
+
+  /** A fresh CSRF token right before sending: a form filled hours ago must still sync. */
+  async function refreshSession(ctx) {
+    const resp = await request(ctx, "GET", "/api/v1/session");
+    const body = await readJson(resp);
+    if (!resp.ok || !body.csrf_token) throw new SyncError("server", MSG.server, resp.status);
+    ctx.csrf = body.csrf_token;
+    ctx.user = body.user;
+  }
+
+  function progress(ctx, text) {
+    if (ctx.onProgress) ctx.onProgress(text);
+    JF.db.broadcast({ type: "progress", text });
+  }
+
+  async function saveState(patch) {
+    const state = Object.assign({}, await JF.db.kvGet("sync"), patch);
+    await JF.db.kvSet("sync", state);
+    return state;
+  }
+
+  async function queued(userId) {
+    const all = await JF.db.all("records");
+    return all.filter((r) => r.status === "queued" && r.user_id === userId)
+      .sort((a, b) => (a.saved_at < b.saved_at ? -1 : a.saved_at > b.saved_at ? 1 : 0));  // oldest first
+  }
+
+  function markUploaded(sha, uploaded) {
+    return JF.db.update("photos", sha, (p) => p && Object.assign(p, { uploaded }));
+  }
+
+  function reject(id, errors) {
+    return JF.db.update("records", id, (r) => r && r.status === "queued" && Object.assign(r, { status: "rejected", errors, updated_at: new Date().toISOString() }));
+  }
+
+  /** HEAD, then PUT if the server lacks it; returns null when the server holds the photo, else the reason to show. */
+  async function uploadOne(ctx, sha, photo) {
+    const url = "/api/v1/photos/" + sha;
+    const head = await request(ctx, "HEAD", url);
+    if (head.status === 200) {
+      await markUploaded(sha, true);
+      return null;
+    }
+    if (!photo) return MSG.photoLost;
+    const type = photo.type || photo.blob.type || "image/jpeg";
+    const resp = await request(ctx, "PUT", url, { body: photo.blob, headers: { "Content-Type": type } });
+    if (resp.status === 200 || resp.status === 201) {
+      await markUploaded(sha, true);
+      return null;
+    }
+    const body = await readJson(resp);  // 400 hash_mismatch, 413, 415, 422: the teacher must fix the record
+    return body.message || "照片上传失败（" + resp.status + "）";
+  }
+
+  async function uploadPhotos(ctx, queue) {
+    const owners = new Map();
+    for (const r of queue) for (const sha of r.photos || []) owners.set(sha, (owners.get(sha) || []).concat(r.id));
+    const pending = [];
+    for (const [sha, ids] of owners) {
+      const photo = await JF.db.get("photos", sha);
+      if (!photo || !photo.uploaded) pending.push({ sha, ids, photo });
+    }
+    let n = 0;
+    for (const item of pending) {
+      progress(ctx, "正在上传照片 " + (++n) + "/" + pending.length);
+      const problem = await uploadOne(ctx, item.sha, item.photo);
+      if (problem) for (const id of item.ids) await reject(id, { photos: problem });
+    }
+  }
+
+  function payload(r) {
+    return {
+      id: r.id, kind: r.kind, child_id: r.child_id, occurred_at: r.occurred_at, fields: r.fields,
+      photos: r.photos || [], location: r.location || null,
+      client: { saved_at: r.saved_at, online: !!r.online_at_save },
+    };
+  }
+
+  /** POST in batches; returns true when some record named photos the server lacks (upload again, then resend). */
+  async function sendRecords(ctx, queue, summary) {
+    let missing = false;
+    for (let i = 0; i < queue.length; i += BATCH) {
+      const batch = queue.slice(i, i + BATCH);
+      progress(ctx, "正在上传记录 " + Math.min(i + BATCH, queue.length) + "/" + queue.length);
+      const resp = await request(ctx, "POST", "/api/v1/records", {
+        body: JSON.stringify({ records: batch.map(payload) }), headers: { "Content-Type": "application/json" },
+      });
+      const body = await readJson(resp);
+      if (!resp.ok || !Array.isArray(body.results)) throw new SyncError("client", body.message || "同步失败（" + resp.status + "）", resp.status);
+      // Results come in the order sent; match by position (the server may normalise the id's spelling).
+      for (let k = 0; k < batch.length; k++) {
+        const res = body.results[k] || {};
+        const id = batch[k].id;
+        if (res.status === "created" || res.status === "duplicate") {
+          await JF.db.removeRecord(id);
+          summary.sent++;
+        } else if (res.status === "missing_photos") {
+          missing = true;
+          for (const sha of (res.errors && res.errors.photos) || []) await markUploaded(sha, false);
+        } else if (res.status === "rejected") {
+          await reject(id, res.errors || {});
+          summary.rejected++;
+        }
+      }
+    }
+    return missing;
+  }
+
+  async function run(opts) {
+    const ctx = { csrf: null, user: null, onProgress: opts.onProgress };
+    const summary = { ok: false, sent: 0, rejected: 0, retry: false, auth: false, error: null };
+    try {
+      await refreshSession(ctx);
+      let left = [];
+      for (let round = 0; round < MAX_ROUNDS; round++) {
+        const queue = await queued(ctx.user.id);
+        if (!queue.length) break;
+        await uploadPhotos(ctx, queue);
+        left = await queued(ctx.user.id);  // minus records whose photos were refused
+        if (!(await sendRecords(ctx, left, summary))) { left = []; break; }
+        left = await queued(ctx.user.id);
+      }
+      if (left.length) throw new SyncError("server", MSG.stuck);
+      await saveState({ last_ok: new Date().toISOString(), error: null, user_id: ctx.user.id });
+      summary.ok = true;
+    } catch (err) {
+      const e = err instanceof SyncError ? err : new SyncError("server", MSG.server + "（" + err.message + "）");
+      summary.retry = e.code === "network" || e.code === "server";
+      summary.auth = e.code === "auth";
+      summary.error = { code: e.code, message: e.message, status: e.status, at: new Date().toISOString() };
+      await saveState({ error: summary.error });
+    } finally {
+      progress(ctx, null);
+      JF.db.notify("sync");
+    }
+    return summary;
+  }
+
+  function withLock(fn) {
+    const locks = self.navigator && self.navigator.locks;
+    return locks ? locks.request(LOCK, fn) : fn();
+  }
+
+  let running = null;
+  let again = false;
+
+  /** Send everything queued. Calls made while a flush runs here are folded into one more pass afterwards. */
+  function flush(opts) {
+    opts = opts || {};
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      let result;
+      do {
+        again = false;
+        result = await withLock(() => run(opts));
+      } while (again && result.ok);
+      return result;
+    })().finally(() => { running = null; });
+    return running;
+  }
+
+  /** Exponential backoff with jitter for the page: 5 s doubling to 5 min, reset after a success. */
+  function scheduler(trigger) {
+    const MIN = 5000;
+    const MAX = 300000;
+    let attempt = 0;
+    let timer = null;
+    return {
+      nextAt: 0,
+      after(result) {
+        clearTimeout(timer);
+        timer = null;
+        this.nextAt = 0;
+        if (!result || !result.retry) {
+          if (result && result.ok) attempt = 0;
+          return 0;
+        }
+        const delay = Math.round(Math.min(MAX, MIN * 2 ** attempt) * (0.75 + Math.random() * 0.5));
+        attempt++;
+        this.nextAt = Date.now() + delay;
+        timer = setTimeout(trigger, delay);
+        return delay;
+      },
+    };
+  }
+
+  /** Ask the browser to flush when the connection returns, even if the app is closed (Chromium's Background Sync). */
+  async function requestBackgroundSync() {
+    try {
+      const reg = await navigator.serviceWorker.getRegistration();
+      if (reg && reg.sync) {
+        await reg.sync.register(SYNC_TAG);
+        return true;
+      }
+    } catch (e) { /* not supported or not allowed: the online event and the button remain */ }
+    return false;
+  }
+
+  JF.outbox = { SYNC_TAG, MSG, flush, scheduler, requestBackgroundSync, payload };
+})(self.JF = self.JF || {});

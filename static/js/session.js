@@ -1,0 +1,112 @@
+/* 家访通 on every page: registers the service worker (install from any page) and guards logout.
+ * Logout warns when records have not reached the school yet, then wipes this phone's copy of the children's data
+ * (IndexedDB, and any Cache Storage that could hold it) before the server ends the session: a shared phone must not
+ * show the next teacher anything of the previous one. */
+(function (JF) {
+  "use strict";
+  const DB_NAME = "jiafang";
+  const SHELL_PREFIX = "jf-shell-";  // the shell cache holds no personal data; everything else goes
+  const session = { loggingOut: false };
+
+  function register() {
+    if (!("serviceWorker" in navigator)) return;
+    if (!document.querySelector('link[rel="manifest"]')) {
+      // Server pages get the manifest here, so the app can be installed from any of them.
+      const link = document.createElement("link");
+      link.rel = "manifest";
+      link.href = "/manifest.webmanifest";
+      document.head.append(link);
+    }
+    navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch((err) => console.warn("service worker not registered", err));
+  }
+
+  /** How many records this phone still holds (drafts, waiting, sent back); 0 without creating an empty database. */
+  function countLocal() {
+    return new Promise((resolve) => {
+      let req;
+      try {
+        req = indexedDB.open(DB_NAME);
+      } catch (e) {
+        resolve(0);
+        return;
+      }
+      // Only fires when the database does not exist: abort, so that counting never creates it.
+      req.onupgradeneeded = () => req.transaction.abort();
+      req.onerror = () => resolve(0);
+      req.onsuccess = () => {
+        const db = req.result;
+        if (!db.objectStoreNames.contains("records")) {
+          db.close();
+          resolve(0);
+          return;
+        }
+        const count = db.transaction("records").objectStore("records").count();
+        count.onsuccess = () => { db.close(); resolve(count.result); };
+        count.onerror = () => { db.close(); resolve(0); };
+      };
+    });
+  }
+
+  /** Delete the local database and every cache but the shell; other tabs and the worker close their connections on versionchange. */
+  async function wipe() {
+    await new Promise((resolve) => {
+      const req = indexedDB.deleteDatabase(DB_NAME);
+      req.onsuccess = req.onerror = () => resolve();
+      req.onblocked = () => console.warn("waiting for other tabs to release the local database");
+      setTimeout(resolve, 5000);  // the request stays queued and completes once they let go
+    });
+    if (self.caches) {
+      for (const key of await caches.keys()) if (!key.startsWith(SHELL_PREFIX)) await caches.delete(key);
+    }
+  }
+
+  /** Confirm, wipe, then run `finish` (which ends the server session). */
+  async function logout(finish) {
+    const n = await countLocal();
+    if (n > 0 && !window.confirm("还有 " + n + " 条记录未同步，退出后将丢失，确定退出吗？")) return false;
+    session.loggingOut = true;
+    await wipe();
+    await finish();
+    return true;
+  }
+
+  function hookLogoutForm() {
+    const form = document.getElementById("logout-form");
+    if (!form) return;
+    form.addEventListener("submit", (e) => {
+      if (form.dataset.wiped) return;
+      e.preventDefault();
+      logout(() => {
+        form.dataset.wiped = "1";
+        form.submit();  // submit() fires no submit event: no loop
+      });
+    });
+  }
+
+  function hookShellLogout() {
+    const button = document.getElementById("jf-logout");
+    if (!button) return;
+    button.addEventListener("click", () => {
+      // Offline the server session cannot be ended: the next person would still be logged in.
+      if (!navigator.onLine) {
+        window.alert("请连接网络后再退出登录。");
+        return;
+      }
+      logout(async () => {
+        try {
+          await fetch("/api/v1/session", { method: "DELETE", credentials: "same-origin" });
+        } finally {
+          location.href = "/login";
+        }
+      });
+    });
+  }
+
+  register();
+  hookLogoutForm();
+  hookShellLogout();
+  session.logout = logout;
+  session.countLocal = countLocal;
+  session.wipe = wipe;
+  JF.session = session;
+})(window.JF = window.JF || {});
