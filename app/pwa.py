@@ -5,7 +5,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from flask import Blueprint, Response, render_template, url_for
+from flask import Blueprint, Response, redirect, render_template, url_for
 from flask_login import login_required
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,3 +98,8 @@ def shell_page():
 @bp.route("/offline")
 def offline():
     return render_template("app/offline.html")
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    return redirect(url_for("static", filename="icons/icon-192.png"), 301)

@@ -50,3 +50,8 @@ def test_app_needs_login_but_the_cached_shell_and_offline_page_do_not(client, pe
     assert r.get_data(as_text=True) == anonymous
     for secret in (people["teacher"].name, people["c1"].name, "csrf"):
         assert secret not in anonymous
+
+
+def test_favicon_points_at_the_app_icon(client):
+    r = client.get("/favicon.ico")
+    assert r.status_code == 301 and r.headers["Location"].endswith("/static/icons/icon-192.png")
