@@ -17,7 +17,7 @@ class FileSystemStore:
 
     def _path(self, key: str) -> Path:
         # Keys are built by us from a checked hash; refuse anything else so no key can escape root.
-        if not _KEY.match(key):
+        if not _KEY.fullmatch(key):
             raise ValueError("bad storage key")
         return self.root / key
 
