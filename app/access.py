@@ -18,7 +18,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import Select, exists, false, select
 
 from .extensions import db
-from .models import Child, Pairing, Photo, Record, RecordPhoto, User
+from .models import Child, Confirmation, Pairing, Photo, Record, RecordPhoto, User
 
 SCHOOL_WIDE = ("principal", "counsellor")
 CHILD_READERS = ("teacher", "committee", "principal", "counsellor")
@@ -87,10 +87,19 @@ def visible_photo(user: User, sha256: str) -> Photo | None:
     if own is not None:
         return own
     seen = records_query(user).with_only_columns(Record.id).subquery()
-    return db.session.scalar(
+    listed = db.session.scalar(
         select(Photo)
         .join(RecordPhoto, RecordPhoto.photo_id == Photo.id)
         .where(Photo.sha256 == sha256, RecordPhoto.record_id.in_(select(seen.c.id)))
+        .limit(1)
+    )
+    if listed is not None:
+        return listed
+    # A signature is not one of the record's photos but the evidence of its confirmation.
+    return db.session.scalar(
+        select(Photo)
+        .join(Confirmation, Confirmation.photo_id == Photo.id)
+        .where(Photo.sha256 == sha256, Confirmation.record_id.in_(select(seen.c.id)))
         .limit(1)
     )
 

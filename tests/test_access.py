@@ -32,6 +32,11 @@ MATRIX = [
     ("/children/import/template.xlsx", dict(teacher=403, committee=403, principal=200, counsellor=403, admin=403)),
     ("/audit/", dict(teacher=403, committee=403, principal=200, counsellor=403, admin=403)),
     ("/api/v1/session", dict(teacher=200, committee=200, principal=200, counsellor=200, admin=200)),
+    ("/confirm/", dict(teacher=403, committee=200, principal=403, counsellor=403, admin=403)),
+    ("/review/", dict(teacher=403, committee=403, principal=200, counsellor=403, admin=403)),
+    ("/records/returned", dict(teacher=200, committee=403, principal=200, counsellor=200, admin=403)),
+    ("/villages/", dict(teacher=403, committee=403, principal=200, counsellor=403, admin=200)),
+    ("/api/v1/confirm/secret", dict(teacher=404, committee=200, principal=404, counsellor=404, admin=404)),
 ]
 
 

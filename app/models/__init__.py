@@ -1,6 +1,6 @@
 """All models, imported here so Alembic and the app see one metadata."""
 from .audit import AuditEntry
-from .records import KINDS, Photo, Record, RecordPhoto
+from .records import CONFIRM_STATES, KINDS, REVIEW_STATES, Confirmation, Photo, Record, RecordPhoto, ReviewEvent
 from .people import ROLES, Child, Consent, Guardian, LoginFailure, Pairing, School, User, Village
 
-__all__ = ["KINDS", "Photo", "Record", "RecordPhoto", "AuditEntry", "Child", "Consent", "Guardian", "LoginFailure", "Pairing", "ROLES", "School", "User", "Village"]
+__all__ = ["CONFIRM_STATES", "Confirmation", "REVIEW_STATES", "ReviewEvent", "KINDS", "Photo", "Record", "RecordPhoto", "AuditEntry", "Child", "Consent", "Guardian", "LoginFailure", "Pairing", "ROLES", "School", "User", "Village"]

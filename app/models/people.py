@@ -49,6 +49,8 @@ class User(UserMixin, db.Model):
     village_id: Mapped[int | None] = mapped_column(ForeignKey("village.id"))
     phone: Mapped[str | None] = mapped_column(String(32))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Committee members: the RFC 6238 secret (base32) behind the code their phone shows offline.
+    totp_secret: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     school: Mapped[School | None] = relationship()

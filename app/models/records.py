@@ -35,6 +35,11 @@ class Record(db.Model):
     source: Mapped[str] = mapped_column(String(8), default="api")  # api | form
     # A correction names the record it corrects; the original stays as evidence.
     corrects_id: Mapped[int | None] = mapped_column(ForeignKey("record.id"))
+    # Verification (step 4): the principal's review, the committee's confirmation, the evidence checks.
+    review_state: Mapped[str] = mapped_column(String(12), default="received", server_default="received")
+    confirm_state: Mapped[str] = mapped_column(String(12), default="none", server_default="none")
+    flags: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")  # [{"code", "detail"}], see app/evidence.py
+    score: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # higher = more suspicious
 
     child: Mapped[Child] = relationship()
     author: Mapped[User] = relationship()
@@ -44,6 +49,7 @@ class Record(db.Model):
         Index("ix_record_child_kind_at", "child_id", "kind", "occurred_at"),
         Index("ix_record_school_kind_at", "school_id", "kind", "occurred_at"),
         Index("ix_record_author_at", "author_id", "occurred_at"),
+        Index("ix_record_school_review", "school_id", "review_state", "score"),
     )
 
 
@@ -87,3 +93,41 @@ class Photo(db.Model):
         db.UniqueConstraint("sha256", "uploader_id"),
         Index("ix_photo_school_phash", "school_id", "phash"),
     )
+
+
+REVIEW_STATES = ("received", "approved", "returned", "corrected")
+CONFIRM_STATES = ("none", "signed", "confirmed", "disputed")
+
+
+class ReviewEvent(db.Model):
+    """One step of a record's review: approved, returned with a comment, corrected by its author."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("record.id"), index=True)
+    by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    action: Mapped[str] = mapped_column(String(12))  # approve | return | correct
+    comment: Mapped[str | None] = mapped_column(String(1000))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    by: Mapped[User] = relationship()
+
+
+class Confirmation(db.Model):
+    """A village committee member vouching for (or disputing) a home visit, and how."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("record.id"), index=True)
+    # The member: who pressed the button, whose code matched, or (signature) unknown.
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    method: Mapped[str] = mapped_column(String(12))  # queue | code | signature
+    outcome: Mapped[str] = mapped_column(String(12))  # confirmed | disputed | signed | invalid | replayed
+    comment: Mapped[str | None] = mapped_column(String(1000))
+    # For codes: the TOTP time step that matched (replay detection), or the code as typed when none matched.
+    code_step: Mapped[int | None] = mapped_column(db.BigInteger)
+    # For signatures: the PNG drawn on the teacher's screen (a Photo of kind "signature").
+    photo_id: Mapped[int | None] = mapped_column(ForeignKey("photo.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    by: Mapped[User | None] = relationship()
+    photo: Mapped["Photo | None"] = relationship()  # noqa: F821
+    __table_args__ = (Index("ix_confirmation_member_step", "by_id", "code_step"),)

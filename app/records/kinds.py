@@ -12,7 +12,7 @@ RATINGS = [("good", _l("良好")), ("fair", _l("一般")), ("concern", _l("需�
 class Field:
     name: str
     label: object
-    type: str  # text | longtext | bool | int | enum
+    type: str  # text | longtext | bool | int | enum | code (6 digits) | signature (sha256 of a signature upload)
     required: bool = False
     choices: list = field(default_factory=list)
     min: int | None = None
@@ -21,7 +21,7 @@ class Field:
 
     @property
     def max_length(self) -> int | None:
-        return {"text": 200, "longtext": 4000}.get(self.type)
+        return {"text": 200, "longtext": 4000, "code": 6}.get(self.type)
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,11 @@ HOME_VISIT = Kind("home_visit", _l("家访"), [
     Field("guardian_concerns", _l("监护人反映的问题"), "longtext"),
     Field("follow_up", _l("商定的后续措施"), "longtext"),
     Field("next_visit_plan", _l("下次家访计划"), "text"),
+    # Committee confirmation on the spot (step 4): the code shown on the member's phone, or a signature.
+    Field("confirm_code", _l("村干部确认口令（6 位数字，可不填）"), "code",
+          help=_l("请在场的村干部打开家访通“确认口令”，把显示的 6 位数字填在这里；没有网络也可以。")),
+    Field("signature", _l("监护人或村干部签名"), "signature"),
+    Field("signed_by", _l("签名人"), "text"),
 ])
 
 TALK = Kind("talk", _l("谈心"), [
@@ -133,6 +138,16 @@ def clean_fields(kind: Kind, data) -> tuple[dict, dict]:
                 errors[f.name] = _("应在 %(a)d 到 %(b)d 之间。", a=f.min, b=f.max)
             else:
                 clean[f.name] = n
+        elif f.type == "code":
+            if not isinstance(value, str) or not value.isascii() or not value.isdigit() or len(value) != 6:
+                errors[f.name] = _("口令应为 6 位数字。")
+            else:
+                clean[f.name] = value
+        elif f.type == "signature":
+            if not isinstance(value, str) or len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
+                errors[f.name] = _("签名应为已上传签名图片的 SHA-256。")
+            else:
+                clean[f.name] = value
         elif f.type == "enum":
             if value not in [c for c, _label in f.choices]:
                 errors[f.name] = _("不是可选的值。")
@@ -150,7 +165,8 @@ def kinds_json() -> list[dict]:
                 {"name": f.name, "label": str(f.label), "type": f.type, "required": f.required,
                  "choices": [{"value": v, "label": str(lbl)} for v, lbl in f.choices],
                  **({"min": f.min, "max": f.max} if f.type == "int" else {}),
-                 **({"max_length": f.max_length} if f.max_length else {})}
+                 **({"max_length": f.max_length} if f.max_length else {}),
+                 **({"help": str(f.help)} if f.help else {})}
                 for f in k.fields
             ],
         }

@@ -1,6 +1,8 @@
 """Record pages: the online forms, the child's timeline, my records, one record, and photo files."""
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import uuid
 from datetime import datetime
@@ -48,8 +50,12 @@ def new(kind_name):
     form = EmptyForm()
     errors: dict = {}
     values = request.form if request.method == "POST" else {}
+    original, returned_because = _correcting(kind)
+    if original is not None and request.method == "GET":
+        values = {k: ("y" if v is True else v) for k, v in (original.fields or {}).items()
+                  if v is not False and k not in ("confirm_code", "signature")}
     if form.validate_on_submit():
-        errors = _save_form(kind)
+        errors = _save_form(kind, original)
         if not errors:
             flash(_("已保存。"), "ok")
             return redirect(url_for("records.child_timeline", child_id=int(request.form["child_id"])))
@@ -61,12 +67,30 @@ def new(kind_name):
         "records/form.html", kind=kind, children=children, form=form, errors=errors, values=values,
         client_id=values.get("client_id") or str(uuid.uuid4()), now=now,
         child_id=request.values.get("child", type=int) or request.form.get("child_id", type=int),
+        original=original, returned_because=returned_because,
     ), 400 if errors else 200
 
 
-def _save_form(kind) -> dict:
+def _correcting(kind):
+    """The returned record this form corrects (?corrects=<id>), with the principal's reason; 404 if not one's own."""
+    rid = request.values.get("corrects", type=int)
+    if rid is None:
+        return None, None
+    from ..models import ReviewEvent
+
+    original = get_record(current_user, rid)
+    if original.author_id != current_user.id or original.kind != kind.name or original.review_state != "returned":
+        abort(404)
+    reason = db.session.scalar(select(ReviewEvent).where(ReviewEvent.record_id == original.id, ReviewEvent.action == "return")
+                               .order_by(ReviewEvent.at.desc(), ReviewEvent.id.desc()).limit(1))
+    return original, reason
+
+
+def _save_form(kind, original=None) -> dict:
     """Upload the form's photos, then store the record through the same service as the sync API."""
     hashes = []
+    if original is not None and request.form.get("keep_photos"):
+        hashes = [rp.photo.sha256 for rp in original.photos if rp.photo.uploader_id == current_user.id]
     for f in request.files.getlist("photos"):
         if not f or not f.filename:
             continue
@@ -83,6 +107,11 @@ def _save_form(kind) -> dict:
     for fd in kind.fields:
         if fd.type == "bool":
             fields[fd.name] = fd.name in request.form
+        elif fd.type == "signature":
+            sha, why = _save_signature(request.form.get(fd.name + "_png", ""))
+            if why:
+                return {fd.name: why}
+            fields[fd.name] = sha or ""
         else:
             fields[fd.name] = request.form.get(fd.name, "")
     occurred = request.form.get("occurred_at", "")
@@ -91,10 +120,34 @@ def _save_form(kind) -> dict:
         "occurred_at": occurred + (":00" if len(occurred) == 16 else ""), "fields": fields, "photos": hashes,
         "client": {"saved_at": datetime.now(CHINA).isoformat(), "online": True},
     }
+    if original is not None:
+        item["corrects_id"] = original.id
     result = ingest(current_user, [item], source="form")[0]
     if result["status"] in ("created", "duplicate"):
         return {}
     return {k.removeprefix("fields."): v for k, v in result.get("errors", {}).items()} or {"form": _("保存失败。")}
+
+
+SIGNATURE_MAX_BYTES = 512 * 1024
+
+
+def _save_signature(data_url: str) -> tuple[str | None, str | None]:
+    """A signature drawn on the online form arrives as a PNG data URL; store it as a photo of kind signature."""
+    if not data_url:
+        return None, None
+    prefix = "data:image/png;base64,"
+    if not data_url.startswith(prefix) or len(data_url) > SIGNATURE_MAX_BYTES * 4 // 3 + 100:
+        return None, _("签名图片无法使用，请清除后重签。")
+    try:
+        data = base64.b64decode(data_url[len(prefix):], validate=True)
+    except (binascii.Error, ValueError):
+        return None, _("签名图片无法使用，请清除后重签。")
+    sha = hashlib.sha256(data).hexdigest()
+    try:
+        save_upload(current_user, sha, data, kind="signature")
+    except PhotoRejected:
+        return None, _("签名图片无法使用，请清除后重签。")
+    return sha, None
 
 
 @bp.route("/children/<int:child_id>/records")

@@ -94,6 +94,13 @@ def _check(author: User, item, visible_children: set[int], now: datetime):
     meta = item.get("client")
     if meta is not None and (not isinstance(meta, dict) or len(str(meta)) > 500):
         errors["client"] = _("client 应为简短的对象。")
+    corrects_id = item.get("corrects_id")
+    if corrects_id is not None and kind is not None and not errors:
+        from ..verify.services import correction_error
+
+        why = correction_error(author, corrects_id, kind.name, child_id)
+        if why:
+            errors["corrects_id"] = why
     if errors:
         return None, errors
     return {
@@ -116,6 +123,11 @@ def ingest(author: User, items: list, source: str = "api") -> list[dict]:
         select(Photo.sha256, Photo.id).where(Photo.uploader_id == author.id, Photo.sha256.in_(wanted_photos))
     ).all()) if wanted_photos else {}
 
+    from ..verify.services import after_ingest, signature_photos
+
+    wanted_signatures = {i["fields"]["signature"] for i in items if isinstance(i, dict) and isinstance(i.get("fields"), dict)
+                         and isinstance(i["fields"].get("signature"), str)}
+    own_signatures = signature_photos(author, wanted_signatures)
     todo: list[tuple[int, str, dict]] = []
     seen_in_batch: set[str] = set()
     for n, (cid, item) in enumerate(zip(ids, items)):
@@ -133,6 +145,9 @@ def ingest(author: User, items: list, source: str = "api") -> list[dict]:
             results[n] = {"id": cid, "status": "rejected", "errors": errors}
             continue
         missing = [p for p in values["photos"] if p not in own_photos]
+        signature = values["fields"].get("signature")
+        if signature and signature not in own_signatures:
+            missing.append(signature)
         if missing:
             results[n] = {"id": cid, "status": "missing_photos", "errors": {"photos": missing}}
             continue
@@ -140,7 +155,9 @@ def ingest(author: User, items: list, source: str = "api") -> list[dict]:
         todo.append((n, cid, values))
 
     if todo:
-        _store(author, todo, own_photos, now, source, results)
+        created = _store(author, todo, own_photos, now, source, results)
+        if created:
+            after_ingest(author, created)
     db.session.commit()
     return results
 
@@ -154,7 +171,7 @@ def _rows(author: User, cid: str, v: dict, now: datetime, source: str) -> Record
     )
 
 
-def _store(author, todo, own_photos, now, source, results) -> None:
+def _store(author, todo, own_photos, now, source, results) -> list[Record]:
     """Insert all new records at once; if a concurrent post won a race, fall back to one at a time."""
     try:
         with db.session.begin_nested():
@@ -164,9 +181,10 @@ def _store(author, todo, own_photos, now, source, results) -> None:
             _link_photos_and_audit(author, records, todo, own_photos, now)
         for (n, cid, _v) in todo:
             results[n] = {"id": cid, "status": "created"}
-        return
+        return records
     except IntegrityError:
         pass
+    created = []
     for n, cid, v in todo:
         try:
             with db.session.begin_nested():
@@ -175,11 +193,13 @@ def _store(author, todo, own_photos, now, source, results) -> None:
                 db.session.flush()
                 _link_photos_and_audit(author, [record], [(n, cid, v)], own_photos, now)
             results[n] = {"id": cid, "status": "created"}
+            created.append(record)
         except IntegrityError:
             # The unique client id: another request stored this record a moment ago.
             owner = db.session.scalar(select(Record.author_id).where(Record.client_id == cid))
             results[n] = {"id": cid, "status": "duplicate"} if owner == author.id else \
                 {"id": cid, "status": "rejected", "errors": {"id": _("此 id 已被另一条记录使用。")}}
+    return created
 
 
 def _link_photos_and_audit(author, records, todo, own_photos, now) -> None:

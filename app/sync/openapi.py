@@ -14,6 +14,12 @@ def _field_schema(f) -> dict:
         s.update(type="boolean")
     elif f.type == "int":
         s.update(type="integer", minimum=f.min, maximum=f.max)
+    elif f.type == "code":
+        s.update(type="string", pattern="^[0-9]{6}$",
+                 description="the one-time code (RFC 6238, 3-minute step) shown on a village committee member's phone")
+    elif f.type == "signature":
+        s.update(type="string", pattern="^[0-9a-f]{64}$",
+                 description="SHA-256 of a PNG uploaded first with PUT /api/v1/photos/{sha256}?kind=signature")
     elif f.type == "enum":
         s.update(type="string", enum=[v for v, _l in f.choices])
         s["x-labels"] = {v: str(lbl) for v, lbl in f.choices}

@@ -1,0 +1,203 @@
+"""Evidence checks: every rule and threshold in one place, each explained to the principal in plain Chinese.
+
+Flags are computed on the server when a record arrives, when a committee member confirms it, and when a
+village gets its location; they are stored on the record (`flags`, `score`) so the review queue can sort
+the suspicious ones first without recomputing anything.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from .extensions import db
+from .models import Child, Photo, Record, RecordPhoto, Village
+from .photo_service import unsigned_phash
+from .photos import hamming
+
+# --- thresholds -------------------------------------------------------------------------------------------------
+REUSE_MAX_DISTANCE = 10          # dHash bits (of 64) that may differ for two photos to count as "the same picture"
+PHOTO_TIME_MAX_GAP = timedelta(hours=3)    # EXIF capture time vs the visit's time
+FAR_FROM_VILLAGE_KM = 3.0        # photo GPS / phone location vs the child's village
+WRITTEN_LATE_AFTER = timedelta(hours=24)   # saved on the phone (or sent) this long after the visit
+UNREMARKABLE_MAX_SCORE = 10     # at most one minor flag (e.g. not yet confirmed): offered for bulk approval
+EVIDENCE_KINDS = ("home_visit", "talk", "parent_call")  # counselling notes are not reviewed as evidence
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    weight: int
+    title: object
+    explain: object
+    kinds: tuple[str, ...] = EVIDENCE_KINDS
+
+
+RULES = [
+    Rule("photo_reused", 50, _l("照片重复使用"),
+         _l("这张照片（或几乎一样的照片，例如重新压缩、稍作裁剪）已经出现在另一条记录里。同一张照片不能证明两次走访。")),
+    Rule("photo_time_far", 25, _l("拍照时间与走访时间不符"),
+         _l("照片里相机记录的拍摄时间与记录填写的走访时间相差超过 3 小时。")),
+    Rule("photo_no_time", 10, _l("照片没有拍摄时间"),
+         _l("照片里没有相机记录的拍摄时间（可能是截图、转发或处理过的图片），无法核对是不是走访时拍的。")),
+    Rule("far_from_village", 25, _l("地点离孩子家所在村太远"),
+         _l("照片的位置或手机记录的位置离孩子所在村超过 3 公里。")),
+    Rule("written_late", 15, _l("事后补写"),
+         _l("记录在走访时间 24 小时以后才填写或提交（手机有网络时应当场同步），可能是回到办公室后补写的。")),
+    Rule("no_photo", 20, _l("没有照片"), _l("家访记录没有附照片。照片是家访确实发生的主要证据；没有信号时离线记录也能拍照。"), ("home_visit",)),
+    Rule("no_confirmation", 10, _l("村委会未确认"),
+         _l("村委会还没有确认这次家访（现场口令、签名或在待确认列表里确认都可以）。"), ("home_visit",)),
+    Rule("signature_only", 5, _l("只有签名确认"),
+         _l("这次家访只有在教师手机上的签名，没有村干部本人的确认（口令或在待确认列表里确认），证明力较弱。"),
+         ("home_visit",)),
+    Rule("code_invalid", 30, _l("确认口令无效"),
+         _l("教师填写的村干部口令与孩子所在村任何村干部在走访时段的口令都对不上。记录照常保存，但不能算作确认。"),
+         ("home_visit",)),
+    Rule("code_replayed", 40, _l("确认口令重复使用"),
+         _l("同一个村干部口令已经用于另一次家访。每个口令只在几分钟内有效，两次走访不应得到同一个口令。"),
+         ("home_visit",)),
+    Rule("disputed", 60, _l("村委会提出异议"), _l("村委会成员认为这次家访没有按记录发生，见其说明。"), ("home_visit",)),
+]
+RULES_BY_CODE = {r.code: r for r in RULES}
+
+
+def km_between(lat1, lon1, lat2, lon2) -> float:
+    """Great-circle distance (haversine), in kilometres."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 6371.0 * 2 * math.asin(min(1.0, math.sqrt(a)))
+
+
+def _aware(t: datetime | None) -> datetime | None:
+    if t is None:
+        return None
+    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+
+
+def _saved_at(record: Record) -> datetime:
+    """When the record was written: the phone's saved time when it says so, else when the server got it."""
+    meta = record.client_meta or {}
+    saved = meta.get("saved_at") if isinstance(meta, dict) else None
+    if isinstance(saved, str):
+        try:
+            t = datetime.fromisoformat(saved.replace("Z", "+00:00"))
+            if t.tzinfo is not None:
+                return t
+        except ValueError:
+            pass
+    return _aware(record.received_at)
+
+
+def check(record: Record) -> list[dict]:
+    """All flags of one record, from what is stored now."""
+    if record.kind not in EVIDENCE_KINDS:
+        return []
+    flags: list[dict] = []
+
+    def flag(code: str, detail: str = "") -> None:
+        if record.kind in RULES_BY_CODE[code].kinds and all(f["code"] != code for f in flags):
+            flags.append({"code": code, "detail": detail})
+
+    occurred = _aware(record.occurred_at)
+    photos = [rp.photo for rp in record.photos]
+    child = db.session.get(Child, record.child_id)
+    village = db.session.get(Village, child.village_id) if child and child.village_id else None
+
+    if record.kind == "home_visit" and not photos:
+        flag("no_photo")
+    for p in photos:
+        if p.taken_at is None:
+            flag("photo_no_time")
+        elif abs(_aware(p.taken_at) - occurred) > PHOTO_TIME_MAX_GAP:
+            hours = abs(_aware(p.taken_at) - occurred).total_seconds() / 3600
+            flag("photo_time_far", f"{hours:.1f} h")
+    if village is not None and village.lat is not None and village.lon is not None:
+        points = [(p.gps_lat, p.gps_lon) for p in photos if p.gps_lat is not None and p.gps_lon is not None]
+        if record.lat is not None and record.lon is not None:
+            points.append((record.lat, record.lon))
+        far = [km_between(lat, lon, village.lat, village.lon) for lat, lon in points]
+        far = [d for d in far if d > FAR_FROM_VILLAGE_KM]
+        if far:
+            flag("far_from_village", f"{max(far):.1f} km")
+    late = _saved_at(record) - occurred
+    if late > WRITTEN_LATE_AFTER:
+        flag("written_late", f"{late.total_seconds() / 3600:.0f} h")
+    reused = _reused_elsewhere(record, photos)
+    if reused:
+        flag("photo_reused", ", ".join(f"#{rid}" for rid in sorted(reused)))
+    if record.kind == "home_visit":
+        from .models import Confirmation
+
+        outcomes = {c.outcome: c for c in db.session.scalars(select(Confirmation).where(Confirmation.record_id == record.id))}
+        if "disputed" in outcomes:
+            flag("disputed")
+        if record.confirm_state == "signed":
+            flag("signature_only")
+        elif record.confirm_state != "confirmed":
+            flag("no_confirmation")
+        for c in db.session.scalars(select(Confirmation).where(Confirmation.record_id == record.id, Confirmation.method == "code")):
+            if c.outcome == "invalid":
+                flag("code_invalid")
+            elif c.outcome == "replayed":
+                flag("code_replayed")
+    return flags
+
+
+def _reused_elsewhere(record: Record, photos: list[Photo]) -> set[int]:
+    """Ids of other records of the same school holding the same or a nearly identical photo."""
+    photos = [p for p in photos if p.kind == "photo"]
+    if not photos:
+        return set()
+    mine = [(p.sha256, unsigned_phash(p.phash)) for p in photos]
+    rows = db.session.execute(
+        select(RecordPhoto.record_id, Photo.sha256, Photo.phash)
+        .join(Photo, Photo.id == RecordPhoto.photo_id)
+        .join(Record, Record.id == RecordPhoto.record_id)
+        .where(Record.school_id == record.school_id, Record.id != record.id, Photo.kind == "photo",
+               Record.corrects_id.is_distinct_from(record.id), Record.id != (record.corrects_id or -1))
+    ).all()
+    hits = set()
+    for rid, sha, ph in rows:
+        other = unsigned_phash(ph)
+        if any(sha == s or hamming(h, other) <= REUSE_MAX_DISTANCE for s, h in mine):
+            hits.add(rid)
+    return hits
+
+
+def score(flags: list[dict]) -> int:
+    return sum(RULES_BY_CODE[f["code"]].weight for f in flags if f["code"] in RULES_BY_CODE)
+
+
+def refresh(record: Record) -> None:
+    """Recompute and store a record's flags and score (the caller commits)."""
+    record.flags = check(record)
+    record.score = score(record.flags)
+
+
+def refresh_new(records: list[Record]) -> None:
+    """After records arrive: their own flags, and the flags of earlier records that share a photo with them."""
+    touched = {r.id: r for r in records}
+    for r in records:
+        refresh(r)
+        for f in r.flags:
+            if f["code"] == "photo_reused":
+                for rid in [int(x.strip("#")) for x in f["detail"].split(", ") if x]:
+                    other = touched.get(rid) or db.session.get(Record, rid)
+                    if other is not None and rid not in touched:
+                        touched[rid] = other
+                        refresh(other)
+
+
+def explained(flags: list[dict]) -> list[dict]:
+    """Flags with their title and explanation, for pages."""
+    out = []
+    for f in flags or []:
+        rule = RULES_BY_CODE.get(f.get("code"))
+        if rule:
+            out.append({"code": rule.code, "title": str(rule.title), "explain": str(rule.explain),
+                        "detail": f.get("detail") or "", "weight": rule.weight})
+    return sorted(out, key=lambda f: -f["weight"])

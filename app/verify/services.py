@@ -1,0 +1,177 @@
+"""Confirmation by the village committee (queue, code, signature) and the principal's review (ODK-style states).
+
+Every change is kept as a row (Confirmation, ReviewEvent) with who, when and how; the record itself is never edited
+except for its derived states and flags.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from .. import evidence
+from ..audit import audit
+from ..extensions import db
+from ..models import Child, Confirmation, Photo, Record, ReviewEvent, User
+from ..models.base import utcnow
+from . import totp
+
+# A code typed during the visit is accepted from a little before the visit's time to a few hours after it
+# (the teacher may fill the time in when arriving, the code when leaving).
+CODE_WINDOW_BEFORE = timedelta(minutes=30)
+CODE_WINDOW_AFTER = timedelta(hours=3)
+
+
+class VerifyError(ValueError):
+    """A rule of review or confirmation was broken; the message is shown to the user."""
+
+
+def _aware(t: datetime) -> datetime:
+    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+
+
+def secret_for(member: User) -> str:
+    """The member's TOTP secret, made on first use."""
+    if member.totp_secret is None:
+        member.totp_secret = totp.new_secret()
+        db.session.flush()
+    return member.totp_secret
+
+
+def village_members(village_id: int | None) -> list[User]:
+    if village_id is None:
+        return []
+    return list(db.session.scalars(
+        select(User).where(User.role == "committee", User.village_id == village_id, User.active,
+                           User.totp_secret.is_not(None)).order_by(User.id)
+    ))
+
+
+def check_code(record: Record, code: str) -> Confirmation:
+    """Match a code typed on the teacher's phone against the committee members of the child's village."""
+    child = db.session.get(Child, record.child_id)
+    occurred = _aware(record.occurred_at)
+    latest = min(occurred + CODE_WINDOW_AFTER, _aware(record.received_at))
+    first, last = totp.step_of((occurred - CODE_WINDOW_BEFORE).timestamp()), totp.step_of(latest.timestamp())
+    for member in village_members(child.village_id if child else None):
+        step = totp.matching_step(member.totp_secret, code, first, last)
+        if step is None:
+            continue
+        used = db.session.scalar(select(Confirmation.id).where(
+            Confirmation.by_id == member.id, Confirmation.code_step == step, Confirmation.method == "code",
+            Confirmation.outcome == "confirmed", Confirmation.record_id != record.id))
+        c = Confirmation(record_id=record.id, by_id=member.id, method="code", code_step=step,
+                         outcome="replayed" if used else "confirmed")
+        break
+    else:
+        c = Confirmation(record_id=record.id, method="code", outcome="invalid", comment=code)
+    db.session.add(c)
+    if c.outcome == "confirmed":
+        record.confirm_state = "confirmed"
+    return c
+
+
+def add_signature(record: Record, sha: str, signed_by: str | None) -> Confirmation:
+    """A signature drawn on the teacher's screen: weaker evidence than the member's own confirmation."""
+    photo_id = db.session.scalar(select(Photo.id).where(
+        Photo.uploader_id == record.author_id, Photo.kind == "signature", Photo.sha256 == sha))
+    c = Confirmation(record_id=record.id, method="signature", outcome="signed", photo_id=photo_id,
+                     comment=(signed_by or "")[:200] or None)
+    db.session.add(c)
+    if record.confirm_state == "none":
+        record.confirm_state = "signed"
+    return c
+
+
+def after_ingest(author: User, records: list[Record]) -> None:
+    """What happens when records arrive: codes and signatures checked, corrections linked, flags computed."""
+    for r in records:
+        f = r.fields or {}
+        if r.kind == "home_visit":
+            if f.get("confirm_code"):
+                check_code(r, f["confirm_code"])
+            if f.get("signature"):
+                add_signature(r, f["signature"], f.get("signed_by"))
+        if r.corrects_id:
+            original = db.session.get(Record, r.corrects_id)
+            original.review_state = "corrected"
+            db.session.add(ReviewEvent(record_id=original.id, by_id=author.id, action="correct",
+                                       comment=_("更正记录 #%(id)d", id=r.id)))
+    db.session.flush()
+    evidence.refresh_new(records)
+
+
+def correction_error(author: User, corrects_id, kind: str, child_id) -> str | None:
+    """Why a record may not correct `corrects_id`, or None: only the author's own returned record."""
+    if corrects_id is None:
+        return None
+    original = db.session.get(Record, corrects_id) if type(corrects_id) is int else None
+    if original is None or original.author_id != author.id:
+        return _("要更正的记录不存在，或不是您写的。")
+    if original.kind != kind or original.child_id != child_id:
+        return _("更正记录必须与原记录是同一个学生、同一种类。")
+    if original.review_state != "returned":
+        return _("只有被退回的记录才能更正。")
+    return None
+
+
+def signature_photos(author: User, shas: set[str]) -> set[str]:
+    """Which of these hashes the author uploaded as signatures."""
+    if not shas:
+        return set()
+    return set(db.session.scalars(select(Photo.sha256).where(
+        Photo.uploader_id == author.id, Photo.kind == "signature", Photo.sha256.in_(shas))))
+
+
+# --- committee queue ----------------------------------------------------------------------------------------------
+
+def confirm(record: Record, member: User, agree: bool, comment: str | None) -> Confirmation:
+    """A committee member confirms or disputes a visit from their queue."""
+    comment = (comment or "").strip()[:1000] or None
+    if not agree and not comment:
+        raise VerifyError(_("提出异议时请写明原因。"))
+    c = Confirmation(record_id=record.id, by_id=member.id, method="queue",
+                     outcome="confirmed" if agree else "disputed", comment=comment)
+    db.session.add(c)
+    record.confirm_state = "confirmed" if agree else "disputed"
+    db.session.flush()
+    evidence.refresh(record)
+    audit("confirm" if agree else "dispute", "record", record.id, user=member)
+    return c
+
+
+# --- principal review ---------------------------------------------------------------------------------------------
+
+def approve(record: Record, principal: User, comment: str | None = None) -> ReviewEvent:
+    if record.review_state != "received":
+        raise VerifyError(_("这条记录不在待审核状态。"))
+    record.review_state = "approved"
+    ev = ReviewEvent(record_id=record.id, by_id=principal.id, action="approve", comment=(comment or "").strip()[:1000] or None)
+    db.session.add(ev)
+    audit("approve", "record", record.id, user=principal)
+    return ev
+
+
+def return_for_correction(record: Record, principal: User, comment: str | None) -> ReviewEvent:
+    comment = (comment or "").strip()[:1000]
+    if not comment:
+        raise VerifyError(_("退回时请写明需要更正的内容。"))
+    if record.review_state not in ("received", "approved"):
+        raise VerifyError(_("这条记录已经退回或已更正。"))
+    record.review_state = "returned"
+    ev = ReviewEvent(record_id=record.id, by_id=principal.id, action="return", comment=comment)
+    db.session.add(ev)
+    audit("return", "record", record.id, user=principal)
+    return ev
+
+
+def history(record: Record) -> list:
+    """Review steps and confirmations of a record, oldest first."""
+    events = [("review", e.at, e) for e in db.session.scalars(select(ReviewEvent).where(ReviewEvent.record_id == record.id))]
+    events += [("confirm", c.at, c) for c in db.session.scalars(select(Confirmation).where(Confirmation.record_id == record.id))]
+    return sorted(events, key=lambda e: (_aware(e[1]), e[2].id))
+
+
+def now() -> datetime:
+    return utcnow()
