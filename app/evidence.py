@@ -20,6 +20,9 @@ from .photos import hamming
 
 # --- thresholds -------------------------------------------------------------------------------------------------
 REUSE_MAX_DISTANCE = 10          # dHash bits (of 64) that may differ for two photos to count as "the same picture"
+REUSE_MIN_DETAIL_BITS = 8        # a near-flat picture (dark, lens covered) hashes to almost all 0s or 1s and would
+                                 # "match" every other flat one: such photos count as reused only byte for byte
+REUSE_LIST_AT_MOST = 5           # record ids named in the flag's detail
 PHOTO_TIME_MAX_GAP = timedelta(hours=3)    # EXIF capture time vs the visit's time
 FAR_FROM_VILLAGE_KM = 3.0        # photo GPS / phone location vs the child's village
 WRITTEN_LATE_AFTER = timedelta(hours=24)   # saved on the phone (or sent) this long after the visit
@@ -92,10 +95,49 @@ def _saved_at(record: Record) -> datetime:
     return _aware(record.received_at)
 
 
-def check(record: Record) -> list[dict]:
+class Context:
+    """What the rules need about a batch of records, loaded with a few queries instead of several per record."""
+
+    def __init__(self, records: list[Record]):
+        from .models import Confirmation
+
+        ids = [r.id for r in records]
+        self.photos: dict[int, list[Photo]] = {i: [] for i in ids}
+        self.confirmations: dict[int, list] = {i: [] for i in ids}
+        self.villages: dict[int, Village | None] = {}
+        self._index: list[tuple[int, str, int]] | None = None
+        self._school = records[0].school_id if records else None
+        if not ids:
+            return
+        for rid, photo in db.session.execute(
+                select(RecordPhoto.record_id, Photo).join(Photo, Photo.id == RecordPhoto.photo_id)
+                .where(RecordPhoto.record_id.in_(ids)).order_by(RecordPhoto.record_id, RecordPhoto.position)):
+            self.photos[rid].append(photo)
+        visits = [r.id for r in records if r.kind == "home_visit"]
+        if visits:
+            for c in db.session.scalars(select(Confirmation).where(Confirmation.record_id.in_(visits))):
+                self.confirmations[c.record_id].append(c)
+        child_ids = {r.child_id for r in records}
+        rows = db.session.execute(select(Child.id, Village).join(Village, Village.id == Child.village_id)
+                                  .where(Child.id.in_(child_ids))).all()
+        self.villages = {cid: v for cid, v in rows}
+
+    def school_photos(self) -> list[tuple[int, str, int]]:
+        """(record id, sha256, unsigned dHash) of every evidence photo of the school, loaded once per batch."""
+        if self._index is None:
+            self._index = [(rid, sha, unsigned_phash(ph)) for rid, sha, ph in db.session.execute(
+                select(RecordPhoto.record_id, Photo.sha256, Photo.phash)
+                .join(Photo, Photo.id == RecordPhoto.photo_id)
+                .join(Record, Record.id == RecordPhoto.record_id)
+                .where(Record.school_id == self._school, Photo.kind == "photo"))]
+        return self._index
+
+
+def check(record: Record, ctx: Context | None = None) -> list[dict]:
     """All flags of one record, from what is stored now."""
     if record.kind not in EVIDENCE_KINDS:
         return []
+    ctx = ctx or Context([record])
     flags: list[dict] = []
 
     def flag(code: str, detail: str = "") -> None:
@@ -103,9 +145,8 @@ def check(record: Record) -> list[dict]:
             flags.append({"code": code, "detail": detail})
 
     occurred = _aware(record.occurred_at)
-    photos = [rp.photo for rp in record.photos]
-    child = db.session.get(Child, record.child_id)
-    village = db.session.get(Village, child.village_id) if child and child.village_id else None
+    photos = ctx.photos.get(record.id, [])
+    village = ctx.villages.get(record.child_id)
 
     if record.kind == "home_visit" and not photos:
         flag("no_photo")
@@ -126,45 +167,45 @@ def check(record: Record) -> list[dict]:
     late = _saved_at(record) - occurred
     if late > WRITTEN_LATE_AFTER:
         flag("written_late", f"{late.total_seconds() / 3600:.0f} h")
-    reused = _reused_elsewhere(record, photos)
+    reused = _reused_elsewhere(record, photos, ctx)
     if reused:
-        flag("photo_reused", ", ".join(f"#{rid}" for rid in sorted(reused)))
+        ids = sorted(reused)
+        more = len(ids) - REUSE_LIST_AT_MOST
+        flag("photo_reused", ", ".join(f"#{rid}" for rid in ids[:REUSE_LIST_AT_MOST]) + (f" +{more}" if more > 0 else ""))
     if record.kind == "home_visit":
-        from .models import Confirmation
-
-        outcomes = {c.outcome: c for c in db.session.scalars(select(Confirmation).where(Confirmation.record_id == record.id))}
-        if "disputed" in outcomes:
+        confirmations = ctx.confirmations.get(record.id, [])
+        if any(c.outcome == "disputed" for c in confirmations):
             flag("disputed")
         if record.confirm_state == "signed":
             flag("signature_only")
         elif record.confirm_state != "confirmed":
             flag("no_confirmation")
-        for c in db.session.scalars(select(Confirmation).where(Confirmation.record_id == record.id, Confirmation.method == "code")):
-            if c.outcome == "invalid":
+        for c in confirmations:
+            if c.method == "code" and c.outcome == "invalid":
                 flag("code_invalid")
-            elif c.outcome == "replayed":
+            elif c.method == "code" and c.outcome == "replayed":
                 flag("code_replayed")
     return flags
 
 
-def _reused_elsewhere(record: Record, photos: list[Photo]) -> set[int]:
-    """Ids of other records of the same school holding the same or a nearly identical photo."""
-    photos = [p for p in photos if p.kind == "photo"]
-    if not photos:
+def _reused_elsewhere(record: Record, photos: list[Photo], ctx: Context) -> set[int]:
+    """Ids of other records of the same school holding the same or a nearly identical photo.
+
+    A correction and the record it corrects may share photos on purpose."""
+    mine = [(p.sha256, unsigned_phash(p.phash)) for p in photos if p.kind == "photo"]
+    if not mine:
         return set()
-    mine = [(p.sha256, unsigned_phash(p.phash)) for p in photos]
-    rows = db.session.execute(
-        select(RecordPhoto.record_id, Photo.sha256, Photo.phash)
-        .join(Photo, Photo.id == RecordPhoto.photo_id)
-        .join(Record, Record.id == RecordPhoto.record_id)
-        .where(Record.school_id == record.school_id, Record.id != record.id, Photo.kind == "photo",
-               Record.corrects_id.is_distinct_from(record.id), Record.id != (record.corrects_id or -1))
-    ).all()
+    fuzzy = [h for _s, h in mine if REUSE_MIN_DETAIL_BITS <= h.bit_count() <= 64 - REUSE_MIN_DETAIL_BITS]
+    shas = {s for s, _h in mine}
+    related = {record.id, record.corrects_id}
     hits = set()
-    for rid, sha, ph in rows:
-        other = unsigned_phash(ph)
-        if any(sha == s or hamming(h, other) <= REUSE_MAX_DISTANCE for s, h in mine):
+    for rid, sha, other in ctx.school_photos():
+        if rid in related or rid in hits:
+            continue
+        if sha in shas or any(hamming(h, other) <= REUSE_MAX_DISTANCE for h in fuzzy):
             hits.add(rid)
+    if hits:  # corrections of this record
+        hits -= set(db.session.scalars(select(Record.id).where(Record.corrects_id == record.id)))
     return hits
 
 
@@ -172,24 +213,41 @@ def score(flags: list[dict]) -> int:
     return sum(RULES_BY_CODE[f["code"]].weight for f in flags if f["code"] in RULES_BY_CODE)
 
 
-def refresh(record: Record) -> None:
+def refresh(record: Record, ctx: Context | None = None) -> None:
     """Recompute and store a record's flags and score (the caller commits)."""
-    record.flags = check(record)
+    record.flags = check(record, ctx)
     record.score = score(record.flags)
+
+
+def refresh_all(records: list[Record]) -> None:
+    """Recompute many records of one school with one Context (a village moved, a batch arrived)."""
+    for i in range(0, len(records), 500):
+        chunk = records[i:i + 500]
+        ctx = Context(chunk)
+        for r in chunk:
+            refresh(r, ctx)
 
 
 def refresh_new(records: list[Record]) -> None:
     """After records arrive: their own flags, and the flags of earlier records that share a photo with them."""
-    touched = {r.id: r for r in records}
+    if not records:
+        return
+    db.session.flush()
+    ctx = Context(records)
+    touched = {r.id for r in records}
+    again: list[Record] = []
     for r in records:
-        refresh(r)
+        refresh(r, ctx)
         for f in r.flags:
             if f["code"] == "photo_reused":
-                for rid in [int(x.strip("#")) for x in f["detail"].split(", ") if x]:
-                    other = touched.get(rid) or db.session.get(Record, rid)
-                    if other is not None and rid not in touched:
-                        touched[rid] = other
-                        refresh(other)
+                for rid in [int(x.strip("#")) for x in f["detail"].split(" +")[0].split(", ") if x]:
+                    if rid not in touched:
+                        touched.add(rid)
+                        other = db.session.get(Record, rid)
+                        if other is not None:
+                            again.append(other)
+    if again:
+        refresh_all(again)
 
 
 def explained(flags: list[dict]) -> list[dict]:

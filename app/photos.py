@@ -129,7 +129,7 @@ def dhash(im: Image.Image) -> int:
 
 
 def hamming(a: int, b: int) -> int:
-    return bin((a ^ b) & ((1 << 64) - 1)).count("1")
+    return ((a ^ b) & ((1 << 64) - 1)).bit_count()
 
 
 def _metadata(im: Image.Image) -> dict:

@@ -475,3 +475,18 @@ def test_every_rule_is_explained_in_chinese():
         assert re.search(r"[\u4e00-\u9fff]", str(rule.title)) and len(str(rule.explain)) > 15 and rule.weight > 0
     shown = evidence.explained([{"code": "photo_reused", "detail": "#3"}, {"code": "no_photo"}, {"code": "unknown"}])
     assert [f["code"] for f in shown] == ["photo_reused", "no_photo"] and shown[0]["detail"] == "#3"
+
+
+def test_flat_photos_match_only_byte_for_byte(client, A, teacher_token):
+    """A dark or covered-lens picture hashes to (nearly) all zeros: only the very same bytes count as reuse."""
+    def flat(colour):
+        out = io.BytesIO()
+        Image.new("RGB", (320, 240), colour).save(out, "JPEG", quality=90)
+        return out.getvalue()
+
+    dark, darker = flat((20, 20, 20)), flat((5, 5, 5))
+    first = _send(client, teacher_token, A["c1"], [dark])
+    other = _send(client, teacher_token, A["c1"], [darker])
+    assert "photo_reused" not in _codes(other)
+    same = _send(client, teacher_token, A["c1"], [dark])
+    assert {f["code"]: f["detail"] for f in _fresh(same).flags}["photo_reused"] == f"#{first.id}"

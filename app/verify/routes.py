@@ -305,9 +305,7 @@ def _refresh_village(village: Village) -> int:
     """Recompute the flags of the village's evidence records (the distance rule depends on its location)."""
     records = db.session.scalars(select(Record).where(
         Record.school_id == village.school_id, Record.kind.in_(evidence.EVIDENCE_KINDS),
-        Record.child_id.in_(select(Child.id).where(Child.village_id == village.id)))
-        .options(selectinload(Record.photos).selectinload(RecordPhoto.photo))).all()
-    for r in records:
-        evidence.refresh(r)
+        Record.child_id.in_(select(Child.id).where(Child.village_id == village.id)))).all()
+    evidence.refresh_all(records)
     return len(records)
 
