@@ -12,13 +12,14 @@ def register(app: Flask) -> None:
     @click.option("--if-empty", is_flag=True, help="Only when the database holds no school yet.")
     def seed_demo_cmd(if_empty):
         """Load the demo school, accounts and children (demo only)."""
-        from .demo import is_empty, seed_demo
+        from .demo import is_empty, seed_demo, seed_demo_records
 
         if if_empty and not is_empty():
             click.echo("database already has data; demo not loaded")
             return
         school = seed_demo()
-        click.echo(f"demo data loaded: school #{school.id}")
+        n = seed_demo_records()
+        click.echo(f"demo data loaded: school #{school.id}, {n} records")
 
     @app.cli.command("create-user")
     @click.option("--username", prompt=True)

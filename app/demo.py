@@ -1,14 +1,19 @@
 """Demo data: one school, three villages, about 40 children. Demo only — the password is public."""
 from __future__ import annotations
 
+import hashlib
+import io
 import random
-from datetime import date
+import uuid
+from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 
 from .children.services import create_child, save_guardian, set_pairings
 from .extensions import db
-from .models import Child, School, User, Village
+from .models import Child, Pairing, School, User, Village
+
+CHINA_TZ = timezone(timedelta(hours=8))
 
 DEMO_PASSWORD = "demo12345"
 DEMO_ACCOUNTS = [
@@ -97,3 +102,99 @@ def seed_demo(n_children: int = 40, rng_seed: int = 2026) -> School:
 def is_empty() -> bool:
     """True when the database holds no school yet."""
     return (db.session.scalar(select(func.count()).select_from(School)) or 0) == 0 and not db.session.scalar(select(func.count()).select_from(Child))
+
+
+def _demo_photo(seed: int, taken: datetime | None, gps: tuple[float, float] | None) -> bytes:
+    """A drawn 'photo' (a house, a hill, people) with the EXIF a phone would write."""
+    from PIL import Image, ImageDraw
+
+    rng = random.Random(seed)
+    im = Image.linear_gradient("L").rotate(rng.choice([0, 90, 180])).resize((960, 720)).convert("RGB")
+    d = ImageDraw.Draw(im)
+    d.polygon([(0, 720), (rng.randint(200, 500), rng.randint(250, 400)), (960, 720)], fill=(60 + rng.randint(0, 80), 120, 70))
+    x = rng.randint(80, 600)
+    d.rectangle([x, 380, x + 260, 600], fill=(rng.randint(150, 230), rng.randint(120, 200), 140))
+    d.polygon([(x - 20, 380), (x + 130, 280), (x + 280, 380)], fill=(120, 50, 40))
+    for _ in range(3):
+        px = rng.randint(20, 900)
+        d.ellipse([px, 520, px + 40, 560], fill=(rng.randint(0, 255), rng.randint(0, 255), rng.randint(0, 255)))
+        d.rectangle([px + 5, 560, px + 35, 660], fill=(rng.randint(0, 255), 60, 90))
+    ex = Image.Exif()
+    ex[0x010F], ex[0x0110] = "Xiaomi", "Redmi 9A"
+    if taken is not None:
+        ex.get_ifd(0x8769)[0x9003] = taken.astimezone(CHINA_TZ).strftime("%Y:%m:%d %H:%M:%S")
+    if gps is not None:
+        def dms(v):
+            deg = int(v)
+            minutes = int((v - deg) * 60)
+            return (deg, minutes, round(((v - deg) * 60 - minutes) * 60, 2))
+        ex.get_ifd(0x8825).update({1: "N", 2: dms(gps[0]), 3: "E", 4: dms(gps[1])})
+    out = io.BytesIO()
+    im.save(out, "JPEG", quality=80, exif=ex)
+    return out.getvalue()
+
+
+def seed_demo_records(now: datetime | None = None) -> int:
+    """A few days of teacher1's work, so the review queue, the committee's queue and the flags have something to
+    show: a confirmed visit, a visit reusing its photo, one with no photo, one far from the village, a talk, a call."""
+    from .photo_service import save_upload
+    from .records.services import ingest
+    from .verify import totp
+    from .verify.services import secret_for
+
+    now = now or datetime.now(CHINA_TZ)
+    teacher = db.session.scalar(select(User).where(User.username == "teacher1"))
+    member = db.session.scalar(select(User).where(User.username == "committee1"))
+    if teacher is None or member is None:
+        return 0
+    kids = list(db.session.scalars(select(Child).join(Pairing, Pairing.child_id == Child.id).where(
+        Pairing.teacher_id == teacher.id, Child.village_id == member.village_id).order_by(Child.id)))
+    village = db.session.get(Village, member.village_id)
+    home = (village.lat + 0.002, village.lon + 0.003)
+
+    def upload(data: bytes) -> str:
+        sha = hashlib.sha256(data).hexdigest()
+        save_upload(teacher, sha, data)
+        return sha
+
+    def visit(child, when, photos, code=None, **extra):
+        fields = {"purpose": "了解孩子在家学习和生活情况，反馈期中考试成绩", "guardian_present": True, "met_person": "奶奶",
+                  "met_relationship": "祖母", "told_guardian": "孩子在校表现稳定，数学有进步，作业能按时完成",
+                  "study_rating": "good", "life_rating": "good", "psychology_rating": "fair",
+                  "psychology_note": "想念父母，周末常一个人待着", "safety_rating": "good",
+                  "guardian_concerns": "担心孩子放学路上的安全", "follow_up": "每周谈心一次，帮助联系父母视频",
+                  "next_visit_plan": "下个月月底"}
+        if code:
+            fields["confirm_code"] = code
+        return {"id": str(uuid.UUID(int=random.Random(str(when) + child.name).getrandbits(128))), "kind": "home_visit",
+                "child_id": child.id, "occurred_at": when.isoformat(timespec="seconds"), "fields": fields,
+                "photos": photos, "location": {"lat": home[0], "lon": home[1], "accuracy_m": 30},
+                "client": {"saved_at": (when + timedelta(minutes=25)).isoformat(), "online": False}, **extra}
+
+    day = now.replace(hour=16, minute=10, second=0, microsecond=0)
+    t0, t1, t2, t3, t4 = (day - timedelta(days=d) for d in (5, 4, 3, 2, 1))
+    p1 = _demo_photo(1, t1 + timedelta(minutes=5), home)
+    p1_again = io.BytesIO()
+    from PIL import Image
+
+    Image.open(io.BytesIO(p1)).crop((20, 15, 940, 705)).save(p1_again, "JPEG", quality=60)  # the same picture again
+    code = totp.code_at(secret_for(member), (t1 + timedelta(minutes=30)).timestamp())
+    code0 = totp.code_at(secret_for(member), (t0 + timedelta(minutes=40)).timestamp())
+    items = [
+        visit(kids[4 % len(kids)], t0, [upload(_demo_photo(4, t0 + timedelta(minutes=12), home))], code=code0),
+        visit(kids[0], t1, [upload(p1), upload(_demo_photo(2, t1 + timedelta(minutes=9), home))], code=code),
+        visit(kids[1], t2, [upload(p1_again.getvalue())]),
+        visit(kids[2], t3, []),
+        visit(kids[3 % len(kids)], t4, [upload(_demo_photo(3, t4 - timedelta(days=2), (23.1291, 113.2644)))]),
+        {"id": str(uuid.UUID(int=random.Random("talk").getrandbits(128))), "kind": "talk", "child_id": kids[0].id,
+         "occurred_at": (t4 - timedelta(hours=4)).isoformat(timespec="seconds"),
+         "fields": {"topic": "期中考试后的心情", "mood": "calm", "summary": "说想妈妈，但考试进步了很开心。", "follow_up": "周五再聊"},
+         "photos": [], "client": {"saved_at": (t4 - timedelta(hours=3, minutes=40)).isoformat(), "online": True}},
+        {"id": str(uuid.UUID(int=random.Random("call").getrandbits(128))), "kind": "parent_call", "child_id": kids[1].id,
+         "occurred_at": (t3 - timedelta(hours=3)).isoformat(timespec="seconds"),
+         "fields": {"direction": "child_to_parent", "parent": "mother", "duration_min": 12,
+                    "summary": "孩子和妈妈视频，讲了学校运动会。"}, "photos": [],
+         "client": {"saved_at": (t3 - timedelta(hours=2, minutes=45)).isoformat(), "online": True}},
+    ]
+    results = ingest(teacher, items, source="demo")
+    return sum(1 for r in results if r["status"] == "created")

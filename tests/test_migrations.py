@@ -63,3 +63,12 @@ def test_seed_demo_on_migrated_database(empty_app):
     for child in db.session.scalars(select(Child)):
         assert child.active_consent is not None and child.responsible_teacher is not None
         assert child.entrusted_guardian is not None and child.parents()
+    # A few days of records so the review queue, the committee's queue and every kind of flag have something to show.
+    from app.demo import seed_demo_records
+    from app.models import Record
+
+    assert seed_demo_records() == 7
+    records = list(db.session.scalars(select(Record)))
+    codes = {f["code"] for r in records for f in r.flags}
+    assert {"photo_reused", "no_photo", "far_from_village", "photo_time_far", "no_confirmation"} <= codes
+    assert any(r.confirm_state == "confirmed" and r.score == 0 for r in records)
