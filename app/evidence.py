@@ -7,6 +7,7 @@ the suspicious ones first without recomputing anything.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -256,6 +257,10 @@ def explained(flags: list[dict]) -> list[dict]:
     for f in flags or []:
         rule = RULES_BY_CODE.get(f.get("code"))
         if rule:
+            detail = f.get("detail") or ""
+            # photo_reused names the other records: the page links to them
+            records = [int(x) for x in re.findall(r"#(\d+)", detail)] if rule.code == "photo_reused" else []
             out.append({"code": rule.code, "title": str(rule.title), "explain": str(rule.explain),
-                        "detail": f.get("detail") or "", "weight": rule.weight})
+                        "detail": re.sub(r"#\d+(, )?", "", detail).strip() if records else detail,
+                        "records": records, "weight": rule.weight})
     return sorted(out, key=lambda f: -f["weight"])

@@ -404,6 +404,8 @@ def test_reused_photo_is_caught_and_a_different_one_is_not(client, A, teacher_to
     second = _send(client, teacher_token, A["c1"], [copy])
     flags = {f["code"]: f["detail"] for f in _fresh(second).flags}
     assert flags["photo_reused"] == f"#{first.id}"
+    login(client, A["principal"].username)
+    assert f'href="/records/{first.id}">#{first.id}</a>' in client.get(f"/records/{second.id}").get_data(as_text=True)
     assert "photo_reused" in _codes(_fresh(first))  # the earlier record is re-flagged too
     assert "photo_reused" not in _codes(_fresh(unrelated))
 
@@ -474,7 +476,7 @@ def test_every_rule_is_explained_in_chinese():
     for rule in evidence.RULES:
         assert re.search(r"[\u4e00-\u9fff]", str(rule.title)) and len(str(rule.explain)) > 15 and rule.weight > 0
     shown = evidence.explained([{"code": "photo_reused", "detail": "#3"}, {"code": "no_photo"}, {"code": "unknown"}])
-    assert [f["code"] for f in shown] == ["photo_reused", "no_photo"] and shown[0]["detail"] == "#3"
+    assert [f["code"] for f in shown] == ["photo_reused", "no_photo"] and shown[0]["records"] == [3] and shown[0]["detail"] == ""
 
 
 def test_flat_photos_match_only_byte_for_byte(client, A, teacher_token):
