@@ -177,13 +177,19 @@ def test_signature_is_weaker_evidence_and_visible_to_reviewers(client, A, teache
     assert f"/photos/{sha}/full" in page and "只有签名确认" in page
 
 
-def test_signature_must_be_uploaded_as_a_signature(client, A, teacher_token):
-    data = _photo(3)
-    assert put_photo(client, teacher_token, data).status_code == 201  # a photo, not a signature
+def test_signature_must_be_uploaded_first(client, A, teacher_token):
+    png = _signature_png()
     rec = visit(A["c1"])
-    rec["fields"]["signature"] = imaging.sha(data)
+    rec["fields"]["signature"] = imaging.sha(png)
     res = post(client, teacher_token, [rec]).get_json()["results"][0]
-    assert res["status"] == "missing_photos" and res["errors"]["photos"] == [imaging.sha(data)]
+    assert res["status"] == "missing_photos" and res["errors"]["photos"] == [imaging.sha(png)]
+    # the same bytes uploaded earlier as a photo count: uploads are idempotent by content, HEAD says "have it"
+    assert put_photo(client, teacher_token, png, ctype="image/png").status_code == 201
+    assert client.head(f"/api/v1/photos/{imaging.sha(png)}").status_code == 200
+    res = post(client, teacher_token, [rec]).get_json()["results"][0]
+    assert res["status"] == "created"
+    stored = db.session.scalar(select(Record).where(Record.client_id == rec["id"]))
+    assert stored.confirm_state == "signed" and not stored.photos
 
 
 def test_online_form_signature_and_code(client, A):

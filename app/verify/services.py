@@ -74,8 +74,7 @@ def check_code(record: Record, code: str) -> Confirmation:
 
 def add_signature(record: Record, sha: str, signed_by: str | None) -> Confirmation:
     """A signature drawn on the teacher's screen: weaker evidence than the member's own confirmation."""
-    photo_id = db.session.scalar(select(Photo.id).where(
-        Photo.uploader_id == record.author_id, Photo.kind == "signature", Photo.sha256 == sha))
+    photo_id = db.session.scalar(select(Photo.id).where(Photo.uploader_id == record.author_id, Photo.sha256 == sha))
     c = Confirmation(record_id=record.id, method="signature", outcome="signed", photo_id=photo_id,
                      comment=(signed_by or "")[:200] or None)
     db.session.add(c)
@@ -117,11 +116,11 @@ def correction_error(author: User, corrects_id, kind: str, child_id) -> str | No
 
 
 def signature_photos(author: User, shas: set[str]) -> set[str]:
-    """Which of these hashes the author uploaded as signatures."""
+    """Which of these hashes the author uploaded (as a signature, or the same bytes earlier as a photo: uploads are
+    idempotent by content, so the phone cannot upload them again)."""
     if not shas:
         return set()
-    return set(db.session.scalars(select(Photo.sha256).where(
-        Photo.uploader_id == author.id, Photo.kind == "signature", Photo.sha256.in_(shas))))
+    return set(db.session.scalars(select(Photo.sha256).where(Photo.uploader_id == author.id, Photo.sha256.in_(shas))))
 
 
 # --- committee queue ----------------------------------------------------------------------------------------------

@@ -6,15 +6,17 @@
   const LOW_SPACE = 50 * 1024 * 1024;
 
   // flash: a message for the next view; storageWarning: shown on every view until space is freed.
-  const state = { user: null, roster: null, kinds: [], records: [], sync: {}, progress: null, view: "", flash: null, storageWarning: null };
+  // confirm: a committee member's code secret (GET /api/v1/confirm/secret), kept for offline use, wiped at logout.
+  const state = { user: null, roster: null, kinds: [], records: [], sync: {}, confirm: null, progress: null, view: "", flash: null, storageWarning: null };
   const retry = JF.outbox.scheduler(() => trigger("retry"));
 
   /** Read what the phone holds; only the logged-in teacher's records are shown (a shared phone never mixes users). */
   async function loadLocal() {
-    const [user, roster, kinds, sync, records] = await Promise.all([
-      JF.db.kvGet("user"), JF.db.kvGet("roster"), JF.db.kvGet("kinds"), JF.db.kvGet("sync"), JF.db.all("records"),
+    const [user, roster, kinds, sync, records, confirm] = await Promise.all([
+      JF.db.kvGet("user"), JF.db.kvGet("roster"), JF.db.kvGet("kinds"), JF.db.kvGet("sync"), JF.db.all("records"), JF.db.kvGet("confirm"),
     ]);
     state.user = user || null;
+    state.confirm = confirm || null;
     state.roster = roster || null;
     state.kinds = kinds || [];
     state.sync = sync || {};
@@ -26,6 +28,15 @@
     el.hidden = !text;
     el.className = text ? cls : "";
     el.textContent = text || "";
+  }
+
+  /** A committee member's menu: the code screen and the village's children; nothing to send. */
+  function renderNav() {
+    const committee = JF.views.isCommittee();
+    $("jf-nav-code").hidden = !committee;
+    $("jf-nav-outbox").hidden = committee;
+    $("jf-nav-home").textContent = committee ? "本村儿童" : "我的学生";
+    $("jf-nav-home").setAttribute("href", committee ? "#/children" : "#/");
   }
 
   function renderStatus() {
@@ -69,6 +80,8 @@
     state.view = parts[0] || "home";
     if (parts[0] === "child" && parts[1]) content = JF.views.child(parts[1]);
     else if (parts[0] === "outbox") content = JF.views.outbox();
+    else if (parts[0] === "code") content = JF.views.code();
+    else if (parts[0] === "children") content = JF.views.home(true);
     else if (parts[0] === "new" && parts[2]) content = await JF.form.open({ kind: parts[1], child: parts[2] });
     else if (parts[0] === "record" && parts[1]) content = await JF.form.open({ id: parts[1] });
     else { state.view = "home"; content = JF.views.home(); }
@@ -79,6 +92,7 @@
   /** Re-read IndexedDB and redraw; a form being filled is left alone (it autosaves itself). */
   async function reload() {
     await loadLocal();
+    renderNav();
     renderStatus();
     if (state.view !== "new" && state.view !== "record") await route();
   }
@@ -106,9 +120,10 @@
     const known = await JF.db.kvGet("user");
     if (known && known.id !== user.id) {
       // Another teacher on this phone: the previous roster is not theirs to see.
-      await Promise.all(["roster", "roster_etag", "kinds"].map((k) => JF.db.del("kv", k)));
+      await Promise.all(["roster", "roster_etag", "kinds", "confirm"].map((k) => JF.db.del("kv", k)));
     }
     await JF.db.kvSet("user", user);
+    if (user.role === "committee") await refreshSecret(user);
     try {
       const etag = await JF.db.kvGet("roster_etag");
       const r = await getJson("/api/v1/roster", etag ? { "If-None-Match": etag } : {});
@@ -119,6 +134,19 @@
       const k = await getJson("/api/v1/kinds");
       if (k.ok) await JF.db.kvSet("kinds", (await k.json()).kinds);
     } catch (e) { /* connection dropped half way: keep the previous copies */ }
+  }
+
+  /** A committee member's code secret, kept for offline use; a 404 (no longer a member) removes it. */
+  async function refreshSecret(user) {
+    try {
+      const r = await getJson("/api/v1/confirm/secret");
+      if (r.status === 404) await JF.db.del("kv", "confirm");
+      if (!r.ok) return;
+      const c = await r.json();
+      if (c.user_id !== user.id) return;
+      await JF.db.kvSet("confirm", { user_id: c.user_id, secret: c.secret, step: c.step || 180, digits: c.digits || 6,
+        member: c.member, village: c.village, fetched_at: new Date().toISOString() });
+    } catch (e) { /* offline half way: keep the copy we have */ }
   }
 
   async function trigger(reason) {
@@ -162,6 +190,7 @@
   async function boot() {
     JF.db.onwiped = () => { if (!(JF.session && JF.session.loggingOut)) location.reload(); };
     await loadLocal();
+    renderNav();
     renderStatus();
     await route();
     window.addEventListener("hashchange", () => {

@@ -1,5 +1,6 @@
 /* 家访通 local store: a small IndexedDB wrapper shared by the page and the service worker.
- * Stores: records (by id), photos (by sha256, the compressed Blob itself), kv (roster, etag, kinds, user, sync state). */
+ * Stores: records (by id), photos (by sha256, the compressed Blob itself; a drawn signature's PNG too),
+ * kv (roster, etag, kinds, user, sync state, a committee member's code secret). */
 (function (JF) {
   "use strict";
   const NAME = "jiafang";
@@ -77,25 +78,31 @@
     });
   }
 
-  /** Delete a record and those of its photos no other record lists, in one transaction. */
+  /** The blobs a record needs in the photos store: its photos and its signature (a field, not one of its photos). */
+  function blobsOf(r) {
+    const sig = r.fields && r.fields.signature;
+    return (r.photos || []).concat(typeof sig === "string" && sig ? [sig] : []);
+  }
+
+  /** Delete a record and those of its blobs no other record needs, in one transaction. */
   function removeRecord(id) {
     return tx(["records", "photos"], "readwrite", async (s) => {
       const rec = await promisify(s.records.get(id));
       if (!rec) return false;
       await promisify(s.records.delete(id));
       const others = await promisify(s.records.getAll());
-      const kept = new Set(others.flatMap((r) => r.photos || []));
-      for (const sha of rec.photos || []) {
+      const kept = new Set(others.flatMap(blobsOf));
+      for (const sha of blobsOf(rec)) {
         if (!kept.has(sha)) await promisify(s.photos.delete(sha));
       }
       return true;
     });
   }
 
-  /** Delete photos that no record lists (e.g. taken then removed from a form). */
+  /** Delete blobs that no record needs (e.g. a photo removed from a form, a signature drawn again). */
   function dropOrphanPhotos(shas) {
     return tx(["records", "photos"], "readwrite", async (s) => {
-      const kept = new Set((await promisify(s.records.getAll())).flatMap((r) => r.photos || []));
+      const kept = new Set((await promisify(s.records.getAll())).flatMap(blobsOf));
       for (const sha of shas) if (!kept.has(sha)) await promisify(s.photos.delete(sha));
     });
   }
@@ -123,5 +130,5 @@
     } catch (e) { return null; }
   }
 
-  JF.db = { NAME, open, tx, get, all, put, del, update, removeRecord, dropOrphanPhotos, kvGet, kvSet, broadcast, notify, listen, promisify, onwiped: null };
+  JF.db = { NAME, open, tx, get, all, put, del, update, blobsOf, removeRecord, dropOrphanPhotos, kvGet, kvSet, broadcast, notify, listen, promisify, onwiped: null };
 })(self.JF = self.JF || {});

@@ -4,6 +4,7 @@
   "use strict";
   const { h, toLocalInput, isoWithOffset, fmtTime } = JF.ui;
   let urls = [];  // thumbnail object URLs of the form on screen, revoked on the next render
+  let sigUrls = [];  // the same for signatures (the thumbnails are redrawn on their own)
 
   function newRecord(kindName, childId) {
     const s = JF.app.state;
@@ -15,24 +16,110 @@
     };
   }
 
+  // Full-width digits (an input method left in Chinese mode) count as digits.
+  const asciiDigits = (v) => v.replace(/[０-９]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xFEE0)).replace(/\D/g, "");
+
   function input(f, value) {
     const id = "f-" + f.name;
     const label = h("label", { for: id }, f.label + (f.required ? " *" : ""));
+    const help = f.help ? h("p", { class: "muted help", id: id + "-help" }, f.help) : null;
     if (f.type === "longtext") {
-      return h("div", { class: "field" }, label, h("textarea", { id, name: f.name, required: f.required, maxlength: f.max_length, value: value || "" }));
+      return h("div", { class: "field" }, label, h("textarea", { id, name: f.name, required: f.required, maxlength: f.max_length, value: value || "" }), help);
     }
     if (f.type === "bool") {
-      return h("div", { class: "field" }, h("label", { class: "choice" }, h("input", { type: "checkbox", name: f.name, id, checked: value === true }), f.label));
+      return h("div", { class: "field" }, h("label", { class: "choice" }, h("input", { type: "checkbox", name: f.name, id, checked: value === true }), f.label), help);
     }
     if (f.type === "enum") {
       return h("fieldset", { class: "field" }, h("legend", {}, f.label + (f.required ? " *" : "")),
         h("div", { class: "choices" }, f.choices.map((c) => h("label", { class: "choice" },
-          h("input", { type: "radio", name: f.name, value: c.value, required: f.required, checked: value === c.value }), c.label))));
+          h("input", { type: "radio", name: f.name, value: c.value, required: f.required, checked: value === c.value }), c.label))), help);
     }
-    const attrs = { id, name: f.name, required: f.required, value: value === undefined || value === null ? "" : String(value) };
+    const attrs = { id, name: f.name, required: f.required, value: value === undefined || value === null ? "" : String(value),
+      "aria-describedby": help ? id + "-help" : null };
     if (f.type === "int") Object.assign(attrs, { type: "number", inputmode: "numeric", min: f.min, max: f.max, step: 1 });
-    else Object.assign(attrs, { type: "text", maxlength: f.max_length });
-    return h("div", { class: "field" }, label, h("input", attrs));
+    else if (f.type === "code") {
+      // A wrong code never blocks the record (the server flags it), but it must look like one: 6 digits.
+      Object.assign(attrs, { type: "text", inputmode: "numeric", pattern: "[0-9]{6}", maxlength: 6, autocomplete: "off",
+        title: "请输入 6 位数字", class: "code", on: { input: (e) => {
+          const v = asciiDigits(e.target.value).slice(0, 6);
+          if (v !== e.target.value) e.target.value = v;
+        } } });
+    } else Object.assign(attrs, { type: "text", maxlength: f.max_length });  // and any type this page does not know yet
+    return h("div", { class: "field" }, label, h("input", attrs), help);
+  }
+
+  /** A signature drawn on this screen: kept as a PNG Blob in the photos store (it must survive reload and offline),
+   * named by its SHA-256 in a hidden field; the outbox uploads it with ?kind=signature before the record. */
+  function signatureField(f, record, editable, save) {
+    const id = "f-" + f.name;
+    const hidden = h("input", { type: "hidden", name: f.name, id, value: record.fields[f.name] || "" });
+    const canvas = h("canvas", { width: 600, height: 220, id: id + "-pad", "aria-label": f.label + "：请在框内签名" });
+    const pad = JF.capture.signaturePad(canvas);
+    const note = h("p", { class: "muted", id: id + "-note", hidden: true });
+    const done = h("button", { type: "button", class: "primary", id: id + "-done", on: { click: () => commit() } }, "签好了");
+    const drawing = h("div", { class: "sigpad" }, canvas,
+      h("div", { class: "actions" }, h("button", { type: "button", class: "sig-clear", on: { click: () => pad.clear() } }, "清除"), done));
+    const saved = h("div", { class: "sig-saved", id: id + "-saved", hidden: true });
+
+    const say = (text) => { note.hidden = !text; note.textContent = text || ""; };
+
+    function show(sha) {
+      drawing.hidden = !!sha || !editable;
+      saved.hidden = !sha;
+      JF.ui.replace(saved);
+      if (!sha) return;
+      JF.db.get("photos", sha).then((p) => {
+        if (hidden.value !== sha) return;  // drawn again meanwhile
+        if (!p) {
+          say("手机上找不到这个签名，请重新签名。");
+          drawing.hidden = !editable;
+          return;
+        }
+        const url = URL.createObjectURL(p.blob);
+        sigUrls.push(url);
+        JF.ui.replace(saved, h("img", { class: "signature", src: url, alt: "已保存的签名" }),
+          editable ? h("div", {}, h("button", { type: "button", class: "link", id: id + "-redo", on: { click: redo } }, "重新签名")) : null);
+      });
+    }
+
+    async function replaceWith(sha) {
+      const old = hidden.value;
+      hidden.value = sha;
+      await save();
+      if (old && old !== sha) await JF.db.dropOrphanPhotos([old]);
+    }
+
+    async function commit() {
+      if (pad.isEmpty()) {
+        say("请先在框内签名。");
+        return;
+      }
+      done.disabled = true;
+      try {
+        const p = await JF.capture.signaturePng(canvas);
+        await JF.db.put("photos", Object.assign(p, { kind: "signature", uploaded: false, added_at: new Date().toISOString() }));
+        await replaceWith(p.sha);
+        say("签名已保存在手机上。");
+        show(p.sha);
+      } catch (err) {
+        say("签名未能保存，请再试一次（" + (err && err.message) + "）");
+      } finally {
+        done.disabled = false;
+      }
+    }
+
+    async function redo() {
+      await replaceWith("");
+      pad.clear();
+      say(null);
+      show(null);
+    }
+
+    show(hidden.value);
+    const field = h("div", { class: "field", id: id + "-field" }, h("label", {}, f.label), hidden, drawing, saved, note);
+    // Saving the form with ink on the pad but "签好了" not pressed: keep the drawing rather than lose it.
+    field.flushSignature = () => (!drawing.hidden && !pad.isEmpty() ? commit() : null);
+    return field;
   }
 
   function collect(form, kind) {
@@ -52,8 +139,9 @@
     const kind = JF.views.kindOf(record.kind);
     const child = JF.views.childOf(record.child_id);
     if (!kind) return [h("p", { class: "flash warn" }, "没有这种记录的表格。请在有网络时打开一次家访通。")];
-    urls.forEach((u) => URL.revokeObjectURL(u));
+    urls.concat(sigUrls).forEach((u) => URL.revokeObjectURL(u));
     urls = [];
+    sigUrls = [];
     const editable = record.status !== "queued";
     const thumbs = h("div", { class: "thumbs", id: "jf-thumbs" });
     const locText = h("p", { class: "muted", id: "jf-location" });
@@ -62,7 +150,9 @@
     const form = h("form", { id: "jf-record-form", novalidate: false, "data-id": record.id },
       h("div", { class: "field" }, h("label", { for: "f-occurred" }, "时间 *"),
         h("input", { type: "datetime-local", id: "f-occurred", name: "occurred_at", required: true, value: toLocalInput(new Date(record.occurred_at)) })),
-      kind.fields.map((f) => input(f, record.fields[f.name])),
+      kind.fields.map((f) => (f.type === "signature"
+        ? signatureField(f, record, editable, () => persist())
+        : input(f, record.fields[f.name]))),
       h("div", { class: "field" }, h("label", { for: "jf-photos" }, "照片"), photoInput, photoNote, thumbs),
       locText,
       h("div", { class: "actions" },
@@ -137,6 +227,7 @@
     form.addEventListener("submit", async (e) => {
       e.preventDefault();
       if (closed || !form.reportValidity()) return;
+      for (const el of form.querySelectorAll(".field")) if (el.flushSignature) await el.flushSignature();
       await persist();
       closed = true;
       record.status = "queued";

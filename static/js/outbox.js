@@ -12,6 +12,7 @@
     network: "网络不通，有网络后会自动同步",
     server: "服务器暂时不可用，稍后自动重试",
     photoLost: "手机上找不到这张照片，请删除它后重新提交",
+    signatureLost: "手机上找不到这个签名，请重新签名后提交",
     stuck: "部分照片未能上传，稍后自动重试",
   };
 
@@ -86,38 +87,48 @@
     return JF.db.update("records", id, (r) => r && r.status === "queued" && Object.assign(r, { status: "rejected", errors, updated_at: new Date().toISOString() }));
   }
 
-  /** HEAD, then PUT if the server lacks it; returns null when the server holds the photo, else the reason to show. */
-  async function uploadOne(ctx, sha, photo) {
+  /** HEAD, then PUT if the server lacks it; returns null when the server holds the photo, else the reason to show.
+   * A signature goes up the same way, marked ?kind=signature (the server keeps it as a confirmation, not a photo). */
+  async function uploadOne(ctx, sha, photo, signature) {
     const url = "/api/v1/photos/" + sha;
     const head = await request(ctx, "HEAD", url);
     if (head.status === 200) {
       await markUploaded(sha, true);
       return null;
     }
-    if (!photo) return MSG.photoLost;
-    const type = photo.type || photo.blob.type || "image/jpeg";
-    const resp = await request(ctx, "PUT", url, { body: photo.blob, headers: { "Content-Type": type } });
+    if (!photo) return signature ? MSG.signatureLost : MSG.photoLost;
+    const type = photo.type || photo.blob.type || (signature ? "image/png" : "image/jpeg");
+    const resp = await request(ctx, "PUT", signature ? url + "?kind=signature" : url, { body: photo.blob, headers: { "Content-Type": type } });
     if (resp.status === 200 || resp.status === 201) {
       await markUploaded(sha, true);
       return null;
     }
     const body = await readJson(resp);  // 400 hash_mismatch, 413, 415, 422: the teacher must fix the record
-    return body.message || "照片上传失败（" + resp.status + "）";
+    return body.message || (signature ? "签名上传失败（" : "照片上传失败（") + resp.status + "）";
   }
 
+  /** Upload the photos and signatures the queued records need and the server may lack; refused ones send their records back. */
   async function uploadPhotos(ctx, queue) {
-    const owners = new Map();
-    for (const r of queue) for (const sha of r.photos || []) owners.set(sha, (owners.get(sha) || []).concat(r.id));
+    const owners = new Map();  // sha → {ids, signature}
+    for (const r of queue) {
+      const sig = r.fields && r.fields.signature;
+      for (const sha of JF.db.blobsOf(r)) {
+        const o = owners.get(sha) || { ids: [], signature: false };
+        o.ids.push(r.id);
+        o.signature = o.signature || sha === sig;
+        owners.set(sha, o);
+      }
+    }
     const pending = [];
-    for (const [sha, ids] of owners) {
+    for (const [sha, o] of owners) {
       const photo = await JF.db.get("photos", sha);
-      if (!photo || !photo.uploaded) pending.push({ sha, ids, photo });
+      if (!photo || !photo.uploaded) pending.push(Object.assign({ sha, photo }, o));
     }
     let n = 0;
     for (const item of pending) {
-      progress(ctx, "正在上传照片 " + (++n) + "/" + pending.length);
-      const problem = await uploadOne(ctx, item.sha, item.photo);
-      if (problem) for (const id of item.ids) await reject(id, { photos: problem });
+      progress(ctx, (item.signature ? "正在上传签名 " : "正在上传照片 ") + (++n) + "/" + pending.length);
+      const problem = await uploadOne(ctx, item.sha, item.photo, item.signature);
+      if (problem) for (const id of item.ids) await reject(id, item.signature ? { "fields.signature": problem } : { photos: problem });
     }
   }
 

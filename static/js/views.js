@@ -1,4 +1,5 @@
-/* 家访通 views: my children, a child's contact card, the outbox (waiting, drafts, records sent back with reasons). */
+/* 家访通 views: my children, a child's contact card, the outbox (waiting, drafts, records sent back with reasons),
+ * and a village committee member's confirmation code (RFC 6238, computed on the phone, works offline). */
 (function (JF) {
   "use strict";
   const { h, fmtTime, fmtDate, telLink } = JF.ui;
@@ -10,9 +11,11 @@
   const childOf = (id) => ((state().roster && state().roster.children) || []).find((c) => c.id === id);
   const recordsFor = (childId) => state().records.filter((r) => r.child_id === childId && r.status !== "draft");
 
-  /** Kinds this user may write: the server may say so per kind (writers); otherwise all it lists. */
+  /** Kinds this user may write: the server may say so per kind (writers); otherwise all it lists. A committee member
+   * writes none: they confirm visits (the code screen, the web queue). */
   function writableKinds() {
     const role = state().user && state().user.role;
+    if (role === "committee") return [];
     return (state().kinds || []).filter((k) => !k.writers || k.writers.includes(role));
   }
 
@@ -36,9 +39,11 @@
     });
   }
 
-  function home() {
+  /** My children; a committee member starts on the code screen and reaches the village's children with list=true. */
+  function home(list) {
     const s = state();
-    const out = [h("h1", {}, "我的学生")];
+    if (isCommittee() && !list) return code();
+    const out = [h("h1", {}, isCommittee() ? "本村儿童" : "我的学生")];
     if (s.user) out.push(h("p", { class: "muted" }, s.user.name + " · 离线也可以查看联系卡、填写记录"));
     const waiting = s.records.filter((r) => r.status !== "draft");
     if (waiting.length) {
@@ -52,7 +57,7 @@
     if (!s.roster) {
       out.push(h("p", { class: "flash warn" }, "还没有学生名单。请在有网络时打开一次家访通，名单会保存到手机上。"));
     } else if (!children.length) {
-      out.push(h("p", { class: "muted" }, "暂无结对的学生。"));
+      out.push(h("p", { class: "muted" }, isCommittee() ? "本村暂无儿童。" : "暂无结对的学生。"));
     } else {
       out.push(h("ul", { class: "list", id: "jf-children" }, children.map((c) => {
         const n = recordsFor(c.id).length;
@@ -88,14 +93,14 @@
         h("h1", {}, "联系卡：" + c.name),
         h("p", { class: "muted" }, [c.class_name, c.village && c.village.name, c.address].filter(Boolean).join(" · ")),
         h("ul", { class: "calls" }, calls)),
-      h("section", { class: "card" },
+      isCommittee() ? null : h("section", { class: "card" },
         h("h2", {}, "新建记录"),
         h("p", { class: "muted" }, "最近：" + lastText),
         kinds.length ? h("div", { class: "actions" }, kinds.map((k) =>
           h("a", { class: "button primary", href: "#/new/" + k.name + "/" + c.id, "data-kind": k.name }, k.label)))
           : h("p", { class: "flash warn" }, "还没有记录表格。请在有网络时打开一次家访通。")),
       recordList(recordsFor(c.id), "这名学生待同步的记录"),
-      h("p", {}, h("a", { href: "#/" }, "返回我的学生")),
+      h("p", {}, isCommittee() ? h("a", { href: "#/children" }, "返回本村儿童") : h("a", { href: "#/" }, "返回我的学生")),
     ];
   }
 
@@ -138,5 +143,90 @@
       lists.length ? lists : h("p", { class: "muted", id: "jf-outbox-empty" }, "没有待同步的记录，全部已同步到学校。")];
   }
 
-  JF.views = { home, child, outbox, kindOf, childOf, writableKinds, errorLines };
+  // --- the committee member's confirmation code -----------------------------------------------------------------
+
+  const isCommittee = () => !!(state().user && state().user.role === "committee");
+  const B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let hmacKey = null;  // [secret, CryptoKey]: imported once per secret
+
+  function base32(text) {
+    const out = [];
+    let acc = 0;
+    let bits = 0;
+    for (const ch of text.replace(/=+$/, "").toUpperCase()) {
+      const v = B32.indexOf(ch);
+      if (v < 0) throw new Error("bad base32");
+      acc = ((acc << 5) | v) & 0x1fff;
+      bits += 5;
+      if (bits >= 8) {
+        bits -= 8;
+        out.push((acc >> bits) & 0xff);
+      }
+    }
+    return new Uint8Array(out);
+  }
+
+  /** RFC 6238 (T0 = 0): RFC 4226 HOTP of floor(unixSeconds / step) with HMAC-SHA1, as app/verify/totp.py computes it. */
+  async function totp(secret, unixSeconds, step, digits) {
+    if (!hmacKey || hmacKey[0] !== secret) {
+      hmacKey = [secret, await crypto.subtle.importKey("raw", base32(secret), { name: "HMAC", hash: "SHA-1" }, false, ["sign"])];
+    }
+    const counter = Math.floor(unixSeconds / step);
+    const msg = new DataView(new ArrayBuffer(8));
+    msg.setUint32(0, Math.floor(counter / 2 ** 32));  // 8 bytes, big-endian
+    msg.setUint32(4, counter >>> 0);
+    const mac = new Uint8Array(await crypto.subtle.sign("HMAC", hmacKey[1], msg.buffer));
+    const o = mac[mac.length - 1] & 0x0f;
+    const n = (((mac[o] & 0x7f) << 24) | (mac[o + 1] << 16) | (mac[o + 2] << 8) | mac[o + 3]) % 10 ** digits;
+    return String(n).padStart(digits, "0");
+  }
+
+  /** The secret this phone holds for the logged-in member (never another user's: the phone may be shared). */
+  function secretOf() {
+    const c = state().confirm;
+    return c && state().user && c.user_id === state().user.id ? c : null;
+  }
+
+  function code() {
+    const s = state();
+    const c = secretOf();
+    const out = [h("h1", {}, "确认口令")];
+    if (!s.user || s.user.role !== "committee") return out.concat(h("p", { class: "flash warn" }, "只有村干部账号有确认口令。"));
+    if (!c) return out.concat(h("p", { class: "flash warn", id: "jf-code-missing" }, "还没有确认口令。请在有网络时打开一次家访通，之后没有网络也能显示。"));
+    const big = h("p", { id: "jf-code", "aria-live": "polite" }, "······");
+    // Inline style attributes are refused by the CSP; CSSOM properties are not.
+    Object.assign(big.style, { fontSize: "3.2rem", fontWeight: "700", letterSpacing: ".12em", margin: ".6rem 0", fontVariantNumeric: "tabular-nums" });
+    const bar = h("progress", { id: "jf-code-bar", max: c.step, value: c.step });
+    const left = h("span", { class: "muted", id: "jf-code-left" });
+    const timer = setInterval(tick, 1000);
+    let shownStep = null;
+    async function tick() {
+      if (!big.isConnected && shownStep !== null) {
+        clearInterval(timer);  // another view took the screen
+        return;
+      }
+      const now = Date.now() / 1000;
+      const step = Math.floor(now / c.step);
+      const remaining = Math.max(1, Math.ceil((step + 1) * c.step - now));
+      bar.value = remaining;
+      left.textContent = remaining + " 秒后更换";
+      if (step !== shownStep) {
+        shownStep = step;
+        const value = await totp(c.secret, now, c.step, c.digits);
+        big.dataset.code = value;
+        big.textContent = value.slice(0, 3) + " " + value.slice(3);
+      }
+    }
+    tick();
+    return out.concat(
+      h("section", { class: "card", id: "jf-code-card" },
+        h("p", {}, c.member + (c.village ? " · " + c.village : "")),
+        big,
+        h("div", {}, bar, " ", left),
+        h("p", { class: "muted" }, "家访时请把这 6 位数字告诉老师，老师填在家访记录的“村干部确认口令”里。没有网络也可以使用；口令每 "
+          + Math.round(c.step / 60) + " 分钟更换一次。")),
+      h("p", {}, h("a", { href: "#/children" }, "本村儿童联系卡")));
+  }
+
+  JF.views = { home, child, outbox, code, kindOf, childOf, writableKinds, errorLines, totp, isCommittee };
 })(self.JF = self.JF || {});
