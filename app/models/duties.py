@@ -1,0 +1,107 @@
+"""Duties (how often each kind of record is due), terms, reminders (in-app and Web Push) and emergencies."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import UTCDateTime, utcnow
+from .people import Child, User
+
+PERIODS = ("week", "month", "quarter", "term")
+
+
+class DutyRule(db.Model):
+    """A school's rule: each child needs `times` records of `kind` per `period` (default: visit/term, talk/week, call/month)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # home_visit | talk | parent_call
+    period: Mapped[str] = mapped_column(String(8))  # week | month | quarter | term
+    times: Mapped[int] = mapped_column(Integer, default=1)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    __table_args__ = (UniqueConstraint("school_id", "kind"),)
+
+
+class Term(db.Model):
+    """A school term (学期): term duties are due within it; holidays fall between terms."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    name: Mapped[str] = mapped_column(String(40))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+
+
+class Notification(db.Model):
+    """An in-app reminder; also the thing a push message points to by its opaque id.
+
+    `key` makes sending idempotent: the same reminder for the same person and period is made once."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    key: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(24))  # duties_due | duties_overdue | incident | escalation | returned
+    text: Mapped[str] = mapped_column(String(300))
+    url: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pushed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("user_id", "key"), Index("ix_notification_user_read", "user_id", "read_at"))
+
+
+class PushSubscription(db.Model):
+    """A browser's Web Push subscription (endpoint + keys), deleted when the push service answers 404/410."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    endpoint: Mapped[str] = mapped_column(String(1000), unique=True)
+    p256dh: Mapped[str] = mapped_column(String(200))
+    auth: Mapped[str] = mapped_column(String(60))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    retry_after: Mapped[datetime | None] = mapped_column(UTCDateTime)  # after a 429
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+
+
+INCIDENT_TARGETS = ("guardian", "parents", "bureau")
+
+
+class Incident(db.Model):
+    """An emergency (突发事件) about a child: three clocks run from `occurred_at` until each notice is logged."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(36), unique=True)  # made on the phone: offline reports sync once
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("child.id"))
+    reported_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    category: Mapped[str] = mapped_column(String(16))  # injury | illness | missing | safety | other
+    description: Mapped[str] = mapped_column(Text)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    closing_note: Mapped[str | None] = mapped_column(Text)
+
+    child: Mapped[Child] = relationship()
+    reported_by: Mapped[User] = relationship(foreign_keys=[reported_by_id])
+    notices: Mapped[list[IncidentNotice]] = relationship(back_populates="incident", order_by="IncidentNotice.at")
+
+
+class IncidentNotice(db.Model):
+    """One notice given: who was told (guardian, parents, bureau), by whom, how and when."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), index=True)
+    target: Mapped[str] = mapped_column(String(10))  # guardian | parents | bureau
+    by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    method: Mapped[str] = mapped_column(String(12))  # phone | in_person | sms | message | document
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    logged_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    note: Mapped[str | None] = mapped_column(String(500))
+
+    incident: Mapped[Incident] = relationship(back_populates="notices")
+    by: Mapped[User] = relationship()

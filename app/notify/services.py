@@ -1,0 +1,45 @@
+"""Reminders: in-app notifications (always work) and Web Push (when the phone can reach its push service).
+
+`notify` is idempotent by key: the same reminder for the same person is stored once, however often the cron job runs.
+Push messages carry no personal data: a generic text and the notification's opaque id; the app fetches the rest.
+"""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import Notification, User
+from ..models.base import utcnow
+
+
+def notify(user: User | int, key: str, kind: str, text: str, url: str | None = None) -> Notification | None:
+    """Store a reminder for `user` unless one with this key exists; return the new one, or None if it existed."""
+    user_id = user if isinstance(user, int) else user.id
+    if db.session.scalar(select(Notification.id).where(Notification.user_id == user_id, Notification.key == key)):
+        return None
+    n = Notification(user_id=user_id, key=key[:120], kind=kind, text=text[:300], url=url)
+    try:
+        with db.session.begin_nested():
+            db.session.add(n)
+            db.session.flush()
+    except IntegrityError:  # a concurrent run made it a moment ago
+        return None
+    return n
+
+
+def unread_count(user: User) -> int:
+    return db.session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
+
+
+def mark_read(user: User, ids: list[int] | None = None) -> int:
+    """Mark the caller's notifications read (all of them when `ids` is None)."""
+    q = select(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    if ids is not None:
+        q = q.where(Notification.id.in_(ids))
+    rows = db.session.scalars(q).all()
+    now = utcnow()
+    for n in rows:
+        n.read_at = now
+    return len(rows)
