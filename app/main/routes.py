@@ -14,7 +14,11 @@ from . import bp
 def home():
     q = children_query(current_user).where(Child.left_on.is_(None))
     count = db.session.scalar(q.with_only_columns(func.count()).order_by(None))
-    children = []
+    children, duties = [], []
     if current_user.role in ("teacher", "committee"):
         children = db.session.scalars(q.order_by(Child.class_name, Child.name).limit(200)).all()
-    return render_template("main/home.html", count=count, children=children)
+    if current_user.role == "teacher":
+        from ..duties.services import duties_for, today_local
+
+        duties = duties_for(current_user, children, today_local())
+    return render_template("main/home.html", count=count, children=children, duties=duties)

@@ -51,8 +51,20 @@ def roster_for(user) -> dict:
         for child_id, kind, at in rows:
             last.setdefault(child_id, {})[kind] = at if isinstance(at, str) else at.isoformat() if at else None
     school = user.school
+    duties = None
+    if user.role == "teacher":
+        # What is due, computable on the phone: rules with their current/previous windows, terms, and counts so far
+        # (the app adds the records waiting in its outbox, so a visit recorded offline clears its duty at once).
+        from ..duties.services import counts_for, plan, terms_for, today_local
+
+        today = today_local()
+        duties = {"today": today.isoformat(), "rules": plan(user.school_id, today),
+                  "terms": [[n, s.isoformat(), e.isoformat()] for n, s, e in terms_for(user.school_id, today)],
+                  "counts": {str(k): v for k, v in counts_for(
+                      select(Child.id).where(Child.id.in_([c.id for c in children])), user.school_id, today).items()}}
     return {
         "school": {"name": school.name, "hotline": school.hotline} if school else None,
+        "duties": duties,
         "children": [
             {
                 "id": c.id, "name": c.name, "class_name": c.class_name, "grade": c.grade,

@@ -1,0 +1,168 @@
+"""Duties: periods and terms with fixed dates in Asia/Shanghai, what counts, the teacher's list, the dashboard."""
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from app.duties import services as duty
+from app.duties.services import Window, window
+from app.extensions import db
+from app.models import DutyRule, Record, Term
+from app.records.services import ingest
+
+from .conftest import login, page_csrf
+
+
+def _talk(child, when: str) -> dict:
+    return {"id": str(uuid.uuid4()), "kind": "talk", "child_id": child.id, "occurred_at": when,
+            "fields": {"topic": "学习", "mood": "calm", "summary": "聊了学习"}, "photos": []}
+
+
+def _add(user, items) -> list[Record]:
+    res = ingest(user, items)
+    assert all(r["status"] == "created" for r in res), res
+    return [db.session.scalar(select(Record).where(Record.client_id == i["id"])) for i in items]
+
+
+# --- periods ------------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("period,today,current,previous", [
+    ("week", date(2027, 1, 1), (date(2026, 12, 28), date(2027, 1, 3)), (date(2026, 12, 21), date(2026, 12, 27))),
+    ("week", date(2026, 11, 16), (date(2026, 11, 16), date(2026, 11, 22)), (date(2026, 11, 9), date(2026, 11, 15))),
+    ("month", date(2026, 3, 31), (date(2026, 3, 1), date(2026, 3, 31)), (date(2026, 2, 1), date(2026, 2, 28))),
+    ("month", date(2026, 1, 5), (date(2026, 1, 1), date(2026, 1, 31)), (date(2025, 12, 1), date(2025, 12, 31))),
+    ("quarter", date(2026, 2, 10), (date(2026, 1, 1), date(2026, 3, 31)), (date(2025, 10, 1), date(2025, 12, 31))),
+    ("quarter", date(2026, 12, 31), (date(2026, 10, 1), date(2026, 12, 31)), (date(2026, 7, 1), date(2026, 9, 30))),
+])
+def test_calendar_periods(app, build, period, today, current, previous):
+    school = build.school()
+    assert window(period, today, school.id) == Window(*current)
+    assert window(period, today, school.id, previous=True) == Window(*previous)
+
+
+def test_term_windows_default_and_stored(app, build):
+    school = build.school()
+    # defaults: spring 2/20–7/10, autumn 9/1–1/20; the summer holiday has no current term
+    assert window("term", date(2026, 10, 8), school.id) == Window(date(2026, 9, 1), date(2027, 1, 20))
+    assert window("term", date(2026, 10, 8), school.id, previous=True) == Window(date(2026, 2, 20), date(2026, 7, 10))
+    assert window("term", date(2026, 8, 15), school.id) is None
+    assert window("term", date(2027, 1, 20), school.id).end == date(2027, 1, 20)  # last day still inside
+    assert window("term", date(2027, 1, 21), school.id) is None
+    db.session.add_all([Term(school_id=school.id, name="秋季", starts_on=date(2026, 8, 31), ends_on=date(2027, 1, 15)),
+                        Term(school_id=school.id, name="春季", starts_on=date(2026, 3, 2), ends_on=date(2026, 7, 3))])
+    db.session.commit()
+    assert window("term", date(2026, 8, 31), school.id) == Window(date(2026, 8, 31), date(2027, 1, 15))
+    assert window("term", date(2026, 8, 31), school.id, previous=True) == Window(date(2026, 3, 2), date(2026, 7, 3))
+
+
+def test_week_boundary_is_china_midnight(app, world):
+    """Sunday 23:30 in China (15:30 UTC) belongs to that week; Monday 00:30 in China (Sunday 16:30 UTC) to the next."""
+    a = world["A"]
+    _add(a["teacher"], [_talk(a["c1"], "2026-11-15T23:30:00+08:00"), _talk(a["c1"], "2026-11-15T16:30:00Z")])
+    counts = duty.counts_for(select(db.literal(a["c1"].id)), a["school"].id, date(2026, 11, 16))
+    assert counts[a["c1"].id]["talk"] == {"current": 1, "previous": 1}
+
+
+def test_returned_records_do_not_count_until_corrected(app, world):
+    a = world["A"]
+    [rec] = _add(a["teacher"], [_talk(a["c1"], "2026-11-17T10:00:00+08:00")])
+    today = date(2026, 11, 18)
+    rule = next(r for r in duty.plan(a["school"].id, today) if r["kind"] == "talk")
+    status = lambda: duty.status(rule, duty.counts_for(select(db.literal(a["c1"].id)), a["school"].id, today)  # noqa: E731
+                                 .get(a["c1"].id, {}).get("talk"))
+    assert status() == "done"
+    rec.review_state = "returned"
+    db.session.commit()
+    assert status() == "overdue"  # nothing in the previous week either
+    fix = _talk(a["c1"], "2026-11-17T10:00:00+08:00")
+    fix["corrects_id"] = rec.id
+    _add(a["teacher"], [fix])
+    assert status() == "done" and db.session.get(Record, rec.id).review_state == "corrected"
+
+
+def test_status_rules():
+    rule = {"times": 2, "current": {"start": "x"}, "previous": {"start": "y"}}
+    assert duty.status(rule, {"current": 2, "previous": 0}) == "done"
+    assert duty.status(rule, {"current": 1, "previous": 2}) == "due"
+    assert duty.status(rule, {"current": 1, "previous": 1}) == "overdue"
+    assert duty.status({"times": 1, "current": None, "previous": {"s": 1}}, {"previous": 1}) == "none"  # holidays
+    assert duty.status({"times": 1, "current": None, "previous": {"s": 1}}, {}) == "overdue"
+
+
+def test_rules_are_editable_and_validated(client, world):
+    a = world["A"]
+    assert [(r.kind, r.period, r.times) for r in duty.rules_for(a["school"].id)] == \
+        [("home_visit", "term", 1), ("talk", "week", 1), ("parent_call", "month", 1)]
+    login(client, a["principal"].username)
+    token = page_csrf(client.get("/duties/settings").get_data(as_text=True))
+    form = {"csrf_token": token, "what": "rules", "home_visit-period": "month", "home_visit-times": "1",
+            "home_visit-active": "y", "talk-period": "week", "talk-times": "2", "talk-active": "y",
+            "parent_call-period": "month", "parent_call-times": "1"}
+    assert client.post("/duties/settings", data=form).status_code == 302
+    assert [(r.kind, r.period, r.times) for r in duty.rules_for(a["school"].id)] == \
+        [("home_visit", "month", 1), ("talk", "week", 2)]  # calls switched off
+    bad = dict(form, **{"talk-times": "0"})
+    r = client.post("/duties/settings", data=bad)
+    assert r.status_code == 400 and "次数应在 1 到 30 之间" in r.get_data(as_text=True)
+    assert db.session.scalar(select(DutyRule.times).where(DutyRule.kind == "talk")) == 2
+    r = client.post("/duties/settings", data={"csrf_token": token, "what": "add_term", "name": "秋季",
+                                              "starts_on": "2026-09-01", "ends_on": "2027-01-15"})
+    assert r.status_code == 302
+    r = client.post("/duties/settings", data={"csrf_token": token, "what": "add_term", "name": "重叠",
+                                              "starts_on": "2026-12-01", "ends_on": "2027-02-01"})
+    assert r.status_code == 400 and "重叠" in r.get_data(as_text=True)
+    r = client.post("/duties/settings", data={"csrf_token": token, "what": "add_term", "name": "x", "starts_on": "明天"})
+    assert r.status_code == 400
+    assert db.session.scalar(select(db.func.count()).select_from(Term)) == 1
+    for who in ("teacher", "committee", "counsellor", "admin"):
+        login(client, a[who].username)
+        assert client.get("/duties/settings").status_code == 403
+        assert client.get("/dashboard/").status_code == 403
+
+
+def test_teacher_list_overdue_first_and_cleared_by_a_record(client, world):
+    a = world["A"]
+    login(client, a["teacher"].username)
+    html = client.get("/duties/").get_data(as_text=True)
+    assert a["c1"].name in html and a["c2"].name not in html  # only their own children
+    assert html.count('class="duty overdue"') >= 2  # no talk last week, no call last month
+    today = duty.today_local()
+    talk = _talk(a["c1"], f"{today.isoformat()}T00:05:00+08:00")
+    _add(a["teacher"], [talk])
+    rows = duty.duties_for(a["teacher"], [a["c1"]], today)
+    assert "talk" not in {r["kind"] for r in rows}
+    assert [r["status"] for r in rows] == sorted((r["status"] for r in rows), key=lambda s: s != "overdue")
+    roster = client.get("/api/v1/roster").get_json()
+    d = roster["duties"]
+    assert {r["kind"] for r in d["rules"]} == {"home_visit", "talk", "parent_call"}
+    assert d["counts"][str(a["c1"].id)]["talk"]["current"] == 1 and d["today"] == today.isoformat()
+    login(client, a["committee"].username)
+    assert client.get("/api/v1/roster").get_json()["duties"] is None
+
+
+def test_dashboard_coverage_and_overdue_in_sql(client, build, world):
+    a = world["A"]
+    extra = build.child(a["school"], a["v1"], a["teacher"], class_name="三(2)班")
+    today = duty.today_local()
+    _add(a["teacher"], [_talk(a["c1"], f"{today.isoformat()}T00:05:00+08:00")])
+    by_class = {r["label"]: r for r in duty.coverage(a["school"].id, today, "class")}
+    assert by_class["三(1)班"]["children"] == 2 and by_class["三(1)班"]["talk"] == 1
+    assert by_class["三(2)班"]["children"] == 1 and by_class["三(2)班"]["talk"] == 0
+    by_teacher = {r["key"]: r for r in duty.coverage(a["school"].id, today, "teacher")}
+    assert by_teacher[a["teacher"].id]["children"] == 2 and by_teacher[a["teacher"].id]["talk"] == 1
+    assert by_teacher[a["other_teacher"].id]["children"] == 1
+    by_village = {r["label"]: r["children"] for r in duty.coverage(a["school"].id, today, "village")}
+    assert by_village == {"A1村": 2, "A2村": 1}
+    total, rows = duty.overdue_children(a["school"].id, today)
+    assert total == 3 and {r["id"] for r in rows} == {a["c1"].id, a["c2"].id, extra.id}
+    c1 = next(r for r in rows if r["id"] == a["c1"].id)
+    assert "talk" not in c1["kinds"] and "parent_call" in c1["kinds"]
+    weeks = duty.trend(a["school"].id, today)
+    assert len(weeks) == 12 and weeks[-1]["talk"] == 1 and sum(w["talk"] for w in weeks) == 1
+    login(client, a["principal"].username)
+    html = client.get("/dashboard/?by=village").get_data(as_text=True)
+    assert "A1村" in html and "<svg" in html and world["B"]["c1"].name not in html
+    assert client.get("/dashboard/?by=nonsense").status_code == 200
