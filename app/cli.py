@@ -21,6 +21,19 @@ def register(app: Flask) -> None:
         n = seed_demo_records()
         click.echo(f"demo data loaded: school #{school.id}, {n} records")
 
+    @app.cli.command("send-reminders")
+    @click.option("--now", "now_s", default=None, help="Pretend it is this ISO time (for trying it out).")
+    def send_reminders(now_s):
+        """Make due reminders, escalate emergencies, push what is new. Idempotent: run it from cron every 5 min."""
+        from datetime import datetime
+
+        from .notify.reminders import run
+
+        now = datetime.fromisoformat(now_s) if now_s else None
+        if now is not None and now.tzinfo is None:
+            raise click.UsageError("--now needs a time zone, e.g. 2026-11-23T08:00:00+08:00")
+        click.echo(" ".join(f"{k}={v}" for k, v in run(now).items()))
+
     @app.cli.command("create-user")
     @click.option("--username", prompt=True)
     @click.option("--name", prompt=True)

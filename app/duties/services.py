@@ -224,7 +224,7 @@ def coverage(school_id: int, today: date, by: str) -> list[dict]:
     return out
 
 
-def overdue_children(school_id: int, today: date, limit: int = 200) -> tuple[int, list[dict]]:
+def overdue_children(school_id: int, today: date, limit: int | None = 200) -> tuple[int, list[dict]]:
     """Children with at least one overdue duty (previous period short, current not done): total and the first rows."""
     conds, which = [], []
     for r in rules_for(school_id):
@@ -242,7 +242,8 @@ def overdue_children(school_id: int, today: date, limit: int = 200) -> tuple[int
     from sqlalchemy import or_
 
     flags = [case((cond, 1), else_=0).label(kind) for kind, cond in which]
-    q = (select(Child.id, Child.name, Child.class_name, Village.name.label("village"), User.name.label("teacher"), *flags)
+    q = (select(Child.id, Child.name, Child.class_name, Village.name.label("village"), User.name.label("teacher"),
+                Pairing.teacher_id, *flags)
          .outerjoin(Village, Village.id == Child.village_id)
          .outerjoin(Pairing, and_(Pairing.child_id == Child.id, Pairing.responsible))
          .outerjoin(User, User.id == Pairing.teacher_id)

@@ -1,0 +1,53 @@
+"""`flask send-reminders`: what cron runs every few minutes. Idempotent: every reminder has a key, so running it
+twice (or from two servers) makes and sends each reminder once.
+
+- duties: once a day, each teacher with overdue children gets "N children overdue" (no names);
+- emergencies: clocks about to run out remind the reporter; clocks run out escalate to the principal (and SMS, if
+  an SMS sender is configured);
+- then every new reminder is pushed to the subscribed phones (in-app they are there already).
+"""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..duties.services import overdue_children, today_local
+from ..extensions import db
+from ..incidents.services import escalate
+from ..models import School
+from ..models.base import utcnow
+from .services import notify
+from .sms import Escalation, sender_from_config
+
+
+def duty_reminders(now: datetime) -> int:
+    today = today_local(now)
+    made = 0
+    for school_id in db.session.scalars(select(School.id)):
+        _total, rows = overdue_children(school_id, today, limit=None)
+        for teacher_id, n in Counter(r["teacher_id"] for r in rows if r["teacher_id"]).items():
+            text = _("您有 %(n)d 名学生的家访、谈心或亲情电话已逾期，请查看待办。", n=n)
+            if notify(teacher_id, f"duties:{today.isoformat()}", "duties_overdue", text, "/duties/"):
+                made += 1
+    return made
+
+
+def run(now: datetime | None = None) -> dict:
+    now = now or utcnow()
+    sender = sender_from_config(current_app.config)
+    out = {"duties": duty_reminders(now)}
+    out.update({f"incident_{k}": v for k, v in escalate(now, Escalation(sender) if sender else None).items()})
+    db.session.commit()
+    try:
+        from .push import push_pending
+    except ImportError:  # Web Push not installed
+        push_pending = None
+    if push_pending is not None:
+        pushed = push_pending(now)
+        out["push"] = pushed
+    db.session.commit()
+    return out
