@@ -37,6 +37,13 @@ MATRIX = [
     ("/records/returned", dict(teacher=200, committee=403, principal=200, counsellor=200, admin=403)),
     ("/villages/", dict(teacher=403, committee=403, principal=200, counsellor=403, admin=200)),
     ("/api/v1/confirm/secret", dict(teacher=404, committee=200, principal=404, counsellor=404, admin=404)),
+    ("/duties/", dict(teacher=200, committee=403, principal=403, counsellor=403, admin=403)),
+    ("/dashboard/", dict(teacher=403, committee=403, principal=200, counsellor=403, admin=403)),
+    ("/duties/settings", dict(teacher=403, committee=403, principal=200, counsellor=403, admin=403)),
+    ("/incidents/", dict(teacher=200, committee=403, principal=200, counsellor=200, admin=403)),
+    ("/incidents/new", dict(teacher=200, committee=403, principal=200, counsellor=200, admin=403)),
+    ("/notifications/", dict(teacher=200, committee=200, principal=200, counsellor=200, admin=200)),
+    ("/api/v1/notifications", dict(teacher=200, committee=200, principal=200, counsellor=200, admin=200)),
 ]
 
 
