@@ -112,15 +112,17 @@ def window(period: str, today: date, school_id: int, previous: bool = False) -> 
     return chosen[1] if chosen else None
 
 
-def _done_children(kind: str, w: Window | None, times: int, school_id: int) -> Select | None:
-    """SELECT child_id of the children with at least `times` counting records of `kind` in the window."""
+def _done_children(kind: str, w: Window | None, times: int, school_id: int | None) -> Select | None:
+    """SELECT child_id of the children with at least `times` counting records of `kind` in the window
+    (of one school, or of every school when `school_id` is None)."""
     if w is None:
         return None
     start, end = w.bounds()
-    return (select(Record.child_id)
-            .where(Record.school_id == school_id, Record.kind == kind, Record.occurred_at >= start, Record.occurred_at < end,
-                   Record.review_state.in_(COUNTING_STATES))
-            .group_by(Record.child_id).having(func.count() >= times))
+    q = select(Record.child_id).where(Record.kind == kind, Record.occurred_at >= start, Record.occurred_at < end,
+                                      Record.review_state.in_(COUNTING_STATES))
+    if school_id is not None:
+        q = q.where(Record.school_id == school_id)
+    return q.group_by(Record.child_id).having(func.count() >= times)
 
 
 def plan(school_id: int, today: date) -> list[dict]:
@@ -268,3 +270,54 @@ def trend(school_id: int, today: date, weeks: int = 12) -> list[dict]:
         .group_by(Record.kind)).mappings().all()
     by_kind = {r["kind"]: [int(r[f"w{i}"] or 0) for i in range(weeks)] for r in rows}
     return [{"week": s, **{k: by_kind.get(k, [0] * weeks)[i] for k in DUTY_KINDS}} for i, s in enumerate(starts)]
+
+
+# --- the bureau's view of a whole city: the policy's default rules for every school ------------------------------
+
+def _default_windows(today: date) -> list[tuple[str, int, Window | None, Window | None]]:
+    """(kind, times, current, previous) for the policy defaults, with the default term calendar."""
+    out = []
+    for kind, (period, times) in DEFAULT_RULES.items():
+        if period == "term":
+            terms = [(n, Window(s, e)) for y in (today.year - 1, today.year, today.year + 1) for n, s, e in default_terms(y)]
+            cur = next((w for _n, w in terms if w.start <= today <= w.end), None)
+            prev = ([w for _n, w in terms if w.end < today] or [None])[-1]
+        else:
+            cur, prev = window(period, today, 0), window(period, today, 0, previous=True)
+        out.append((kind, times, cur, prev))
+    return out
+
+
+def city_coverage(today: date) -> list[dict]:
+    """Per school: children on file and how many have each default duty done this period (one query)."""
+    cols, joins = [], []
+    for kind, times, cur, _prev in _default_windows(today):
+        sub = _done_children(kind, cur, times, None)
+        if sub is None:
+            continue
+        sub = sub.subquery()
+        joins.append(sub)
+        cols.append(func.count(sub.c.child_id).label(kind))
+    q = select(Child.school_id, func.count(Child.id).label("children"), *cols).where(Child.left_on.is_(None))
+    for sub in joins:
+        q = q.outerjoin(sub, sub.c.child_id == Child.id)
+    return [dict(r) for r in db.session.execute(q.group_by(Child.school_id).order_by(Child.school_id)).mappings()]
+
+
+def city_overdue_count(today: date) -> int:
+    """How many children of the city have at least one default duty overdue."""
+    from sqlalchemy import or_
+
+    conds = []
+    for kind, times, cur, prev in _default_windows(today):
+        prev_done = _done_children(kind, prev, times, None)
+        if prev_done is None:
+            continue
+        cond = Child.id.not_in(prev_done)
+        cur_done = _done_children(kind, cur, times, None)
+        if cur_done is not None:
+            cond = cond & Child.id.not_in(cur_done)
+        conds.append(cond)
+    if not conds:
+        return 0
+    return db.session.scalar(select(func.count()).select_from(Child).where(Child.left_on.is_(None), or_(*conds))) or 0

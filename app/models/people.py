@@ -110,7 +110,10 @@ class Child(db.Model):
     pairings: Mapped[list[Pairing]] = relationship(back_populates="child", cascade="all, delete-orphan")
     consents: Mapped[list[Consent]] = relationship(back_populates="child", order_by="Consent.id")
 
-    __table_args__ = (UniqueConstraint("school_id", "student_no"),)
+    # Dashboards group a school's children by class or village: lead with the school, or the planner scans the city.
+    __table_args__ = (UniqueConstraint("school_id", "student_no"),
+                      Index("ix_child_school_class", "school_id", "class_name"),
+                      Index("ix_child_school_village", "school_id", "village_id"))
 
     @property
     def responsible_teacher(self) -> User | None:
