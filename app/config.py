@@ -26,6 +26,9 @@ class Config:
     PHOTO_MAX_BYTES = 12 * 1024 * 1024
     PHOTO_MAX_PIXELS = 40_000_000
     RECORDS_PER_BATCH = 100
+    # Web Push: the push services write here when our pushes misbehave. Set the operator's real address.
+    VAPID_SUBJECT = os.environ.get("VAPID_SUBJECT", "mailto:jiafang-admin@example.org")
+    PUSH_ALLOW_LOOPBACK = False  # tests only: accept http://127.0.0.1 push endpoints
 
 
 def secret_key(instance_path: str) -> str:

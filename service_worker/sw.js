@@ -1,4 +1,4 @@
-/* 家访通 service worker: app shell cache, offline fallback, background sync of the outbox.
+/* 家访通 service worker: app shell cache, offline fallback, background sync of the outbox, Web Push reminders.
  * Served by app/pwa.py, which fills in the version (a hash of the shell's files) and the precache list.
  * The outbox lives in IndexedDB, not here: replacing this worker can never lose a record. */
 "use strict";
@@ -88,5 +88,23 @@ self.addEventListener("sync", (event) => {
   event.waitUntil(self.JF.outbox.flush({ source: "sw" }).then((result) => {
     // Rejecting asks the browser to retry later with its own backoff.
     if (result && result.retry) throw new Error("sync will be retried");
+  }));
+});
+
+// Web Push: the payload is {id, title, body}, never a name (lock screens show it).
+self.addEventListener("push", (event) => {
+  let msg = {};
+  try { msg = event.data.json(); } catch (e) { /* unreadable: generic text */ }
+  self.JF.db.broadcast({ type: "push" });  // an open app refreshes its reminders
+  event.waitUntil(self.registration.showNotification("家访通", { body: msg.body || "您有新的提醒，请打开家访通查看。",
+    tag: "jf-" + msg.id, data: { id: msg.id }, icon: "/static/icons/icon-192.png" }));
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const url = "/app/#/notifications";
+  event.waitUntil(self.clients.matchAll({ type: "window" }).then((list) => {
+    const c = list.find((w) => new URL(w.url).pathname === "/app/");
+    return c ? c.navigate(url).catch(() => c).then((w) => (w || c).focus()) : self.clients.openWindow(url);
   }));
 });

@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("notify", __name__)
 
-from . import routes  # noqa: E402,F401
+from . import push_routes, routes  # noqa: E402,F401

@@ -37,6 +37,7 @@
     $("jf-nav-outbox").hidden = committee;
     $("jf-nav-home").textContent = committee ? "本村儿童" : "我的学生";
     $("jf-nav-home").setAttribute("href", committee ? "#/children" : "#/");
+    JF.views.badge();
   }
 
   function renderStatus() {
@@ -81,6 +82,7 @@
     if (parts[0] === "child" && parts[1]) content = JF.views.child(parts[1]);
     else if (parts[0] === "outbox") content = JF.views.outbox();
     else if (parts[0] === "code") content = JF.views.code();
+    else if (parts[0] === "notifications") content = await JF.views.notes();
     else if (parts[0] === "children") content = JF.views.home(true);
     else if (parts[0] === "new" && parts[2]) content = await JF.form.open({ kind: parts[1], child: parts[2] });
     else if (parts[0] === "record" && parts[1]) content = await JF.form.open({ id: parts[1] });
@@ -120,10 +122,11 @@
     const known = await JF.db.kvGet("user");
     if (known && known.id !== user.id) {
       // Another teacher on this phone: the previous roster is not theirs to see.
-      await Promise.all(["roster", "roster_etag", "kinds", "confirm"].map((k) => JF.db.del("kv", k)));
+      await Promise.all(["roster", "roster_etag", "kinds", "confirm", "notes"].map((k) => JF.db.del("kv", k)));
     }
     await JF.db.kvSet("user", user);
     if (user.role === "committee") await refreshSecret(user);
+    await JF.views.refreshNotes();
     try {
       const etag = await JF.db.kvGet("roster_etag");
       const r = await getJson("/api/v1/roster", etag ? { "If-None-Match": etag } : {});
@@ -197,12 +200,15 @@
       notice(state.flash || state.storageWarning, state.flash ? "ok" : "warn");
       state.flash = null;
       route();
+      if (state.view === "notifications" && navigator.onLine) JF.views.refreshNotes().then(reload);
     });
     window.addEventListener("online", () => { renderStatus(); trigger("online"); });
     window.addEventListener("offline", renderStatus);
     $("jf-sync").addEventListener("click", () => trigger("button"));
     JF.db.listen((msg) => {
-      if (msg.type === "progress") {
+      if (msg.type === "push") {
+        JF.views.refreshNotes().then(reload);
+      } else if (msg.type === "progress") {
         state.progress = msg.text;
         renderStatus();
       } else {

@@ -60,11 +60,16 @@
     }
   }
 
+  /** push.js, loaded on demand (settings switch, logout). */
+  const loadPush = () => import("/static/js/push.js").then(() => JF.push);
+
   /** Confirm, wipe, then run `finish` (which ends the server session). */
   async function logout(finish) {
     const n = await countLocal();
     if (n > 0 && !window.confirm("还有 " + n + " 条记录未同步，退出后将丢失，确定退出吗？")) return false;
     session.loggingOut = true;
+    // Best effort: the next person must not get this user's pushes (else the server learns at the next push's 410).
+    await Promise.race([loadPush().then((p) => p.drop()).catch(() => null), new Promise((r) => setTimeout(r, 3000))]);
     await wipe();
     await finish();
     return true;
@@ -108,5 +113,6 @@
   session.logout = logout;
   session.countLocal = countLocal;
   session.wipe = wipe;
+  session.loadPush = loadPush;
   JF.session = session;
 })(window.JF = window.JF || {});

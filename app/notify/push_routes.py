@@ -1,0 +1,119 @@
+"""Web Push API: the server's public key, and a phone subscribing or unsubscribing (from the app's settings)."""
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from urllib.parse import urlsplit
+
+from cryptography.hazmat.primitives.asymmetric import ec
+from flask import current_app, jsonify, request
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import PushSubscription
+from ..util import api_error
+from . import bp
+from .push import public_key
+
+MAX_ENDPOINT = 1000  # the column's length
+B64URL = re.compile(r"^[A-Za-z0-9_-]+={0,2}$")
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def _b64url(value) -> bytes | None:
+    """The bytes of a base64url string (padded or not), or None when it is not one."""
+    if not isinstance(value, str) or not value or len(value) > 200 or not B64URL.match(value):
+        return None
+    bare = value.rstrip("=")
+    try:
+        return base64.urlsafe_b64decode(bare + "=" * (-len(bare) % 4))
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _is_p256_point(raw: bytes | None) -> bool:
+    """65 bytes that are an uncompressed point on P-256 (what the browser's p256dh is)."""
+    if raw is None or len(raw) != 65 or raw[0] != 4:
+        return False
+    try:
+        ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw)
+    except ValueError:
+        return False
+    return True
+
+
+def _endpoint_error(endpoint) -> str | None:
+    if not isinstance(endpoint, str) or not endpoint:
+        return _("缺少推送地址（endpoint）。")
+    if len(endpoint) > MAX_ENDPOINT:
+        return _("推送地址太长。")
+    try:
+        url = urlsplit(endpoint)
+        host = url.hostname
+    except ValueError:
+        return _("推送地址无效。")
+    if not host or url.username or url.password:
+        return _("推送地址无效。")
+    if url.scheme == "https":
+        return None
+    if url.scheme == "http" and host in LOOPBACK and current_app.config.get("PUSH_ALLOW_LOOPBACK"):
+        return None
+    return _("推送地址必须使用 HTTPS。")
+
+
+@bp.route("/api/v1/push/key")
+@login_required
+def push_key():
+    """The applicationServerKey for pushManager.subscribe()."""
+    return jsonify({"public_key": public_key()})
+
+
+@bp.route("/api/v1/push/subscriptions", methods=["POST"])
+@login_required
+def push_subscribe():
+    """Store the browser's PushSubscription for the caller; a shared phone's endpoint moves to whoever subscribes last."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return api_error(400, "bad_json", _("请求内容应为 JSON。"))
+    endpoint = body.get("endpoint")
+    error = _endpoint_error(endpoint)
+    if error:
+        return api_error(400, "bad_endpoint", error)
+    keys = body.get("keys") if isinstance(body.get("keys"), dict) else {}
+    p256dh, auth = keys.get("p256dh"), keys.get("auth")
+    if not _is_p256_point(_b64url(p256dh)):
+        return api_error(400, "bad_keys", _("推送密钥 p256dh 无效。"))
+    secret = _b64url(auth)
+    if secret is None or len(secret) != 16:
+        return api_error(400, "bad_keys", _("推送密钥 auth 无效。"))
+    sub = db.session.scalar(select(PushSubscription).where(PushSubscription.endpoint == endpoint))
+    status = 200
+    if sub is None:
+        sub = PushSubscription(endpoint=endpoint)
+        db.session.add(sub)
+        status = 201
+    sub.user_id = current_user.id
+    sub.p256dh, sub.auth = p256dh.rstrip("="), auth.rstrip("=")
+    sub.retry_after, sub.failures = None, 0
+    db.session.commit()
+    return jsonify({"status": "created" if status == 201 else "updated"}), status
+
+
+@bp.route("/api/v1/push/subscriptions", methods=["DELETE"])
+@login_required
+def push_unsubscribe():
+    """Remove the caller's own subscription for this endpoint (another user's is not theirs to remove)."""
+    body = request.get_json(silent=True)
+    endpoint = body.get("endpoint") if isinstance(body, dict) else None
+    if not isinstance(endpoint, str) or not endpoint:
+        return api_error(400, "bad_endpoint", _("缺少推送地址（endpoint）。"))
+    sub = db.session.scalar(select(PushSubscription).where(
+        PushSubscription.endpoint == endpoint, PushSubscription.user_id == current_user.id))
+    if sub is None:
+        return api_error(404, "not_found", _("没有这个推送订阅。"))
+    db.session.delete(sub)
+    db.session.commit()
+    return "", 204
