@@ -33,14 +33,41 @@ def _shell_version() -> str:
 SHELL_VERSION = _shell_version()
 
 
+_ASSET_VERSIONS: dict[str, str] = {}
+
+
+def asset(filename: str) -> str:
+    """A static file's URL with a hash of its bytes (?v=…): browsers may keep it for a year, and the worker's install
+    takes the copy the page has just loaded from the HTTP cache instead of downloading the shell a second time."""
+    v = _ASSET_VERSIONS.get(filename)
+    if v is None:
+        path = STATIC / filename
+        v = hashlib.sha256(path.read_bytes()).hexdigest()[:10] if path.is_file() else "0"
+        _ASSET_VERSIONS[filename] = v
+    return url_for("static", filename=filename, v=v)
+
+
 def _precache() -> list[str]:
     """URLs the worker stores at install: the shell, the offline page, CSS, JS, icons, manifest."""
     return [
         url_for("pwa.shell_page"), url_for("pwa.offline"), url_for("pwa.manifest"),
-        url_for("static", filename="css/app.css"),
-        *[url_for("static", filename=f"js/{name}") for name in SHELL_SCRIPTS],
-        *[url_for("static", filename=f"icons/{name}") for name in ICONS],
+        asset("css/app.css"),
+        *[asset(f"js/{name}") for name in SHELL_SCRIPTS],
+        *[asset(f"icons/{name}") for name in ICONS],
     ]
+
+
+@bp.record_once
+def _asset_in_templates(state):
+    state.app.jinja_env.globals["asset"] = asset
+
+    @state.app.after_request
+    def _immutable_assets(resp):
+        from flask import request
+
+        if request.path.startswith("/static/") and request.args.get("v") and resp.status_code in (200, 304):
+            resp.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        return resp
 
 
 @bp.route("/sw.js")

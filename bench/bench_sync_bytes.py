@@ -90,6 +90,10 @@ def main() -> None:
         open_app(page, live)
         page.wait_for_timeout(500)  # let the worker finish precaching
         shell = meter.total(lambda m, path: not path.startswith("/api/"))
+        by_path: dict[str, list[int]] = {}
+        for m, path, n in meter.rows:
+            if not path.startswith("/api/"):
+                by_path.setdefault(path, []).append(n)
         data = meter.total(lambda m, path: path.startswith("/api/"))
 
         context.set_offline(True)
@@ -108,6 +112,8 @@ def main() -> None:
     print(f"compressed_photos_bytes: {sum(sizes)}  ({', '.join(str(s) for s in sizes)})")
     print(f"sync_bytes_one_visit_3_photos: {synced}  (photo PUTs {photo_puts}; goal <= 600000)")
     print(f"app_shell_first_install_bytes: {shell}  (goal <= 150000; plus roster/kinds/session API {data})")
+    for path, ns in sorted(by_path.items(), key=lambda kv: -sum(kv[1])):
+        print(f"  {sum(ns):7d}  {path}" + (f"  ({len(ns)} requests: {', '.join(map(str, ns))})" if len(ns) > 1 else ""))
 
 
 if __name__ == "__main__":

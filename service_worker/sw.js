@@ -12,14 +12,18 @@ const OFFLINE_URL = "/offline";
 const NAV_TIMEOUT_MS = 6000;
 
 // The same sync engine the page uses (classic scripts defining self.JF).
-importScripts("/static/js/db.js", "/static/js/outbox.js");
+// The versioned URLs the page loads too, so they come from the HTTP cache rather than over the wire again.
+importScripts(...["db.js", "outbox.js"].map((f) => PRECACHE.find((u) => u.startsWith("/static/js/" + f + "?")) || "/static/js/" + f));
 
 self.addEventListener("install", (event) => {
   event.waitUntil((async () => {
     const cache = await caches.open(SHELL_CACHE);
     // "no-cache": revalidate with the server (a 304 when the page has just loaded the file, so a first install does not
     // download the shell twice on 2G) and never precache a stale copy from the HTTP cache.
-    await cache.addAll(PRECACHE.map((url) => new Request(url, { cache: "no-cache", credentials: "same-origin" })));
+    // Static files carry a hash of their bytes (?v=…): the copy the page has just loaded is the right one, so take it
+    // from the HTTP cache ("default") instead of asking again. Pages and the manifest are revalidated ("no-cache").
+    await cache.addAll(PRECACHE.map((url) => new Request(url, {
+      cache: url.includes("?v=") ? "default" : "no-cache", credentials: "same-origin" })));
     // Safe to take over at once: pages and worker share the IndexedDB queue, not any state in here.
     await self.skipWaiting();
   })());
@@ -39,8 +43,10 @@ self.addEventListener("message", (event) => {
   if (event.data === "flush") event.waitUntil(self.JF.outbox.flush({ source: "sw" }));
 });
 
+const SHELL_PATHS = new Set(PRECACHE.map((u) => new URL(u, self.location.origin).pathname));
+
 function isShellAsset(url) {
-  return PRECACHE.includes(url.pathname);
+  return SHELL_PATHS.has(url.pathname);
 }
 
 // Never cached here: the API, photos and server pages (they carry children's data).

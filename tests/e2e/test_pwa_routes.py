@@ -14,8 +14,14 @@ def test_service_worker_is_versioned_and_not_cached(client):
     body = r.get_data(as_text=True)
     assert pwa.SHELL_VERSION in body and "__SHELL_VERSION__" not in body and "__PRECACHE__" not in body
     precache = json.loads(re.search(r"const PRECACHE = (\[.*?\]);", body).group(1))
+    paths = {u.split("?")[0] for u in precache}
     for url in ("/app/shell", "/offline", "/static/css/app.css", "/static/js/outbox.js", "/manifest.webmanifest"):
-        assert url in precache
+        assert url in paths
+    # static files are versioned by their bytes and may be cached for a year; pages are not
+    assert all(re.search(r"\?v=[0-9a-f]{10}$", u) for u in precache if u.startswith("/static/"))
+    css = next(u for u in precache if u.startswith("/static/css/app.css"))
+    assert "immutable" in client.get(css).headers["Cache-Control"]
+    assert "immutable" not in client.get("/static/css/app.css").headers.get("Cache-Control", "")
     assert "/app/" not in precache and not [u for u in precache if u.startswith("/api/")]
 
 
