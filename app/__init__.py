@@ -98,6 +98,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from . import audit_views, auth, children, duties, incidents, main, notify, pwa, records, sync, verify
+    from . import reports
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(main.bp)
@@ -110,6 +111,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(notify.bp)
     app.register_blueprint(duties.bp)
     app.register_blueprint(incidents.bp)
+    app.register_blueprint(reports.bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

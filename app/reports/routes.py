@@ -1,0 +1,145 @@
+"""Report pages and downloads. Every query starts in app.access; every export is audited (ids only) and served as an
+attachment with Cache-Control: no-store."""
+from __future__ import annotations
+
+from flask import abort, make_response, render_template, request
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..access import CHILD_READERS, children_query, get_child, roles_required
+from ..audit import audit
+from ..duties.services import PERIOD_LABELS, today_local
+from ..extensions import db
+from ..models import Child, User, Village
+from ..records.kinds import KINDS
+from ..verify.routes import may_see_evidence
+from . import bp
+from .archive import archive_records, histories
+from .monthly import monthly_report, parse_month
+from .roster import roster_xlsx
+from .sheets import monthly_columns, monthly_xlsx, term_xlsx
+from .term import choose_term, school_teachers, term_record
+from .xlsx import attachment, no_store
+
+ROSTER_READERS = CHILD_READERS  # teacher: paired children; committee: own village; principal, counsellor: school
+MONTHLY_READERS = ("principal", "counsellor")
+
+
+@bp.route("/roster.xlsx")
+@roles_required(*ROSTER_READERS)
+def roster():
+    q = children_query(current_user)
+    class_name = (request.args.get("class") or "").strip()[:32]
+    village_id = request.args.get("village", type=int)
+    if class_name:
+        q = q.where(Child.class_name == class_name)
+    if village_id:
+        q = q.where(Child.village_id == village_id)
+    if request.args.get("left") != "1":
+        q = q.where(Child.left_on.is_(None))
+    data, n = roster_xlsx(q)
+    scope = current_user.village_id if current_user.role == "committee" else current_user.school_id
+    what = f"{current_user.role}:{scope};village={village_id or ''};class={class_name};rows={n}"
+    audit("export", "roster", what[:80], commit=True)
+    return attachment(data, f"roster-{current_user.school_id}-{today_local().isoformat()}.xlsx")
+
+
+@bp.route("/roster")
+@roles_required(*ROSTER_READERS)
+def roster_page():
+    """The roster's filters (classes and villages within the reader's scope) and the download button."""
+    scope = children_query(current_user).where(Child.left_on.is_(None)).subquery()
+    classes = db.session.scalars(select(scope.c.class_name).distinct().where(scope.c.class_name.is_not(None))
+                                 .order_by(scope.c.class_name)).all()
+    villages = db.session.execute(select(Village.id, Village.name).where(Village.id.in_(select(scope.c.village_id)))
+                                  .order_by(Village.name)).all()
+    return render_template("reports/roster.html", classes=classes, villages=villages)
+
+
+def _month():
+    month = parse_month(request.args.get("month"))
+    if month is None:
+        abort(400)
+    return month
+
+
+@bp.route("/monthly")
+@roles_required(*MONTHLY_READERS)
+def monthly():
+    month = _month()
+    report = monthly_report(current_user.school_id, month)
+    audit("view", "monthly_report", f"{current_user.school_id}:{month:%Y-%m}", commit=True)
+    return no_store(make_response(render_template(
+        "reports/monthly.html", report=report, month=month, columns=monthly_columns(report),
+        school=current_user.school, KINDS=KINDS, PERIOD_LABELS=PERIOD_LABELS)))
+
+
+@bp.route("/monthly.xlsx")
+@roles_required(*MONTHLY_READERS)
+def monthly_export():
+    month = _month()
+    data = monthly_xlsx(monthly_report(current_user.school_id, month), current_user.school.name)
+    audit("export", "monthly_report", f"{current_user.school_id}:{month:%Y-%m}", commit=True)
+    return attachment(data, f"monthly-report-{current_user.school_id}-{month:%Y-%m}.xlsx")
+
+
+@bp.route("/children/<int:child_id>/archive")
+@roles_required(*CHILD_READERS)
+def archive(child_id):
+    child = get_child(current_user, child_id)
+    records = archive_records(current_user, child)
+    audit("export", "child_archive", child.id, commit=True)
+    return no_store(make_response(render_template(
+        "reports/archive.html", child=child, records=records, histories=histories(records),
+        sees_comments={r.id: may_see_evidence(current_user, r) or current_user.role == "committee" for r in records},
+        made_at=today_local())))
+
+
+def _term_teacher() -> User | None:
+    """A teacher reads their own record; the principal any teacher of the school (?teacher=id), else 404."""
+    if current_user.role == "teacher":
+        wanted = request.args.get("teacher", type=int)
+        if wanted not in (None, current_user.id):
+            abort(404)
+        return current_user
+    wanted = request.args.get("teacher", type=int)
+    if wanted is None:
+        return None
+    teacher = db.session.scalar(select(User).where(User.id == wanted, User.school_id == current_user.school_id,
+                                                   User.role == "teacher"))
+    if teacher is None:
+        abort(404)
+    return teacher
+
+
+def _term(teacher: User):
+    which = request.args.get("term", "current")
+    term = choose_term(teacher.school_id, "previous" if which == "previous" else "current", today_local())
+    if term is None:
+        abort(404)
+    return which, term
+
+
+@bp.route("/term-record")
+@roles_required("teacher", "principal")
+def term_page():
+    teacher = _term_teacher()
+    if teacher is None:
+        return render_template("reports/term_choose.html", teachers=school_teachers(current_user.school_id))
+    which, term = _term(teacher)
+    rec = term_record(teacher, term, today_local())
+    audit("view", "term_record", teacher.id, commit=True)
+    return no_store(make_response(render_template("reports/term.html", rec=rec, which=which, KINDS=KINDS,
+                                                  PERIOD_LABELS=PERIOD_LABELS)))
+
+
+@bp.route("/term-record.xlsx")
+@roles_required("teacher", "principal")
+def term_export():
+    teacher = _term_teacher()
+    if teacher is None:
+        abort(404)
+    _which, term = _term(teacher)
+    data = term_xlsx(term_record(teacher, term, today_local()))
+    audit("export", "term_record", teacher.id, commit=True)
+    return attachment(data, f"term-record-{teacher.id}-{term[1].start.isoformat()}.xlsx")

@@ -1,0 +1,81 @@
+"""A teacher's term record for appraisal (10 % of the annual appraisal): their children, their own visits, talks and
+calls against the duty rules, and the review and confirmation states of every record. Counted in SQL per child."""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import func, or_, select
+
+from ..duties.services import COUNTING_STATES, DUTY_KINDS, Window, rules_for, term_windows
+from ..extensions import db
+from ..models import Child, Pairing, Record, RecordPhoto, User
+from .periods import periods_in_term, periods_met
+
+
+def choose_term(school_id: int, which: str, today: date) -> tuple[str, Window] | None:
+    """The current term (?term=current, the default; the last one in the holidays) or the previous one."""
+    current, previous = term_windows(school_id, today)
+    if which == "previous":
+        if current is None:  # in the holidays "previous" is the one before the last term
+            before = term_windows(school_id, previous[1].start - date.resolution) if previous else (None, None)
+            return before[1]
+        return previous
+    return current or previous
+
+
+def term_record(teacher: User, term: tuple[str, Window], today: date) -> dict:
+    """The teacher's children with their duties met per rule, the totals by state, and every record of the term."""
+    name, w = term
+    school_id = teacher.school_id
+    until = min(today, w.end)
+    children = db.session.execute(
+        select(Child, Pairing.responsible).join(Pairing, Pairing.child_id == Child.id)
+        .where(Pairing.teacher_id == teacher.id, Child.school_id == school_id,
+               or_(Child.left_on.is_(None), Child.left_on >= w.start))
+        .order_by(Child.class_name, Child.student_no)).all()
+    ids = [c.id for c, _r in children]
+    start, end = w.bounds()
+    mine = (Record.school_id == school_id, Record.author_id == teacher.id, Record.kind.in_(DUTY_KINDS),
+            Record.occurred_at >= start, Record.occurred_at < end)
+    counts: dict[tuple[int, str], int] = {
+        (cid, kind): n for cid, kind, n in db.session.execute(
+            select(Record.child_id, Record.kind, func.count()).where(*mine, Record.review_state.in_(COUNTING_STATES))
+            .group_by(Record.child_id, Record.kind))}
+    rules = []
+    met: dict[tuple[int, str], int] = {}
+    for r in rules_for(school_id):
+        windows = periods_in_term(r.period, w, until, school_id)
+        rules.append({"kind": r.kind, "period": r.period, "times": r.times, "due": len(windows)})
+        if windows and ids:
+            q = periods_met(school_id, r.kind, windows, r.times, author_id=teacher.id).subquery()
+            for cid, n in db.session.execute(select(q.c.child_id, q.c.met).where(q.c.child_id.in_(ids))):
+                met[(cid, r.kind)] = n
+    rows = [{"child": c, "responsible": bool(resp),
+             "counts": {k: counts.get((c.id, k), 0) for k in DUTY_KINDS},
+             "met": {r["kind"]: met.get((c.id, r["kind"]), 0) for r in rules}} for c, resp in children]
+    states = {(kind, st): n for kind, st, n in db.session.execute(
+        select(Record.kind, Record.review_state, func.count()).where(*mine).group_by(Record.kind, Record.review_state))}
+    confirms = dict(db.session.execute(
+        select(Record.confirm_state, func.count()).where(*mine, Record.kind == "home_visit",
+                                                         Record.review_state != "corrected")
+        .group_by(Record.confirm_state)).all())
+    photos = select(func.count(RecordPhoto.photo_id)).where(RecordPhoto.record_id == Record.id).scalar_subquery()
+    records = db.session.execute(
+        select(Record.id, Record.kind, Record.occurred_at, Record.review_state, Record.confirm_state,
+               Child.class_name, Child.name.label("child_name"),
+               photos.label("photos"))
+        .join(Child, Child.id == Record.child_id).where(*mine).order_by(Record.occurred_at, Record.id)).mappings().all()
+    totals = {
+        "due": {r["kind"]: r["due"] * len(rows) for r in rules},
+        "met": {r["kind"]: sum(x["met"][r["kind"]] for x in rows) for r in rules},
+        "counts": {k: sum(x["counts"][k] for x in rows) for k in DUTY_KINDS},
+    }
+    return {"teacher": teacher, "term_name": name, "term": w, "until": until, "rules": rules, "rows": rows,
+            "totals": totals, "states": states, "confirms": confirms, "records": records}
+
+
+def school_teachers(school_id: int) -> list[User]:
+    """The school's teachers, for the principal to choose from."""
+    return db.session.scalars(select(User).where(User.school_id == school_id, User.role == "teacher")
+                              .order_by(User.name, User.id)).all()
+
