@@ -42,6 +42,13 @@ MATRIX = [
     ("/duties/settings", dict(teacher=403, committee=403, principal=200, counsellor=403, admin=403)),
     ("/incidents/", dict(teacher=200, committee=403, principal=200, counsellor=200, admin=403)),
     ("/incidents/new", dict(teacher=200, committee=403, principal=200, counsellor=200, admin=403)),
+    ("/reports/roster.xlsx", dict(teacher=200, committee=200, principal=200, counsellor=200, admin=403)),
+    ("/reports/monthly", dict(teacher=403, committee=403, principal=200, counsellor=200, admin=403)),
+    ("/reports/monthly.xlsx", dict(teacher=403, committee=403, principal=200, counsellor=200, admin=403)),
+    ("/reports/children/{c1}/archive", dict(teacher=200, committee=200, principal=200, counsellor=200, admin=403)),
+    ("/reports/children/{c2}/archive", dict(teacher=404, committee=404, principal=200, counsellor=200, admin=403)),
+    ("/reports/children/{b1}/archive", dict(teacher=404, committee=404, principal=404, counsellor=404, admin=403)),
+    ("/reports/term-record", dict(teacher=200, committee=403, principal=200, counsellor=403, admin=403)),
     ("/notifications/", dict(teacher=200, committee=200, principal=200, counsellor=200, admin=200)),
     ("/api/v1/notifications", dict(teacher=200, committee=200, principal=200, counsellor=200, admin=200)),
 ]
