@@ -47,7 +47,8 @@ class Record(db.Model):
 
     __table_args__ = (
         Index("ix_record_child_kind_at", "child_id", "kind", "occurred_at"),
-        Index("ix_record_school_kind_at", "school_id", "kind", "occurred_at"),
+        # A school's counts by kind and period (dashboard, trend, duties): covering, so no table row is read.
+        Index("ix_record_school_kind_at_cover", "school_id", "kind", "occurred_at", "review_state", "child_id"),
         Index("ix_record_author_at", "author_id", "occurred_at"),
         Index("ix_record_school_review", "school_id", "review_state", "score"),
         # The bureau's whole-city counts (one kind, one period, every school); covering, so the table is not read.
