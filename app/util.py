@@ -27,3 +27,10 @@ class HttpsAwareSessionInterface(SecureCookieSessionInterface):
 
     def get_cookie_secure(self, app) -> bool:
         return bool(app.config["SESSION_COOKIE_SECURE"] or request.is_secure)
+
+    def save_session(self, app, session, response) -> None:
+        super().save_session(app, session, response)
+        # Static files do not depend on who asks. Flask-Login reads the session after every request, which adds
+        # "Vary: Cookie"; a new cookie (login, CSRF token) would then make the browser fetch the shell again.
+        if request.path.startswith(app.static_url_path + "/") and not session.modified:
+            response.vary.discard("Cookie")

@@ -7,20 +7,25 @@
 
   // flash: a message for the next view; storageWarning: shown on every view until space is freed.
   // confirm: a committee member's code secret (GET /api/v1/confirm/secret), kept for offline use, wiped at logout.
-  const state = { user: null, roster: null, kinds: [], records: [], sync: {}, confirm: null, progress: null, view: "", flash: null, storageWarning: null };
+  // incidents: emergencies reported on this phone; acked: records the server confirmed after the roster was fetched.
+  const state = { user: null, roster: null, kinds: [], records: [], incidents: [], acked: [], sync: {}, confirm: null, progress: null, view: "", flash: null, storageWarning: null };
   const retry = JF.outbox.scheduler(() => trigger("retry"));
 
   /** Read what the phone holds; only the logged-in teacher's records are shown (a shared phone never mixes users). */
   async function loadLocal() {
-    const [user, roster, kinds, sync, records, confirm] = await Promise.all([
+    const [user, roster, kinds, sync, records, confirm, incidents, acked, rosterAt] = await Promise.all([
       JF.db.kvGet("user"), JF.db.kvGet("roster"), JF.db.kvGet("kinds"), JF.db.kvGet("sync"), JF.db.all("records"), JF.db.kvGet("confirm"),
+      JF.db.kvGet("incidents"), JF.db.kvGet("acked"), JF.db.kvGet("roster_at"),
     ]);
+    const mine = (x) => user && x.user_id === user.id;
     state.user = user || null;
     state.confirm = confirm || null;
     state.roster = roster || null;
     state.kinds = kinds || [];
     state.sync = sync || {};
-    state.records = user ? records.filter((r) => r.user_id === user.id) : [];
+    state.records = records.filter(mine);
+    state.incidents = (incidents || []).filter(mine);
+    state.acked = (acked || []).filter((a) => mine(a) && !(rosterAt && a.at < rosterAt));
   }
 
   /** Show or hide a chip: .chip sets display, which would override the hidden attribute, so drop the class too. */
@@ -41,7 +46,7 @@
   }
 
   function renderStatus() {
-    const waiting = state.records.filter((r) => r.status === "queued" || r.status === "rejected").length;
+    const waiting = state.records.filter((r) => r.status === "queued" || r.status === "rejected").length + state.incidents.filter((x) => x.status !== "sent").length;
     const rejected = state.records.filter((r) => r.status === "rejected").length;
     $("jf-waiting").textContent = "待同步 " + waiting + " 条";
     $("jf-waiting").className = waiting ? "chip warn" : "chip";
@@ -86,6 +91,10 @@
     else if (parts[0] === "children") content = JF.views.home(true);
     else if (parts[0] === "new" && parts[2]) content = await JF.form.open({ kind: parts[1], child: parts[2] });
     else if (parts[0] === "record" && parts[1]) content = await JF.form.open({ id: parts[1] });
+    else if (parts[0] === "incident" && parts[1]) {
+      content = JF.form.incident(parts[1], parts[2]);
+      if (parts[1] === "new" || parts[2] === "edit") state.view = "report";  // a form being filled: reload leaves it alone
+    }
     else { state.view = "home"; content = JF.views.home(); }
     replace(view, content);
     window.scrollTo(0, 0);
@@ -96,7 +105,7 @@
     await loadLocal();
     renderNav();
     renderStatus();
-    if (state.view !== "new" && state.view !== "record") await route();
+    if (!["new", "record", "report"].includes(state.view)) await route();
   }
 
   async function getJson(url, headers) {
@@ -122,17 +131,22 @@
     const known = await JF.db.kvGet("user");
     if (known && known.id !== user.id) {
       // Another teacher on this phone: the previous roster is not theirs to see.
-      await Promise.all(["roster", "roster_etag", "kinds", "confirm", "notes"].map((k) => JF.db.del("kv", k)));
+      await Promise.all(["roster", "roster_etag", "roster_at", "kinds", "confirm", "notes"].map((k) => JF.db.del("kv", k)));
     }
     await JF.db.kvSet("user", user);
     if (user.role === "committee") await refreshSecret(user);
     await JF.views.refreshNotes();
     try {
       const etag = await JF.db.kvGet("roster_etag");
+      const asked = new Date().toISOString();  // the answer counts every record acknowledged before this
       const r = await getJson("/api/v1/roster", etag ? { "If-None-Match": etag } : {});
       if (r.status === 200) {
         await JF.db.kvSet("roster", await r.json());
         await JF.db.kvSet("roster_etag", r.headers.get("ETag"));
+      }
+      if (r.status === 200 || r.status === 304) {
+        await JF.db.kvSet("roster_at", asked);
+        await JF.db.kvUpdate("acked", (a) => (a || []).filter((x) => x.at >= asked));
       }
       const k = await getJson("/api/v1/kinds");
       if (k.ok) await JF.db.kvSet("kinds", (await k.json()).kinds);
@@ -161,7 +175,9 @@
     state.progress = null;
     retry.after(result);
     if (!result.ok) JF.outbox.requestBackgroundSync();
-    if (result.sent) await refreshServerData();  // the roster's "last visit" dates moved
+    await loadLocal();
+    // The roster's "last visit" dates and duty counts moved (maybe by the worker's flush: records acknowledged since).
+    if (result.sent || (result.ok && state.acked.length)) await refreshServerData();
     await reload();
   }
 

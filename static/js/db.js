@@ -1,6 +1,6 @@
 /* 家访通 local store: a small IndexedDB wrapper shared by the page and the service worker.
  * Stores: records (by id), photos (by sha256, the compressed Blob itself; a drawn signature's PNG too),
- * kv (roster, etag, kinds, user, sync state, a committee member's code secret). */
+ * kv (roster, etag, kinds, user, sync state, a committee member's code secret, incidents, records just acknowledged). */
 (function (JF) {
   "use strict";
   const NAME = "jiafang";
@@ -109,6 +109,12 @@
 
   const kvGet = (key) => get("kv", key);
   const kvSet = (key, value) => put("kv", value, key);
+  /** Read-modify-write one kv entry in one transaction (the page and the worker both change the same lists). */
+  const kvUpdate = (key, fn) => tx("kv", "readwrite", async (s) => {
+    const v = fn(await promisify(s.kv.get(key)));
+    await promisify(s.kv.put(v, key));
+    return v;
+  });
 
   /** Post to every tab and the worker (and this page's own listener). */
   function broadcast(msg) {
@@ -130,5 +136,5 @@
     } catch (e) { return null; }
   }
 
-  JF.db = { NAME, open, tx, get, all, put, del, update, blobsOf, removeRecord, dropOrphanPhotos, kvGet, kvSet, broadcast, notify, listen, promisify, onwiped: null };
+  JF.db = { NAME, open, tx, get, all, put, del, update, blobsOf, removeRecord, dropOrphanPhotos, kvGet, kvSet, kvUpdate, broadcast, notify, listen, promisify, onwiped: null };
 })(self.JF = self.JF || {});

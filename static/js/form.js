@@ -1,5 +1,6 @@
 /* 家访通 record form, built from the kinds the server published (/api/v1/kinds), never a hard-coded field list.
- * The record's UUID is made when the form opens; every change autosaves it to IndexedDB as a draft. */
+ * The record's UUID is made when the form opens; every change autosaves it to IndexedDB as a draft.
+ * Also the emergency report (突发事件) and its three deadlines. */
 (function (JF) {
   "use strict";
   const { h, toLocalInput, isoWithOffset, fmtTime } = JF.ui;
@@ -274,5 +275,62 @@
     return render(newRecord(params.kind, Number(params.child)));
   }
 
-  JF.form = { open };
+  // --- emergencies (突发事件): reported offline too, kept in kv "incidents" and sent by the outbox, idempotent by id ---
+
+  const CATEGORIES = { injury: "受伤", illness: "急病", missing: "走失/失联", safety: "安全事故", other: "其他" };  // app/incidents/services.py
+  const CLOCKS = [["guardian", 30, "通知监护人", "30 分钟内"], ["parents", 60, "通知父母", "1 小时内"], ["bureau", 120, "报告教育局", "2 小时内"]];
+
+  function incidentForm(x) {
+    const kids = (JF.app.state.roster && JF.app.state.roster.children) || [];
+    const field = (id, text, el) => h("div", { class: "field" }, h("label", { for: id }, text + " *"), el);
+    const form = h("form", { id: "jf-incident-form" },
+      field("i-child", "学生", h("select", { id: "i-child", name: "child", required: true, value: x.child_id ? String(x.child_id) : "" },
+        h("option", { value: "" }, "请选择"), kids.map((c) => h("option", { value: String(c.id) }, c.name)))),
+      h("fieldset", { class: "field" }, h("legend", {}, "类别 *"), h("div", { class: "choices" }, Object.entries(CATEGORIES).map(([v, l]) =>
+        h("label", { class: "choice" }, h("input", { type: "radio", name: "category", value: v, required: true, checked: x.category === v }), l)))),
+      field("i-time", "发生时间", h("input", { type: "datetime-local", id: "i-time", name: "at", required: true, value: toLocalInput(new Date(x.occurred_at)) })),
+      field("i-desc", "发生了什么", h("textarea", { id: "i-desc", name: "description", required: true, maxlength: 4000, value: x.description || "" })),
+      h("div", { class: "actions" }, h("button", { type: "submit", class: "primary", id: "jf-incident-save" }, "保存并上报"),
+        h("a", { class: "button", href: "#/" }, "返回")));
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      if (!form.reportValidity()) return;
+      const el = form.elements;
+      const c = kids.find((k) => k.id === Number(el.child.value));
+      Object.assign(x, { child_id: c.id, child_name: c.name, category: el.category.value, occurred_at: isoWithOffset(new Date(el.at.value)),
+        description: el.description.value.trim(), status: "queued", error: null, saved_at: new Date().toISOString() });
+      await JF.db.kvUpdate("incidents", (l) => (l || []).filter((y) => y.id !== x.id).concat(x));
+      JF.db.notify("incidents");
+      await JF.app.reload();
+      location.hash = "#/incident/" + x.id;
+      JF.outbox.requestBackgroundSync();
+      JF.app.trigger("save");
+    });
+    return [h("h1", {}, "报告突发事件"), x.error ? h("p", { class: "flash error", id: "jf-incident-error" }, "学校服务器退回了这份报告：" + x.error) : null, form];
+  }
+
+  /** #/incident/new[/child], #/incident/<id>[/edit]: the form, or what was reported with its three deadlines. */
+  function incident(id, more) {
+    const s = JF.app.state;
+    if (!s.user) return [h("p", { class: "flash warn" }, "请先在有网络时登录一次。")];
+    if (id === "new") return incidentForm({ id: crypto.randomUUID(), user_id: s.user.id, child_id: Number(more) || null, occurred_at: isoWithOffset(new Date()) });
+    const x = s.incidents.find((y) => y.id === id);
+    if (!x) return [h("p", { class: "flash" }, "手机上没有这份报告（已上报一天后会从手机上删除）。"), h("a", { href: "#/" }, "返回")];
+    if (more === "edit" && x.status === "rejected") return incidentForm(x);
+    const c = JF.views.childOf(x.child_id) || { name: x.child_name };
+    const t0 = Date.parse(x.occurred_at);
+    return [h("h1", {}, "突发事件：" + CATEGORIES[x.category] + " · " + c.name),
+      x.status === "sent" ? h("p", { class: "flash", id: "jf-incident-status", "data-status": x.status }, "已上报学校。", h("a", { href: x.url }, "打开事件页面"))
+        : x.status === "rejected" ? h("p", { class: "flash error", id: "jf-incident-status", "data-status": x.status }, "学校服务器退回了这份报告：" + x.error + " ",
+          h("a", { href: "#/incident/" + x.id + "/edit" }, "修改后重新上报"))
+          : h("p", { class: "flash warn", id: "jf-incident-status", "data-status": x.status }, "已保存在手机上，有网络后自动上报学校。"),
+      h("section", { class: "card" }, h("h2", {}, "通知时限（从 " + fmtTime(x.occurred_at) + " 起）"),
+        h("ul", { class: "list", id: "jf-clocks" }, CLOCKS.map(([k, m, what, within]) => h("li", { "data-clock": k },
+          h("span", { class: "name" }, within + what), h("strong", {}, fmtTime(new Date(t0 + m * 6e4).toISOString()))))),
+        h("ul", { class: "calls" }, JF.views.contacts(c)),
+        h("p", { class: "muted" }, "每次通知（通知了谁、怎样、何时）请在联网后到事件页面登记；上报后学校校长会同时收到提醒。")),
+      h("p", {}, h("a", { href: "#/" }, "返回"))];
+  }
+
+  JF.form = { open, incident };
 })(self.JF = self.JF || {});

@@ -1,4 +1,4 @@
-/* 家访通 outbox: sends queued records and their photos (docs/sync-contract.md). Runs in the page and in the service worker.
+/* 家访通 outbox: sends queued records and their photos (docs/sync-contract.md), and emergency reports. Runs in the page and in the service worker.
  * Rules: photos first, then records; a record leaves IndexedDB only after the server said created or duplicate;
  * 401/403 never drops anything; one flush at a time across tabs and the worker (Web Locks). */
 (function (JF) {
@@ -156,6 +156,9 @@
         const res = body.results[k] || {};
         const id = batch[k].id;
         if (res.status === "created" || res.status === "duplicate") {
+          // Counted by the server now, but not in the roster the phone holds until it is fetched again (the duties).
+          const r = batch[k];
+          await JF.db.kvUpdate("acked", (a) => (a || []).concat({ user_id: r.user_id, kind: r.kind, child_id: r.child_id, occurred_at: r.occurred_at, at: new Date().toISOString() }));
           await JF.db.removeRecord(id);
           summary.sent++;
         } else if (res.status === "missing_photos") {
@@ -170,11 +173,28 @@
     return missing;
   }
 
+  /** Emergencies reported on this phone, one POST each (before records: they are urgent); kept a day after sending. */
+  async function sendIncidents(ctx, summary) {
+    const list = await JF.db.kvUpdate("incidents", (l) => (l || []).filter((x) => x.status !== "sent" || Date.now() - Date.parse(x.sent_at) < 864e5));
+    for (const x of list.filter((y) => y.status === "queued" && y.user_id === ctx.user.id)) {
+      progress(ctx, "正在上报突发事件");
+      const resp = await request(ctx, "POST", "/api/v1/incidents", { headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ id: x.id, child_id: x.child_id, occurred_at: x.occurred_at, category: x.category, description: x.description }) });
+      const body = await readJson(resp);
+      const patch = resp.ok ? { status: "sent", incident_id: body.incident_id, url: body.url, sent_at: new Date().toISOString() }
+        : { status: "rejected", error: body.message || "上报失败（" + resp.status + "）" };
+      await JF.db.kvUpdate("incidents", (l) => (l || []).map((y) => (y.id === x.id && y.status === "queued" ? Object.assign(y, patch) : y)));
+      if (resp.ok) summary.sent++;
+      else summary.rejected++;
+    }
+  }
+
   async function run(opts) {
     const ctx = { csrf: null, user: null, onProgress: opts.onProgress };
     const summary = { ok: false, sent: 0, rejected: 0, retry: false, auth: false, error: null };
     try {
       await refreshSession(ctx);
+      await sendIncidents(ctx, summary);
       let left = [];
       for (let round = 0; round < MAX_ROUNDS; round++) {
         const queue = await queued(ctx.user.id);

@@ -20,7 +20,7 @@
     navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch((err) => console.warn("service worker not registered", err));
   }
 
-  /** How many records this phone still holds (drafts, waiting, sent back); 0 without creating an empty database. */
+  /** How many records (drafts, waiting, sent back) and unsent emergency reports this phone holds; 0 without creating an empty database. */
   function countLocal() {
     return new Promise((resolve) => {
       let req;
@@ -40,9 +40,11 @@
           resolve(0);
           return;
         }
-        const count = db.transaction("records").objectStore("records").count();
-        count.onsuccess = () => { db.close(); resolve(count.result); };
-        count.onerror = () => { db.close(); resolve(0); };
+        const t = db.transaction(["records", "kv"]);
+        const count = t.objectStore("records").count();
+        const inc = t.objectStore("kv").get("incidents");  // emergency reports not yet sent count too
+        t.oncomplete = () => { db.close(); resolve(count.result + (inc.result || []).filter((x) => x.status !== "sent").length); };
+        t.onerror = () => { db.close(); resolve(0); };
       };
     });
   }

@@ -5,6 +5,7 @@
   "use strict";
   const { h, fmtTime, fmtDate, telLink } = JF.ui;
   const STATUS = { queued: "待上传", draft: "草稿", rejected: "被退回" };
+  const INC_STATUS = { queued: "待上报", rejected: "被退回", sent: "已上报" };
   const ERROR_LABELS = { child_id: "学生", occurred_at: "时间", photos: "照片", location: "位置", id: "编号", kind: "记录类型", record: "记录", client: "设备信息", fields: "内容" };
 
   const state = () => JF.app.state;
@@ -54,6 +55,13 @@
         rejected ? "，其中 " + rejected + " 条被退回需要修改" : "", "。 ",
         h("a", { href: "#/outbox" }, "查看")));
     }
+    if (!isCommittee()) {
+      out.push(h("p", {}, h("a", { class: "button", id: "jf-report", href: "#/incident/new" }, "报告突发事件")));
+      if (s.incidents.length) out.push(h("ul", { class: "list", id: "jf-incidents" }, s.incidents.map((x) => h("li", { "data-incident": x.id },
+        h("a", { class: "row", href: "#/incident/" + x.id }, h("span", { class: "name" }, "突发事件 · " + x.child_name),
+          h("span", { class: "meta" }, fmtTime(x.occurred_at))), h("span", { class: x.status === "sent" ? "chip" : "chip err" }, INC_STATUS[x.status])))));
+      out.push(dutyList());
+    }
     const children = (s.roster && s.roster.children) || [];
     if (!s.roster) {
       out.push(h("p", { class: "flash warn" }, "还没有学生名单。请在有网络时打开一次家访通，名单会保存到手机上。"));
@@ -73,17 +81,88 @@
     return out;
   }
 
+  // --- what is due, as app/duties/services.py says: the roster's counts plus what the server has not counted yet ---
+
+  const DAY = 864e5;
+  const ymd = (t) => new Date(t).toISOString().slice(0, 10);
+  /** The China date (UTC+8, no daylight saving) of a moment. */
+  const chinaDay = (t) => ymd(new Date(t).getTime() + 8 * 36e5);
+
+  /** The current or previous period around `today` ("YYYY-MM-DD"): {start, end} (inclusive), null for a term in the holidays. */
+  function period(per, today, prev, terms) {
+    const t = Date.parse(today);
+    const d = new Date(t);
+    if (per === "week") {
+      const s = t - ((d.getUTCDay() + 6) % 7 + (prev ? 7 : 0)) * DAY;
+      return { start: ymd(s), end: ymd(s + 6 * DAY) };
+    }
+    if (per === "month" || per === "quarter") {
+      const n = per === "month" ? 1 : 3;
+      const y = d.getUTCFullYear(), m = Math.floor(d.getUTCMonth() / n) * n - (prev ? n : 0);
+      return { start: ymd(Date.UTC(y, m, 1)), end: ymd(Date.UTC(y, m + n, 0)) };
+    }
+    const ts = (terms || []).filter(([, s, e]) => (prev ? e < today : s <= today && today <= e));
+    const x = prev ? ts[ts.length - 1] : ts[0];
+    return x ? { start: x[1], end: x[2] } : null;
+  }
+
+  /** {c, kind, status: overdue|due, end} per child and rule not done, overdue first, then by due date. Saved records
+   * waiting in the outbox and records acknowledged after the roster was fetched count (drafts do not); when the phone's
+   * date has left the roster's periods, they are computed here and the server's counts are used where the periods match. */
+  function duties() {
+    const s = state();
+    const D = s.roster && s.roster.duties;
+    if (!D) return null;
+    const today = chinaDay(Date.now());
+    const extra = s.records.filter((r) => r.status === "queued").concat(s.acked)
+      .map((r) => ({ kind: r.kind, child_id: r.child_id, day: chinaDay(r.occurred_at) }));
+    const rows = [];
+    for (const c of s.roster.children) {
+      for (const r of D.rules) {
+        const k = (D.counts[c.id] || {})[r.kind] || {};
+        const known = {};
+        if (r.current) known[r.current.start + r.current.end] = k.current || 0;
+        if (r.previous) known[r.previous.start + r.previous.end] = k.previous || 0;
+        const n = (w) => (known[w.start + w.end] || 0) + extra.filter((e) => e.kind === r.kind && e.child_id === c.id && e.day >= w.start && e.day <= w.end).length;
+        const [cur, prev] = [false, true].map((p) => (today === D.today ? r[p ? "previous" : "current"] : period(r.period, today, p, D.terms)));
+        if (cur && n(cur) >= r.times) continue;
+        const status = prev && n(prev) < r.times ? "overdue" : cur ? "due" : null;
+        if (status) rows.push({ c, kind: r.kind, status, end: cur ? cur.end : "" });
+      }
+    }
+    return rows.sort((a, b) => (a.status === "due") - (b.status === "due") || a.end.localeCompare(b.end));
+  }
+
+  function dutyList() {
+    const rows = duties();
+    if (!rows) return null;
+    const md = (d) => +d.slice(5, 7) + "月" + +d.slice(8) + "日前";
+    return h("section", { class: "card", id: "jf-duties" }, h("h2", {}, "本期待办"),
+      rows.length ? h("ul", { class: "list" }, rows.map((x) => h("li", { "data-child": x.c.id, "data-kind": x.kind, "data-status": x.status },
+        h("a", { class: "row", href: "#/new/" + x.kind + "/" + x.c.id },
+          h("span", { class: "name" }, ((kindOf(x.kind) || {}).label || x.kind) + " · " + x.c.name),
+          h("span", { class: "meta" }, x.status === "overdue" ? "上一期没有完成" : md(x.end))),
+        x.status === "overdue" ? h("span", { class: "chip err" }, "逾期") : h("span", { class: "chip warn" }, "待办"))))
+        : h("p", { class: "muted", id: "jf-duties-done" }, "本期都完成了"));
+  }
+
   function callRow(label, phone) {
     return h("li", {}, h("span", {}, label), telLink(phone));
+  }
+
+  /** The guardian's and the parents' call rows of a contact card. */
+  function contacts(c) {
+    const calls = [];
+    if (c.guardian) calls.push(callRow("委托监护人 " + c.guardian.name + (c.guardian.relationship ? "（" + c.guardian.relationship + "）" : ""), c.guardian.phone));
+    for (const p of c.parents || []) calls.push(callRow((p.role === "father" ? "父亲 " : "母亲 ") + p.name + (p.work_place ? " · " + p.work_place : ""), p.phone));
+    return calls;
   }
 
   function child(id) {
     const s = state();
     const c = childOf(Number(id));
     if (!c) return [h("p", { class: "flash warn" }, "名单里没有这名学生。"), h("a", { href: "#/" }, "返回")];
-    const calls = [];
-    if (c.guardian) calls.push(callRow("委托监护人 " + c.guardian.name + (c.guardian.relationship ? "（" + c.guardian.relationship + "）" : ""), c.guardian.phone));
-    for (const p of c.parents || []) calls.push(callRow((p.role === "father" ? "父亲 " : "母亲 ") + p.name + (p.work_place ? " · " + p.work_place : ""), p.phone));
+    const calls = contacts(c);
     if (c.responsible_teacher) calls.push(callRow("包保责任人 " + c.responsible_teacher.name, c.responsible_teacher.phone));
     if (s.roster.school && s.roster.school.hotline) calls.push(callRow("学校电话 " + s.roster.school.name, s.roster.school.hotline));
     const last = c.last || {};
@@ -100,6 +179,7 @@
         kinds.length ? h("div", { class: "actions" }, kinds.map((k) =>
           h("a", { class: "button primary", href: "#/new/" + k.name + "/" + c.id, "data-kind": k.name }, k.label)))
           : h("p", { class: "flash warn" }, "还没有记录表格。请在有网络时打开一次家访通。")),
+      isCommittee() ? null : h("p", {}, h("a", { class: "button", id: "jf-report", href: "#/incident/new/" + c.id }, "报告突发事件")),
       recordList(recordsFor(c.id), "这名学生待同步的记录"),
       h("p", {}, isCommittee() ? h("a", { href: "#/children" }, "返回本村儿童") : h("a", { href: "#/" }, "返回我的学生")),
     ];
@@ -279,5 +359,5 @@
         note)];
   }
 
-  JF.views = { home, child, outbox, code, notes, refreshNotes, badge, kindOf, childOf, writableKinds, errorLines, totp, isCommittee };
+  JF.views = { home, child, outbox, code, notes, refreshNotes, badge, kindOf, childOf, writableKinds, errorLines, totp, isCommittee, contacts, duties, period, chinaDay };
 })(self.JF = self.JF || {});

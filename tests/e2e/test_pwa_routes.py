@@ -21,6 +21,7 @@ def test_service_worker_is_versioned_and_not_cached(client):
     assert all(re.search(r"\?v=[0-9a-f]{10}$", u) for u in precache if u.startswith("/static/"))
     css = next(u for u in precache if u.startswith("/static/css/app.css"))
     assert "immutable" in client.get(css).headers["Cache-Control"]
+    assert "Cookie" not in client.get(css).headers.get("Vary", "")  # the same for everyone: no refetch after login
     assert "immutable" not in client.get("/static/css/app.css").headers.get("Cache-Control", "")
     assert "/app/" not in precache and not [u for u in precache if u.startswith("/api/")]
 

@@ -1,0 +1,244 @@
+"""The teacher's duties on the phone (roster counts plus the outbox, offline) and emergencies reported offline."""
+import uuid
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import delete, func, select
+
+from app.duties import services as duty
+from app.extensions import db
+from app.models import DutyRule, Guardian, Incident, Pairing, User
+from app.records.services import ingest
+
+from .conftest import api_login, fill_record, open_app, wait_until, wait_waiting
+
+pytestmark = pytest.mark.e2e
+
+TALK = {"topic": "学习", "mood": "calm", "summary": "聊了学习"}
+CALL = {"direction": "teacher_to_parent", "parent": "father", "duration_min": 5, "summary": "通话"}
+
+
+def _add(live, kind, fields, days_ago, n=1):
+    """n counting records of the teacher about c1, `days_ago` days before today (China time), at noon."""
+    def go():
+        teacher = db.session.get(User, live.ids["teacher_id"])
+        day = duty.today_local() - timedelta(days=days_ago)
+        items = [{"id": str(uuid.uuid4()), "kind": kind, "child_id": live.ids["c1"], "fields": fields, "photos": [],
+                  "occurred_at": f"{day.isoformat()}T12:00:00+08:00"} for _ in range(n)]
+        assert all(r["status"] == "created" for r in ingest(teacher, items))
+        db.session.commit()
+    live.query(go)
+
+
+def _rule(live, kind, period, times):
+    def go():
+        school_id = db.session.get(User, live.ids["teacher_id"]).school_id
+        db.session.add(DutyRule(school_id=school_id, kind=kind, period=period, times=times))
+        db.session.commit()
+    live.query(go)
+
+
+def _last_week(live, kind="talk", fields=TALK, n=1):
+    _add(live, kind, fields, duty.today_local().weekday() + 1, n)  # last Sunday
+
+
+def duties(page) -> list[tuple]:
+    """The home screen's duty rows: (kind, child id, status, chip text)."""
+    return page.evaluate("""() => [...document.querySelectorAll('#jf-duties li')].map(li =>
+        [li.dataset.kind, Number(li.dataset.child), li.dataset.status, li.querySelector('.chip').textContent])""")
+
+
+def go_home(page):
+    page.evaluate("() => { location.hash = '#/'; }")
+    page.wait_for_selector("#jf-duties")
+
+
+def talk_due(page, live):
+    return [d for d in duties(page) if d[0] == "talk" and d[1] == live.ids["c1"]]
+
+
+def test_talk_recorded_offline_clears_its_duty_at_once_and_stays_cleared(live, context, page):
+    _last_week(live)  # last week's talk done: this week's is due, not overdue
+    api_login(context, live, live.ids["teacher"])
+    open_app(page, live)
+    context.set_offline(True)
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']")
+    go_home(page)
+    assert talk_due(page, live) == [["talk", live.ids["c1"], "due", "待办"]]
+
+    fill_record(page, "talk", live.ids["c1"])
+    go_home(page)
+    assert talk_due(page, live) == []  # at once, before any sync
+    assert len(live.records()) == 1
+
+    # Synced, but the roster cannot be fetched again yet: the acknowledged talk still counts, once.
+    context.route("**/api/v1/roster", lambda route: route.abort())
+    context.set_offline(False)
+    wait_waiting(page, 0, timeout=30000)
+    wait_until(page, "async () => (await JF.db.all('records')).length === 0")
+    assert len(live.records()) == 2
+    go_home(page)
+    assert talk_due(page, live) == []
+    assert page.evaluate("() => JF.app.state.acked.length") == 1
+
+    context.unroute("**/api/v1/roster")
+    page.click("#jf-sync")
+    wait_until(page, "async (id) => { const c = (await JF.db.kvGet('roster')).duties.counts[id];"
+               " return c && c.talk.current === 1 && JF.app.state.acked.length === 0; }", str(live.ids["c1"]))
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']")
+    go_home(page)
+    assert talk_due(page, live) == []
+
+
+def test_an_acknowledged_record_is_not_counted_twice(live, context, page):
+    _rule(live, "talk", "week", 2)
+    _last_week(live, n=2)
+    api_login(context, live, live.ids["teacher"])
+    open_app(page, live)
+    context.set_offline(True)
+    fill_record(page, "talk", live.ids["c1"])
+    go_home(page)
+    assert talk_due(page, live)[0][2] == "due"  # one of two
+    context.set_offline(False)
+    wait_waiting(page, 0, timeout=30000)
+    wait_until(page, "async (id) => (await JF.db.all('records')).length === 0 && JF.app.state.acked.length === 0"
+               " && (await JF.db.kvGet('roster')).duties.counts[id].talk.current === 1", str(live.ids["c1"]))
+    go_home(page)
+    assert talk_due(page, live)[0][2] == "due"  # the roster's 1, not 1 + the acknowledged 1
+
+
+def test_overdue_first_and_marked_windows_recomputed_when_the_roster_is_stale(live, context, page):
+    _add(live, "parent_call", CALL, duty.today_local().day + 2)  # last month's call: this month's is due
+    api_login(context, live, live.ids["teacher"])
+    open_app(page, live)
+    go_home(page)
+    rows = duties(page)
+    c1 = live.ids["c1"]
+    end_of_month = (duty.today_local().replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    # Overdue first (visit and talk, by due date), then the call due at the end of the month.
+    assert [r[2] for r in rows] == ["overdue", "overdue", "due"] and {r[0] for r in rows[:2]} == {"home_visit", "talk"}
+    assert rows[2][:2] == ["parent_call", c1]
+    assert [r[3] for r in rows] == ["逾期", "逾期", "待办"]
+    assert page.inner_text("#jf-duties li[data-status=due] .meta") == f"{end_of_month.month}月{end_of_month.day}日前"
+    assert page.locator("#jf-duties li[data-status=overdue] a[href='#/new/talk/%d']" % c1).count() == 1
+
+    # Everything counted: nothing owed.
+    page.evaluate("""async () => {
+        const r = await JF.db.kvGet('roster');
+        const counts = r.duties.counts;
+        const all = {current: 9, previous: 9};
+        r.duties.counts = Object.fromEntries(r.children.map((c) => [String(c.id), {home_visit: all, talk: all, parent_call: all}]));
+        await JF.db.kvSet('roster', r);
+        await JF.app.reload();
+        r.duties.counts = counts;
+        await JF.db.kvSet('roster', r);
+    }""")
+    assert page.inner_text("#jf-duties-done") == "本期都完成了"
+
+    # A roster fetched a week ago, when last week's talk had been done: the phone's week has moved on, so last week
+    # becomes the previous period (done) and this week's talk is due, not overdue.
+    page.evaluate("""async () => {
+        const r = await JF.db.kvGet('roster');
+        const back = (d) => new Date(Date.parse(d) - 7 * 864e5).toISOString().slice(0, 10);
+        r.duties.today = back(r.duties.today);
+        const talk = r.duties.rules.find((x) => x.kind === 'talk');
+        talk.current = {start: back(talk.current.start), end: back(talk.current.end)};
+        talk.previous = {start: back(talk.previous.start), end: back(talk.previous.end)};
+        for (const c of Object.values(r.duties.counts)) delete c.talk;
+        r.duties.counts[String(%d)] = Object.assign(r.duties.counts[String(%d)] || {}, {talk: {current: 1, previous: 0}});
+        await JF.db.kvSet('roster', r);
+        await JF.app.reload();
+    }""" % (c1, c1))
+    assert talk_due(page, live)[0][2] == "due"
+
+
+def _report(page, child_id, category="injury"):
+    page.click("#jf-report")
+    page.wait_for_selector("#jf-incident-form")
+    page.select_option("#i-child", str(child_id))
+    page.check(f"#jf-incident-form input[name=category][value={category}]")
+    page.fill("#i-desc", "课间在操场摔倒，额头出血")
+    when = datetime.fromisoformat(page.input_value("#i-time"))
+    page.click("#jf-incident-save")
+    page.wait_for_selector("#jf-clocks")
+    return when
+
+
+def incidents(live):
+    return live.query(lambda: db.session.scalars(select(Incident)).all())
+
+
+def test_emergency_reported_offline_syncs_once_with_its_deadlines(live, context, page):
+    live.query(lambda: (db.session.add(Guardian(child_id=live.ids["c1"], role="father", name="父亲甲", phone="13700000001")),
+                        db.session.commit()))
+    api_login(context, live, live.ids["teacher"])
+    open_app(page, live)
+    context.set_offline(True)
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']")
+    when = _report(page, live.ids["c1"])
+
+    assert page.get_attribute("#jf-incident-status", "data-status") == "queued"
+    clocks = page.evaluate("() => [...document.querySelectorAll('#jf-clocks li')].map(li => [li.dataset.clock, li.querySelector('strong').textContent.slice(-5)])")
+    assert clocks == [[k, (when + timedelta(minutes=m)).strftime("%H:%M")] for k, m in (("guardian", 30), ("parents", 60), ("bureau", 120))]
+    assert page.locator("a.tel[href='tel:13900000000']").count() == 1  # the guardian
+    assert page.locator("a.tel[href='tel:13700000001']").count() == 1  # the father
+    wait_waiting(page, 1)
+    assert incidents(live) == []
+
+    context.set_offline(False)
+    wait_until(page, "() => document.getElementById('jf-incident-status').dataset.status === 'sent'", timeout=30000)
+    wait_waiting(page, 0)
+    page.evaluate("() => Promise.all([JF.outbox.flush(), JF.outbox.flush(), JF.app.trigger('button')])")
+    rows = incidents(live)
+    assert len(rows) == 1 and rows[0].category == "injury" and rows[0].child_id == live.ids["c1"]
+    assert page.get_attribute("#jf-incident-status a", "href") == f"/incidents/{rows[0].id}"
+    go_home(page)
+    assert page.get_attribute("#jf-incidents li .chip", "class") == "chip"
+
+
+def test_a_lost_answer_is_resent_and_counted_once(live, context, page):
+    api_login(context, live, live.ids["teacher"])
+    open_app(page, live)
+    posts = []
+
+    def lose_first_answer(route):
+        posts.append(1)
+        if len(posts) == 1:
+            route.fetch()  # the server stores it; the phone never hears so
+            route.abort()
+        else:
+            route.continue_()
+    context.route("**/api/v1/incidents", lose_first_answer)
+    _report(page, live.ids["c1"], "illness")
+    for _ in range(200):
+        if posts:
+            break
+        page.wait_for_timeout(50)
+    assert posts and len(incidents(live)) == 1
+    page.click("#jf-sync")
+    wait_until(page, "() => document.getElementById('jf-incident-status').dataset.status === 'sent'")
+    assert len(posts) >= 2 and len(incidents(live)) == 1
+
+
+def test_emergency_about_a_child_no_longer_theirs_is_kept_with_the_reason(live, context, page):
+    api_login(context, live, live.ids["teacher"])
+    open_app(page, live)
+    context.set_offline(True)
+    _report(page, live.ids["c1"], "missing")
+    # Meanwhile the principal paired the child with another teacher.
+    live.query(lambda: (db.session.execute(delete(Pairing).where(Pairing.child_id == live.ids["c1"])), db.session.commit()))
+    context.set_offline(False)
+    wait_until(page, "() => document.getElementById('jf-incident-status').dataset.status === 'rejected'", timeout=30000)
+    assert "请选择您负责的学生" in page.inner_text("#jf-incident-status")
+    assert live.query(lambda: db.session.scalar(select(func.count()).select_from(Incident))) == 0
+    kept = page.evaluate("async () => (await JF.db.kvGet('incidents')).map(x => [x.status, x.description])")
+    assert kept == [["rejected", "课间在操场摔倒，额头出血"]]
+    go_home(page)
+    assert page.get_attribute("#jf-incidents li .chip", "class") == "chip err"
+    page.click("#jf-incidents a")
+    page.click("#jf-incident-status a")
+    assert page.input_value("#i-desc") == "课间在操场摔倒，额头出血"
+    assert "请选择您负责的学生" in page.inner_text("#jf-incident-error")
