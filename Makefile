@@ -6,7 +6,7 @@ PORT ?= 5000
 HOST ?= 127.0.0.1
 FLASK := $(BIN)/flask --app app
 
-.PHONY: run test install install-test translations migrate seed serve bench clean-instance
+.PHONY: run test test-sqlite test-postgres system-deps install install-test translations migrate seed serve bench clean-instance
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -46,8 +46,22 @@ system-deps:
 	  echo "installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
 
+# The whole suite twice: on SQLite, then on a throwaway PostgreSQL server (Debian's, installed when missing, started
+# on 127.0.0.1 and stopped again by .ci/with-postgres; a TEST_DATABASE_URL you set is used instead). Both passes
+# always run; the target fails when either does.
+PYTEST_SQLITE := TEST_DATABASE_URL= $(BIN)/pytest $(PYTEST_ARGS)
+PYTEST_POSTGRES := bash .ci/with-postgres $(BIN)/pytest $(PYTEST_ARGS)
+
 test: install-test system-deps
-	$(BIN)/pytest $(PYTEST_ARGS)
+	@echo "== pass 1/2: SQLite"; rc=0; $(PYTEST_SQLITE) || rc=$$?; \
+	echo "== pass 2/2: PostgreSQL"; $(PYTEST_POSTGRES) || rc=$$?; \
+	[ $$rc = 0 ] || echo "== make test: a pass failed (exit $$rc)"; exit $$rc
+
+test-sqlite: install-test system-deps
+	$(PYTEST_SQLITE)
+
+test-postgres: install-test system-deps
+	$(PYTEST_POSTGRES)
 
 bench: install-test
 	@for f in bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done

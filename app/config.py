@@ -51,10 +51,14 @@ def database_url(instance_path: str) -> str:
     """DATABASE_URL selects PostgreSQL; the embedded default is SQLite in instance/."""
     url = os.environ.get("DATABASE_URL")
     if url:
-        # Heroku-style URLs name the old driver; we ship psycopg 3.
-        if url.startswith("postgres://"):
-            url = "postgresql://" + url[len("postgres://"):]
-        if url.startswith("postgresql://"):
-            url = "postgresql+psycopg://" + url[len("postgresql://"):]
-        return url
+        return sqlalchemy_url(url)
     return "sqlite:///" + str(Path(instance_path) / "jiafang.db")
+
+
+def sqlalchemy_url(url: str) -> str:
+    """postgres:// and postgresql:// name the psycopg2 driver to SQLAlchemy; we ship psycopg 3."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url

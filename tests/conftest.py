@@ -8,8 +8,10 @@ from datetime import date
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import inspect, text
 
 from app import create_app
+from app.config import sqlalchemy_url
 from app.children.services import create_child, set_pairings
 from app.extensions import db as _db
 from app.models import School, User, Village
@@ -20,7 +22,8 @@ _seq = itertools.count(1)
 
 def _database_url(tmp_path) -> str:
     # TEST_DATABASE_URL points the suite at PostgreSQL; the default is a SQLite file per test.
-    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'test.db'}"
+    url = os.environ.get("TEST_DATABASE_URL")
+    return sqlalchemy_url(url) if url else f"sqlite:///{tmp_path / 'test.db'}"
 
 
 class FreshContextClient(FlaskClient):
@@ -48,12 +51,42 @@ def app(tmp_path):
     )
     app.test_client_class = FreshContextClient
     with app.app_context():
-        _db.drop_all()
-        _db.create_all()
+        _fresh_tables()
         yield app
         _db.session.remove()
-        _db.drop_all()
+        if _db.engine.dialect.name != "postgresql":  # PostgreSQL: the next test empties the tables
+            _db.drop_all()
         _db.engine.dispose()
+
+
+_pg_tables_made: set[str] = set()
+
+
+def _fresh_tables() -> None:
+    """Empty tables for the test. SQLite: a new file, so create them.
+
+    PostgreSQL (one database for the whole run): the first test drops and creates the tables; later ones delete every
+    row and restart the sequences, about 0.05 s instead of 0.4 s for dropping and creating 20 tables. When tables are
+    missing (test_migrations drops them all), they are dropped and created again.
+    """
+    engine = _db.engine
+    if engine.dialect.name != "postgresql":
+        _db.drop_all()
+        _db.create_all()
+        return
+    url = engine.url.render_as_string(hide_password=False)
+    if url in _pg_tables_made and set(_db.metadata.tables) <= set(inspect(engine).get_table_names()):
+        with engine.begin() as conn:
+            for table in reversed(_db.metadata.sorted_tables):
+                conn.execute(table.delete())
+            seqs = conn.scalars(text("SELECT quote_ident(sequence_schema) || '.' || quote_ident(sequence_name) "
+                                     "FROM information_schema.sequences")).all()
+            for seq in seqs:
+                conn.exec_driver_sql(f"ALTER SEQUENCE {seq} RESTART")
+        return
+    _db.drop_all()
+    _db.create_all()
+    _pg_tables_made.add(url)
 
 
 @pytest.fixture

@@ -8,12 +8,14 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, inspect
 
 from app import create_app
+from app.config import sqlalchemy_url
 from app.extensions import db
 
 
 @pytest.fixture
 def empty_app(tmp_path):
-    url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'm.db'}"
+    url = os.environ.get("TEST_DATABASE_URL")
+    url = sqlalchemy_url(url) if url else f"sqlite:///{tmp_path / 'm.db'}"
     app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
         db.drop_all()
