@@ -39,7 +39,9 @@ class FreshContextClient(FlaskClient):
 
 
 @pytest.fixture
-def app(tmp_path):
+def app(tmp_path, monkeypatch):
+    # Each test its own instance folder: keys a test makes (VAPID, secret) never land in the repo's instance/.
+    monkeypatch.setenv("JIAFANG_INSTANCE", str(tmp_path / "instance"))
     app = create_app(
         {
             "TESTING": True,
