@@ -7,6 +7,8 @@ coverage by class / teacher / village, the overdue list, the 12-week trend; then
 Flask test client. Goal: p95 ≤ 300 ms on this 2-core machine.
 
 Run: .venv/bin/python bench/bench_dashboard.py [sizes, e.g. 10000,50000,135000] [runs]
+PostgreSQL only, on a throwaway cluster:
+  .ci/with-postgres sh -c 'BENCH_PG_URL=$TEST_DATABASE_URL BENCH_ONLY_PG=1 .venv/bin/python bench/bench_dashboard.py 135000' 
 """
 from __future__ import annotations
 
@@ -85,8 +87,13 @@ def main() -> None:
     sizes = [int(x) for x in (sys.argv[1] if len(sys.argv) > 1 else "10000,50000,135000").split(",")]
     runs = int(sys.argv[2]) if len(sys.argv) > 2 else 20
     targets = [("SQLite", lambda: f"sqlite:///{tempfile.mkdtemp()}/city.db")]
-    if os.environ.get("BENCH_PG_URL"):
-        targets.append(("PostgreSQL", lambda: os.environ["BENCH_PG_URL"]))
+    pg = os.environ.get("BENCH_PG_URL")
+    if pg:
+        from app.config import sqlalchemy_url
+
+        targets.append(("PostgreSQL", lambda: sqlalchemy_url(pg)))
+        if os.environ.get("BENCH_ONLY_PG"):
+            targets = targets[1:]
     worst = 0.0
     for name, url in targets:
         for n in sizes:
