@@ -67,6 +67,9 @@ def settings():
             flash(_("表单已过期，请重新提交。"), "error")
             return redirect(url_for("duties.settings"))
         what = request.form.get("what")
+        from flask import g
+
+        g.pop("_duty_memo", None)  # what this request read before the change is stale now
         if what == "rules":
             errors = _save_rules()
         elif what == "add_term":

@@ -52,8 +52,24 @@ def today_local(now: datetime | None = None) -> date:
     return (now or datetime.now(CHINA)).astimezone(CHINA).date()
 
 
+def _memo(key: tuple, make):
+    """Per-request memo (flask.g): a page or roster asks for the same rules and terms many times."""
+    from flask import g, has_request_context
+
+    if not has_request_context():
+        return make()
+    cache = g.setdefault("_duty_memo", {})
+    if key not in cache:
+        cache[key] = make()
+    return cache[key]
+
+
 def rules_for(school_id: int) -> list[Rule]:
     """The school's active rules; the policy defaults (visit per term, talk per week, call per month) until edited."""
+    return _memo(("rules", school_id), lambda: _rules_for(school_id))
+
+
+def _rules_for(school_id: int) -> list[Rule]:
     stored = {r.kind: r for r in db.session.scalars(select(DutyRule).where(DutyRule.school_id == school_id))}
     out = []
     for kind in DUTY_KINDS:
@@ -74,6 +90,10 @@ def default_terms(year: int) -> list[tuple[str, date, date]]:
 
 def terms_for(school_id: int, around: date) -> list[tuple]:
     """The school's terms (name, start, end) near `around`, oldest first."""
+    return _memo(("terms", school_id, around), lambda: _terms_for(school_id, around))
+
+
+def _terms_for(school_id: int, around: date) -> list[tuple]:
     stored = db.session.execute(select(Term.name, Term.starts_on, Term.ends_on).where(Term.school_id == school_id)
                                 .order_by(Term.starts_on)).all()
     if stored:
