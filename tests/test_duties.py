@@ -166,3 +166,41 @@ def test_dashboard_coverage_and_overdue_in_sql(client, build, world):
     html = client.get("/dashboard/?by=village").get_data(as_text=True)
     assert "A1村" in html and "<svg" in html and world["B"]["c1"].name not in html
     assert client.get("/dashboard/?by=nonsense").status_code == 200
+
+
+@pytest.mark.parametrize("today", [date(2026, 11, 23), date(2026, 11, 29), date(2026, 8, 15), date(2026, 9, 1)])
+def test_city_views_agree_with_the_schools_own(app, build, world, today):
+    """The bureau's city queries (records side, per-child EXISTS) give what each school's own dashboard gives."""
+    import random
+    from datetime import datetime, time, timedelta
+
+    rng = random.Random(today.toordinal())
+    kids = []
+    for name in ("A", "B"):
+        w = world[name]
+        kids += [(w["c1"], w["teacher"]), (w["c2"], w["other_teacher"])]
+        for i in range(6):
+            kids.append((build.child(w["school"], w["v1"], w["teacher"], class_name=f"{i % 2 + 1}班"), w["teacher"]))
+    left = kids[3][0]
+    left.left_on = today - timedelta(days=3)  # left the school: counted nowhere, though it has records
+    start = today - timedelta(days=70)
+    for child, teacher in kids:
+        for _ in range(rng.randrange(0, 12)):
+            day = start + timedelta(days=rng.randrange((today - start).days + 1))
+            db.session.add(Record(client_id=str(uuid.uuid4()), kind=rng.choice(duty.DUTY_KINDS), child_id=child.id,
+                                  author_id=teacher.id, school_id=child.school_id, fields={},
+                                  occurred_at=datetime.combine(day, time(rng.randrange(24)), duty.CHINA),
+                                  review_state=rng.choice(("received", "approved", "returned", "corrected"))))
+    db.session.commit()
+    expected_cov, expected_overdue = [], 0
+    for school_id in sorted({c.school_id for c, _t in kids}):
+        rows = duty.coverage(school_id, today, "class")
+        cov = {"school_id": school_id, "children": sum(r["children"] for r in rows)}
+        for kind in duty.DUTY_KINDS:
+            if rows[0][kind] is not None:
+                cov[kind] = sum(r[kind] for r in rows)
+        expected_cov.append(cov)
+        expected_overdue += duty.overdue_children(school_id, today)[0]
+    assert duty.city_coverage(today) == expected_cov
+    assert duty.city_overdue_count(today) == expected_overdue
+    assert expected_overdue > 0 and any(c.get("talk") or c.get("parent_call") for c in expected_cov)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import Select, and_, case, func, literal, not_, or_, select, union_all
 
 from ..extensions import db
 from ..models import Child, DutyRule, Pairing, Record, Term, User, Village
@@ -308,36 +308,68 @@ def _default_windows(today: date) -> list[tuple[str, int, Window | None, Window 
     return out
 
 
+def _city_done(kind: str, times: int, windows: list[Window]):
+    """SQL condition: the child (Child.id, correlated) has `times` counting records of `kind` within one of the windows.
+
+    Answered per child from ix_record_child_kind_at_state (child_id, kind, occurred_at, review_state), a covering
+    index: with times 1 an EXISTS stops at the first record, so no record is read twice and no table row at all.
+    Adjacent windows (the previous and current week or month) are merged into one range when times is 1."""
+    ranges = sorted(w.bounds() for w in windows if w is not None)
+    if times == 1:
+        merged: list[list[datetime]] = []
+        for a, b in ranges:
+            if merged and a <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], b)
+            else:
+                merged.append([a, b])
+        ranges = [tuple(r) for r in merged]
+    conds = []
+    for a, b in ranges:
+        where = (Record.child_id == Child.id, Record.kind == kind, Record.occurred_at >= a, Record.occurred_at < b,
+                 Record.review_state.in_(COUNTING_STATES))
+        if times == 1:
+            conds.append(select(Record.id).where(*where).exists())
+        else:
+            conds.append(select(func.count()).where(*where).scalar_subquery() >= times)
+    return or_(*conds) if conds else None
+
+
 def city_coverage(today: date) -> list[dict]:
-    """Per school: children on file and how many have each default duty done this period (one query)."""
-    cols, joins = [], []
+    """Per school: children on file and how many have each default duty done this period (one query).
+
+    Each duty's done children come from the records side: the records of that kind in the current period (a range of
+    ix_record_kind_at_child, covering), grouped by child, joined to their child row by primary key (its school,
+    whether it left) and counted per school; those counts and the active children per school are put side by side
+    (UNION ALL of small per-school rows), rather than probing every child's records for every duty."""
+    parts = [select(Child.school_id.label("school_id"), literal("children").label("what"), func.count().label("n"))
+             .where(Child.left_on.is_(None)).group_by(Child.school_id)]
+    kinds = []
     for kind, times, cur, _prev in _default_windows(today):
-        sub = _done_children(kind, cur, times, None)
-        if sub is None:
+        done = _done_children(kind, cur, times, None)
+        if done is None:
             continue
-        sub = sub.subquery()
-        joins.append(sub)
-        cols.append(func.count(sub.c.child_id).label(kind))
-    q = select(Child.school_id, func.count(Child.id).label("children"), *cols).where(Child.left_on.is_(None))
-    for sub in joins:
-        q = q.outerjoin(sub, sub.c.child_id == Child.id)
-    return [dict(r) for r in db.session.execute(q.group_by(Child.school_id).order_by(Child.school_id)).mappings()]
+        done = done.subquery()
+        kinds.append(kind)
+        parts.append(select(Child.school_id, literal(kind), func.count()).select_from(done)
+                     .join(Child, Child.id == done.c.child_id).where(Child.left_on.is_(None)).group_by(Child.school_id))
+    u = union_all(*parts).subquery()
+    cols = [func.sum(case((u.c.what == what, u.c.n), else_=0)).label(what) for what in ("children", *kinds)]
+    rows = db.session.execute(select(u.c.school_id, *cols).group_by(u.c.school_id).order_by(u.c.school_id)).mappings()
+    return [{k: (int(v) if k != "school_id" else v) for k, v in r.items()} for r in rows]
 
 
 def city_overdue_count(today: date) -> int:
-    """How many children of the city have at least one default duty overdue."""
-    from sqlalchemy import or_
+    """How many children of the city have at least one default duty overdue.
 
-    conds = []
+    A child is counted when, for some rule, neither the previous nor the current period is done; equivalently, when not
+    every rule (that has a previous period) is satisfied by the previous or the current period. One pass over the
+    active children; per child and rule one EXISTS on the covering index, and AND stops at the first rule not met."""
+    satisfied = []
     for kind, times, cur, prev in _default_windows(today):
-        prev_done = _done_children(kind, prev, times, None)
-        if prev_done is None:
+        if prev is None:  # no previous period: nothing can be overdue for this rule
             continue
-        cond = Child.id.not_in(prev_done)
-        cur_done = _done_children(kind, cur, times, None)
-        if cur_done is not None:
-            cond = cond & Child.id.not_in(cur_done)
-        conds.append(cond)
-    if not conds:
+        satisfied.append(_city_done(kind, times, [prev, cur]))
+    if not satisfied:
         return 0
-    return db.session.scalar(select(func.count()).select_from(Child).where(Child.left_on.is_(None), or_(*conds))) or 0
+    return db.session.scalar(select(func.count()).select_from(Child)
+                             .where(Child.left_on.is_(None), not_(and_(*satisfied)))) or 0

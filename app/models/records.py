@@ -46,7 +46,8 @@ class Record(db.Model):
     photos: Mapped[list[RecordPhoto]] = relationship(back_populates="record", order_by="RecordPhoto.position", cascade="all, delete-orphan")
 
     __table_args__ = (
-        Index("ix_record_child_kind_at", "child_id", "kind", "occurred_at"),
+        # A child's records of a kind in a period; covering (review_state), so the city's per-child EXISTS reads no row.
+        Index("ix_record_child_kind_at_state", "child_id", "kind", "occurred_at", "review_state"),
         # A school's counts by kind and period (dashboard, trend, duties): covering, so no table row is read.
         Index("ix_record_school_kind_at_cover", "school_id", "kind", "occurred_at", "review_state", "child_id"),
         Index("ix_record_author_at", "author_id", "occurred_at"),
