@@ -5,15 +5,15 @@ import hashlib
 import io
 import random
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 
 from .children.services import create_child, save_guardian, set_pairings
 from .extensions import db
 from .models import Child, Pairing, School, User, Village
+from .models.base import CHINA
 
-CHINA_TZ = timezone(timedelta(hours=8))
 
 DEMO_PASSWORD = "demo12345"
 DEMO_ACCOUNTS = [
@@ -122,7 +122,7 @@ def _demo_photo(seed: int, taken: datetime | None, gps: tuple[float, float] | No
     ex = Image.Exif()
     ex[0x010F], ex[0x0110] = "Xiaomi", "Redmi 9A"
     if taken is not None:
-        ex.get_ifd(0x8769)[0x9003] = taken.astimezone(CHINA_TZ).strftime("%Y:%m:%d %H:%M:%S")
+        ex.get_ifd(0x8769)[0x9003] = taken.astimezone(CHINA).strftime("%Y:%m:%d %H:%M:%S")
     if gps is not None:
         def dms(v):
             deg = int(v)
@@ -142,7 +142,7 @@ def seed_demo_records(now: datetime | None = None) -> int:
     from .verify import totp
     from .verify.services import secret_for
 
-    now = now or datetime.now(CHINA_TZ)
+    now = now or datetime.now(CHINA)
     teacher = db.session.scalar(select(User).where(User.username == "teacher1"))
     member = db.session.scalar(select(User).where(User.username == "committee1"))
     if teacher is None or member is None:

@@ -9,13 +9,14 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from .extensions import db
 from .models import Child, Photo, Record, RecordPhoto, Village
+from .models.base import as_utc
 from .photo_service import unsigned_phash
 from .photos import hamming
 
@@ -76,12 +77,6 @@ def km_between(lat1, lon1, lat2, lon2) -> float:
     return 6371.0 * 2 * math.asin(min(1.0, math.sqrt(a)))
 
 
-def _aware(t: datetime | None) -> datetime | None:
-    if t is None:
-        return None
-    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
-
-
 def _saved_at(record: Record) -> datetime:
     """When the record was written: the phone's saved time when it says so, else when the server got it."""
     meta = record.client_meta or {}
@@ -93,7 +88,7 @@ def _saved_at(record: Record) -> datetime:
                 return t
         except ValueError:
             pass
-    return _aware(record.received_at)
+    return as_utc(record.received_at)
 
 
 class Context:
@@ -145,7 +140,7 @@ def check(record: Record, ctx: Context | None = None) -> list[dict]:
         if record.kind in RULES_BY_CODE[code].kinds and all(f["code"] != code for f in flags):
             flags.append({"code": code, "detail": detail})
 
-    occurred = _aware(record.occurred_at)
+    occurred = as_utc(record.occurred_at)
     photos = ctx.photos.get(record.id, [])
     village = ctx.villages.get(record.child_id)
 
@@ -154,8 +149,8 @@ def check(record: Record, ctx: Context | None = None) -> list[dict]:
     for p in photos:
         if p.taken_at is None:
             flag("photo_no_time")
-        elif abs(_aware(p.taken_at) - occurred) > PHOTO_TIME_MAX_GAP:
-            hours = abs(_aware(p.taken_at) - occurred).total_seconds() / 3600
+        elif abs(as_utc(p.taken_at) - occurred) > PHOTO_TIME_MAX_GAP:
+            hours = abs(as_utc(p.taken_at) - occurred).total_seconds() / 3600
             flag("photo_time_far", f"{hours:.1f} h")
     if village is not None and village.lat is not None and village.lon is not None:
         points = [(p.gps_lat, p.gps_lon) for p in photos if p.gps_lat is not None and p.gps_lon is not None]

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timezone
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -12,10 +11,10 @@ from sqlalchemy.exc import IntegrityError
 from .audit import audit
 from .extensions import db
 from .models import Photo, User
+from .models.base import CHINA
 from .photos import PhotoRejected, process
 from .storage import FileSystemStore
 
-CHINA = ZoneInfo("Asia/Shanghai")
 
 
 def store() -> FileSystemStore:

@@ -12,15 +12,15 @@ nothing loops over a school's children in Python.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, case, func, literal, not_, or_, select, union_all
 
 from ..extensions import db
 from ..models import Child, DutyRule, Pairing, Record, Term, User, Village
+from ..models.base import CHINA
 
-CHINA = timezone(timedelta(hours=8))  # Asia/Shanghai has had no daylight saving since 1991
 COUNTING_STATES = ("received", "approved")
 DUTY_KINDS = ("home_visit", "talk", "parent_call")
 DEFAULT_RULES = {"home_visit": ("term", 1), "talk": ("week", 1), "parent_call": ("month", 1)}

@@ -6,7 +6,7 @@ Policy: the entrusted guardian within 30 minutes, the parents within 1 hour, the
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -17,7 +17,7 @@ from ..access import can_see_child, child_ids_query
 from ..audit import audit
 from ..extensions import db
 from ..models import Incident, IncidentNotice, User
-from ..models.base import utcnow
+from ..models.base import CHINA, as_utc, utcnow
 from ..notify.services import notify
 
 CLOCKS = {"guardian": timedelta(minutes=30), "parents": timedelta(hours=1), "bureau": timedelta(hours=2)}
@@ -39,10 +39,6 @@ class IncidentError(ValueError):
         self.message = message
 
 
-def _aware(t: datetime) -> datetime:
-    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
-
-
 def incidents_query(user: User):
     """The incidents `user` may see: the school's for principal and counsellor; a teacher the ones they reported or
     about their paired children; nobody else."""
@@ -62,7 +58,7 @@ def parse_time(value, now: datetime) -> datetime:
     except ValueError:
         raise IncidentError("occurred_at", _("时间格式不正确。")) from None
     if t.tzinfo is None:
-        t = t.replace(tzinfo=timezone(timedelta(hours=8)))  # a time typed on a page is China time
+        t = t.replace(tzinfo=CHINA)  # a time typed on a page is China time
     if t > now + timedelta(minutes=10):
         raise IncidentError("occurred_at", _("时间不能在将来。"))
     if t < now - timedelta(days=30):
@@ -122,7 +118,7 @@ def log_notice(inc: Incident, user: User, target: str, method: str, at_value, no
     if method not in METHODS:
         raise IncidentError("method", _("请选择通知方式。"))
     at = parse_time(at_value, now) if at_value else now
-    if at < _aware(inc.occurred_at) - timedelta(minutes=5):
+    if at < as_utc(inc.occurred_at) - timedelta(minutes=5):
         raise IncidentError("at", _("通知时间不能早于事件发生时间。"))
     n = IncidentNotice(incident_id=inc.id, target=target, by_id=user.id, method=method, at=at, logged_at=now,
                        note=(note or "").strip()[:500] or None)
@@ -149,14 +145,14 @@ def clocks(inc: Incident, now: datetime | None = None) -> list[dict]:
     """Each of the three clocks: its deadline, the first notice logged, and its state."""
     now = now or utcnow()
     first = {}
-    for n in sorted(inc.notices, key=lambda n: _aware(n.at)):
+    for n in sorted(inc.notices, key=lambda n: as_utc(n.at)):
         first.setdefault(n.target, n)
     out = []
     for target, limit in CLOCKS.items():
-        deadline = _aware(inc.occurred_at) + limit
+        deadline = as_utc(inc.occurred_at) + limit
         notice = first.get(target)
         if notice is not None:
-            state = "done" if _aware(notice.at) <= deadline else "done_late"
+            state = "done" if as_utc(notice.at) <= deadline else "done_late"
         elif inc.closed_at is not None:
             state = "skipped"
         elif now >= deadline:

@@ -1,7 +1,7 @@
 """The home screen: what each role starts from."""
 from flask import render_template
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from sqlalchemy import func
 
 from ..access import children_query
 from ..extensions import db

@@ -26,7 +26,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Notification, PushSubscription
-from ..models.base import utcnow
+from ..models.base import as_utc, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +143,7 @@ def push_pending(now: datetime | None = None) -> dict:
     for n in pending:
         complete = True
         for sub in list(subs_by_user.get(n.user_id, [])):
-            if sub.retry_after is not None and _aware(sub.retry_after) > now:
+            if sub.retry_after is not None and as_utc(sub.retry_after) > now:
                 complete = False  # backing off: this one waits for a later run
                 continue
             vapid = vapid or _vapid()
@@ -171,5 +171,3 @@ def push_pending(now: datetime | None = None) -> dict:
     return stats
 
 
-def _aware(at: datetime) -> datetime:
-    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from sqlalchemy import insert, select
@@ -16,10 +15,9 @@ from sqlalchemy.exc import IntegrityError
 from ..access import child_ids_query
 from ..extensions import db
 from ..models import AuditEntry, Child, Photo, Record, RecordPhoto, User
-from ..models.base import utcnow
+from ..models.base import CHINA, utcnow
 from .kinds import KINDS, clean_fields
 
-CHINA = ZoneInfo("Asia/Shanghai")
 FUTURE_SLACK = timedelta(minutes=10)
 OLDEST = timedelta(days=400)
 MAX_PHOTOS = 20

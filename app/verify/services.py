@@ -5,7 +5,7 @@ except for its derived states and flags.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -14,7 +14,7 @@ from .. import evidence
 from ..audit import audit
 from ..extensions import db
 from ..models import Child, Confirmation, Photo, Record, ReviewEvent, User
-from ..models.base import utcnow
+from ..models.base import as_utc, utcnow
 from . import totp
 
 # A code typed during the visit is accepted from a little before the visit's time to a few hours after it
@@ -25,10 +25,6 @@ CODE_WINDOW_AFTER = timedelta(hours=3)
 
 class VerifyError(ValueError):
     """A rule of review or confirmation was broken; the message is shown to the user."""
-
-
-def _aware(t: datetime) -> datetime:
-    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
 
 
 def secret_for(member: User) -> str:
@@ -51,8 +47,8 @@ def village_members(village_id: int | None) -> list[User]:
 def check_code(record: Record, code: str) -> Confirmation:
     """Match a code typed on the teacher's phone against the committee members of the child's village."""
     child = db.session.get(Child, record.child_id)
-    occurred = _aware(record.occurred_at)
-    latest = min(occurred + CODE_WINDOW_AFTER, _aware(record.received_at))
+    occurred = as_utc(record.occurred_at)
+    latest = min(occurred + CODE_WINDOW_AFTER, as_utc(record.received_at))
     first, last = totp.step_of((occurred - CODE_WINDOW_BEFORE).timestamp()), totp.step_of(latest.timestamp())
     for member in village_members(child.village_id if child else None):
         step = totp.matching_step(member.totp_secret, code, first, last)
@@ -169,7 +165,7 @@ def history(record: Record) -> list:
     """Review steps and confirmations of a record, oldest first."""
     events = [("review", e.at, e) for e in db.session.scalars(select(ReviewEvent).where(ReviewEvent.record_id == record.id))]
     events += [("confirm", c.at, c) for c in db.session.scalars(select(Confirmation).where(Confirmation.record_id == record.id))]
-    return sorted(events, key=lambda e: (_aware(e[1]), e[2].id))
+    return sorted(events, key=lambda e: (as_utc(e[1]), e[2].id))
 
 
 def now() -> datetime:
