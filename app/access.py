@@ -104,6 +104,16 @@ def visible_photo(user: User, sha256: str) -> Photo | None:
     )
 
 
+def may_see_evidence(user: User, record: Record) -> bool:
+    """A record's flags and score, and its reviewers' comments: the principal and the record's author."""
+    return user.role == "principal" or record.author_id == user.id
+
+
+def may_see_history(user: User, record: Record) -> bool:
+    """A record's review and confirmation steps: those who see its evidence, and the village committee."""
+    return may_see_evidence(user, record) or user.role == "committee"
+
+
 def can_manage_children(user: User) -> bool:
     """Principals create and edit files, guardians and pairings."""
     return user.role == "principal"

@@ -2,12 +2,11 @@
 states and confirmations, on one printable page."""
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..access import records_query
 from ..extensions import db
-from ..models import Child, Confirmation, Record, RecordPhoto, ReviewEvent, User
+from ..models import Child, Record, RecordPhoto, User
 
 
 def archive_records(user: User, child: Child) -> list[Record]:
@@ -19,20 +18,3 @@ def archive_records(user: User, child: Child) -> list[Record]:
     return db.session.scalars(
         q.options(selectinload(Record.photos).selectinload(RecordPhoto.photo), selectinload(Record.author))
         .order_by(Record.occurred_at, Record.id)).all()
-
-
-def histories(records: list[Record]) -> dict[int, list[tuple]]:
-    """Review steps and confirmations per record, oldest first, in two queries for the whole archive."""
-    ids = [r.id for r in records]
-    out: dict[int, list[tuple]] = {i: [] for i in ids}
-    if not ids:
-        return out
-    for e in db.session.scalars(select(ReviewEvent).where(ReviewEvent.record_id.in_(ids))
-                                .options(selectinload(ReviewEvent.by))):
-        out[e.record_id].append(("review", e.at, e))
-    for c in db.session.scalars(select(Confirmation).where(Confirmation.record_id.in_(ids))
-                                .options(selectinload(Confirmation.by), selectinload(Confirmation.photo))):
-        out[c.record_id].append(("confirm", c.at, c))
-    for steps in out.values():
-        steps.sort(key=lambda s: (s[1], s[2].id))
-    return out

@@ -6,15 +6,15 @@ from flask import abort, make_response, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..access import CHILD_READERS, children_query, get_child, roles_required
+from ..access import CHILD_READERS, children_query, get_child, roles_required, may_see_history
 from ..audit import audit
 from ..duties.services import PERIOD_LABELS, today_local
 from ..extensions import db
 from ..models import Child, User, Village
 from ..records.kinds import KINDS
-from ..verify.routes import may_see_evidence
 from . import bp
-from .archive import archive_records, histories
+from ..verify.services import histories
+from .archive import archive_records
 from .monthly import monthly_report, parse_month
 from .roster import roster_xlsx
 from .sheets import monthly_columns, monthly_xlsx, term_xlsx
@@ -91,7 +91,7 @@ def archive(child_id):
     audit("export", "child_archive", child.id, commit=True)
     return no_store(make_response(render_template(
         "reports/archive.html", child=child, records=records, histories=histories(records),
-        sees_comments={r.id: may_see_evidence(current_user, r) or current_user.role == "committee" for r in records},
+        sees_comments={r.id: may_see_history(current_user, r) for r in records},
         made_at=today_local())))
 
 

@@ -7,7 +7,7 @@ from openpyxl import Workbook
 from ..duties.services import CHINA, PERIOD_LABELS
 from ..incidents.services import CATEGORIES, CLOCKS, TARGET_LABELS
 from ..records.kinds import KINDS
-from ..verify.routes import CONFIRM_LABELS, REVIEW_LABELS
+from ..verify.labels import CONFIRM_LABELS, REVIEW_LABELS
 from .xlsx import bold_header, workbook_bytes
 
 PERCENT = "0.0%"

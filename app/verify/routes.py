@@ -9,31 +9,24 @@ from datetime import datetime, time, timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from .. import evidence
-from ..access import get_record, records_query, roles_required
+from ..access import get_record, records_query, roles_required, may_see_evidence, may_see_history
 from ..children.forms import EmptyForm
 from ..extensions import db
 from ..models import Child, Record, RecordPhoto, ReviewEvent, User, Village
 from ..records.services import CHINA
 from . import api  # noqa: F401  (registers the API route on this blueprint)
 from . import bp
+from .labels import ACTION_LABELS, CONFIRM_LABELS, METHOD_LABELS, OUTCOME_LABELS, REVIEW_LABELS
 from .services import VerifyError, approve, confirm, history, return_for_correction
 
 PAGE_SIZE = 20
 REVIEW_STATES = ("received", "returned", "approved", "corrected")
 MANAGERS = ("principal", "admin")
-REVIEW_LABELS = {"received": _l("待审核"), "approved": _l("已通过"), "returned": _l("已退回"), "corrected": _l("已更正")}
-CONFIRM_LABELS = {"none": _l("村委会未确认"), "signed": _l("只有签名"), "confirmed": _l("村委会已确认"),
-                  "disputed": _l("村委会有异议")}
-METHOD_LABELS = {"queue": _l("在待确认列表中"), "code": _l("现场口令"), "signature": _l("现场签名")}
-OUTCOME_LABELS = {"confirmed": _l("确认"), "disputed": _l("有异议"), "signed": _l("签名"), "invalid": _l("口令无效"),
-                  "replayed": _l("口令重复使用")}
-ACTION_LABELS = {"approve": _l("通过"), "return": _l("退回"), "correct": _l("已更正")}
 
 
 @bp.record_once
@@ -236,11 +229,6 @@ def _returned_badge():
 
 # --- the verification part of a record page -------------------------------------------------------------------------
 
-def may_see_evidence(user, record: Record) -> bool:
-    """Flags, review state and history: the principal and the record's author."""
-    return user.role == "principal" or record.author_id == user.id
-
-
 @bp.app_template_global()
 def verification_of(record: Record) -> dict:
     """What the record page shows about checks, for whoever is looking."""
@@ -248,7 +236,7 @@ def verification_of(record: Record) -> dict:
     corrections = db.session.scalars(select(Record).where(Record.corrects_id == record.id).order_by(Record.id)).all()
     return {
         "sees": sees, "flags": evidence.explained(record.flags) if sees else [],
-        "history": history(record) if sees or current_user.role == "committee" else [],
+        "history": history(record) if may_see_history(current_user, record) else [],
         "corrects": get_record_or_none(record.corrects_id) if record.corrects_id else None,
         "corrections": [c for c in corrections if sees],
         "form": EmptyForm(),

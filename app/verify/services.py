@@ -5,16 +5,17 @@ except for its derived states and flags.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from .. import evidence
 from ..audit import audit
 from ..extensions import db
 from ..models import Child, Confirmation, Photo, Record, ReviewEvent, User
-from ..models.base import as_utc, utcnow
+from ..models.base import as_utc
 from . import totp
 
 # A code typed during the visit is accepted from a little before the visit's time to a few hours after it
@@ -161,12 +162,23 @@ def return_for_correction(record: Record, principal: User, comment: str | None) 
     return ev
 
 
-def history(record: Record) -> list:
-    """Review steps and confirmations of a record, oldest first."""
-    events = [("review", e.at, e) for e in db.session.scalars(select(ReviewEvent).where(ReviewEvent.record_id == record.id))]
-    events += [("confirm", c.at, c) for c in db.session.scalars(select(Confirmation).where(Confirmation.record_id == record.id))]
-    return sorted(events, key=lambda e: (as_utc(e[1]), e[2].id))
+def histories(records: list[Record]) -> dict[int, list[tuple]]:
+    """Review steps and confirmations per record, oldest first: ("review" | "confirm", at, row), two queries in all."""
+    ids = [r.id for r in records]
+    out: dict[int, list[tuple]] = {i: [] for i in ids}
+    if not ids:
+        return out
+    for e in db.session.scalars(select(ReviewEvent).where(ReviewEvent.record_id.in_(ids))
+                                .options(selectinload(ReviewEvent.by))):
+        out[e.record_id].append(("review", e.at, e))
+    for c in db.session.scalars(select(Confirmation).where(Confirmation.record_id.in_(ids))
+                                .options(selectinload(Confirmation.by), selectinload(Confirmation.photo))):
+        out[c.record_id].append(("confirm", c.at, c))
+    for steps in out.values():
+        steps.sort(key=lambda s: (as_utc(s[1]), s[2].id))
+    return out
 
 
-def now() -> datetime:
-    return utcnow()
+def history(record: Record) -> list[tuple]:
+    """One record's steps (see `histories`)."""
+    return histories([record])[record.id]
