@@ -132,17 +132,21 @@ def window(period: str, today: date, school_id: int, previous: bool = False) -> 
     return chosen[1] if chosen else None
 
 
+def counting(kind: str, w: Window, school_id: int | None) -> list:
+    """WHERE conditions: records of `kind` in the window that count (of one school, or of all when None)."""
+    start, end = w.bounds()
+    conds = [Record.kind == kind, Record.occurred_at >= start, Record.occurred_at < end,
+             Record.review_state.in_(COUNTING_STATES)]
+    return conds if school_id is None else [Record.school_id == school_id, *conds]
+
+
 def _done_children(kind: str, w: Window | None, times: int, school_id: int | None) -> Select | None:
     """SELECT child_id of the children with at least `times` counting records of `kind` in the window
     (of one school, or of every school when `school_id` is None)."""
     if w is None:
         return None
-    start, end = w.bounds()
-    q = select(Record.child_id).where(Record.kind == kind, Record.occurred_at >= start, Record.occurred_at < end,
-                                      Record.review_state.in_(COUNTING_STATES))
-    if school_id is not None:
-        q = q.where(Record.school_id == school_id)
-    return q.group_by(Record.child_id).having(func.count() >= times)
+    return select(Record.child_id).where(*counting(kind, w, school_id)).group_by(Record.child_id) \
+        .having(func.count() >= times)
 
 
 def plan(school_id: int, today: date) -> list[dict]:
@@ -163,11 +167,9 @@ def counts_for(child_ids: Select, school_id: int, today: date) -> dict[int, dict
                          ("previous", window(r.period, today, school_id, previous=True))):
             if w is None:
                 continue
-            start, end = w.bounds()
             rows = db.session.execute(
                 select(Record.child_id, func.count())
-                .where(Record.school_id == school_id, Record.kind == r.kind, Record.child_id.in_(child_ids),
-                       Record.occurred_at >= start, Record.occurred_at < end, Record.review_state.in_(COUNTING_STATES))
+                .where(*counting(r.kind, w, school_id), Record.child_id.in_(child_ids))
                 .group_by(Record.child_id))
             for cid, n in rows:
                 out.setdefault(cid, {}).setdefault(r.kind, {"current": 0, "previous": 0})[which] = n
