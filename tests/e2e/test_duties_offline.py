@@ -202,22 +202,23 @@ def test_emergency_reported_offline_syncs_once_with_its_deadlines(live, context,
 def test_a_lost_answer_is_resent_and_counted_once(live, context, page):
     api_login(context, live, live.ids["teacher"])
     open_app(page, live)
-    posts = []
+    posts, answered = [], []
 
     def lose_first_answer(route):
         posts.append(1)
         if len(posts) == 1:
             route.fetch()  # the server stores it; the phone never hears so
+            answered.append(1)  # only now is the row there (checking on `posts` raced the server)
             route.abort()
         else:
             route.continue_()
     context.route("**/api/v1/incidents", lose_first_answer)
     _report(page, live.ids["c1"], "illness")
     for _ in range(200):
-        if posts:
+        if answered:
             break
         page.wait_for_timeout(50)
-    assert posts and len(incidents(live)) == 1
+    assert posts and answered and len(incidents(live)) == 1
     page.click("#jf-sync")
     wait_until(page, "() => document.getElementById('jf-incident-status').dataset.status === 'sent'")
     assert len(posts) >= 2 and len(incidents(live)) == 1
