@@ -212,6 +212,16 @@ def wait_until(page, js, arg=None, timeout=15000):
         waited += 50
 
 
+def wait_for_worker(page):
+    """Wait until the service worker is installed and active, whether or not it already controls this page.
+
+    A page whose navigation started while the worker was still installing may stay uncontrolled: Chromium's
+    clients.claim() can miss a document that is still being created. Its next load is controlled either way.
+    """
+    wait_until(page, "() => navigator.serviceWorker.getRegistration()"
+                     ".then(r => !!(r && r.active && r.active.state === 'activated'))")
+
+
 def open_app(page, live, path="/app/"):
     """Open the shell and wait until the service worker controls it and the app has booted."""
     page.goto(live.url + path)

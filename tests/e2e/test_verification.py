@@ -9,7 +9,7 @@ from app.extensions import db
 from app.models import Photo, Record, User
 from app.verify.totp import STEP_SECONDS, code_at
 
-from .conftest import api_login, open_app, wait_until, wait_waiting
+from .conftest import api_login, open_app, wait_for_worker, wait_until, wait_waiting
 
 pytestmark = pytest.mark.e2e
 
@@ -149,7 +149,7 @@ def test_committee_code_screen_works_offline_and_logout_wipes_the_secret(live, c
     link = page.locator("#open-code")
     assert link.inner_text() == "打开确认口令（离线可用）"
     link.click()
-    wait_until(page, "() => navigator.serviceWorker.controller !== null")
+    wait_for_worker(page)
     page.wait_for_selector("body[data-ready='1']")
     page.wait_for_selector("#jf-code[data-code]")
     assert page.is_hidden("#jf-nav-outbox") and page.is_visible("#jf-nav-code")
