@@ -2,7 +2,9 @@
 from flask import jsonify
 from flask_login import login_required
 
+from ..incidents.services import CATEGORIES
 from ..records.kinds import KINDS, kinds_json
+from ..verify import totp
 from . import bp
 
 
@@ -76,8 +78,21 @@ def spec() -> dict:
         "RecordResult": {"type": "object", "required": ["id", "status"], "properties": {
             "id": {"type": "string"}, "status": {"type": "string", "enum": ["created", "duplicate", "missing_photos", "rejected"]},
             "errors": {"type": "object", "description": "rejected: {field: reason}; missing_photos: {photos: [sha256, …]}"}}},
+        "Notification": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "kind": {"type": "string"}, "text": {"type": "string", "description": "in Chinese"},
+            "url": {"type": ["string", "null"], "description": "the page it is about (a path on this server)"},
+            "created_at": {"type": "string", "format": "date-time"}, "read": {"type": "boolean"}}},
+        "Incident": {"type": "object", "required": ["id", "child_id", "category", "description"], "properties": {
+            "id": {"type": "string", "format": "uuid", "description": "made on the phone when the report is started"},
+            "child_id": {"type": "integer"},
+            "occurred_at": {"type": "string", "format": "date-time", "description": "as for records; the reporting time if left out"},
+            "category": {"type": "string", "enum": list(CATEGORIES), "x-labels": {k: str(v) for k, v in CATEGORIES.items()}},
+            "description": {"type": "string", "maxLength": 4000}}},
         **{f"Fields_{k.name}": _kind_schema(k) for k in KINDS.values()},
     }
+    csrf = {"name": "X-CSRFToken", "in": "header", "required": True, "schema": {"type": "string"}}
+    ok_json = lambda description, schema: {"description": description, "content": {"application/json": {"schema": schema}}}  # noqa: E731
+    unauthorized = _err("not logged in", "unauthorized")
     paths = {
         "/api/v1/session": {
             "post": {"summary": "Log in", "requestBody": {"required": True, "content": {"application/json": {"schema": {
@@ -117,6 +132,61 @@ def spec() -> dict:
                 "type": "object", "properties": {"results": {"type": "array", "items": {"$ref": "#/components/schemas/RecordResult"}}}}}}},
                 "400": _err("not JSON or more than 100 records; nothing stored", "too_many_records"),
                 "401": _err("not logged in", "unauthorized"), "403": _err("missing or stale CSRF token", "csrf_failed")}}},
+        "/api/v1/confirm/secret": {"get": {
+            "summary": "A village committee member's own one-time-code secret, for the offline code screen (never cached)",
+            "responses": {"200": ok_json("the secret and how to compute codes from it (RFC 6238)", {"type": "object", "properties": {
+                "secret": {"type": "string", "description": "base32"}, "algorithm": {"const": "SHA1"},
+                "digits": {"const": totp.DIGITS}, "step": {"const": totp.STEP_SECONDS, "description": "seconds"},
+                "member": {"type": "string"}, "village": {"type": ["string", "null"]}, "user_id": {"type": "integer"}}}),
+                "401": unauthorized, "404": {"description": "the caller is not a village committee member"}}}},
+        "/api/v1/notifications": {"get": {
+            "summary": "The caller's latest notifications (reminders, returned records, emergencies) and the unread count",
+            "parameters": [{"name": "id", "in": "query", "schema": {"type": "integer"},
+                            "description": "answer only this one (what a push message points to)"}],
+            "responses": {"200": ok_json("notifications, newest first", {"type": "object", "properties": {
+                "unread": {"type": "integer"}, "notifications": {"type": "array", "items": {"$ref": "#/components/schemas/Notification"}}}}),
+                "401": unauthorized}}},
+        "/api/v1/notifications/read": {"post": {
+            "summary": "Mark the caller's notifications read: the listed ones, or all when ids is left out",
+            "parameters": [csrf],
+            "requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": {
+                "ids": {"type": "array", "items": {"type": "integer"}}}}}}},
+            "responses": {"200": ok_json("marked", {"type": "object", "properties": {
+                "marked": {"type": "integer"}, "unread": {"type": "integer"}}}),
+                "400": _err("ids is not a list of integers", "bad_ids"), "401": unauthorized}}},
+        "/api/v1/push/key": {"get": {
+            "summary": "The server's VAPID public key, the applicationServerKey for pushManager.subscribe()",
+            "responses": {"200": ok_json("base64url, uncompressed P-256 point", {"type": "object", "properties": {
+                "public_key": {"type": "string"}}}), "401": unauthorized}}},
+        "/api/v1/push/subscriptions": {
+            "post": {"summary": "Store this browser's PushSubscription for the caller (a shared phone's moves to whoever subscribes last)",
+                     "parameters": [csrf],
+                     "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                         "type": "object", "required": ["endpoint", "keys"], "properties": {
+                             "endpoint": {"type": "string", "format": "uri", "description": "https only"},
+                             "keys": {"type": "object", "required": ["p256dh", "auth"], "properties": {
+                                 "p256dh": {"type": "string", "description": "base64url P-256 point"},
+                                 "auth": {"type": "string", "description": "base64url, 16 bytes"}}}}}}}},
+                     "responses": {"201": {"description": "created"}, "200": {"description": "updated"},
+                                   "400": _err("bad JSON, endpoint or keys", "bad_endpoint"), "401": unauthorized}},
+            "delete": {"summary": "Remove the caller's own subscription for this endpoint",
+                       "parameters": [csrf],
+                       "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                           "type": "object", "required": ["endpoint"], "properties": {"endpoint": {"type": "string"}}}}}},
+                       "responses": {"204": {"description": "removed"}, "400": _err("no endpoint", "bad_endpoint"),
+                                     "404": _err("the caller has no such subscription", "not_found"), "401": unauthorized}},
+        },
+        "/api/v1/incidents": {"post": {
+            "summary": "Report an emergency (possibly made offline); starts the 30 min / 1 h / 2 h notification clocks",
+            "parameters": [csrf],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Incident"}}}},
+            "responses": {"201": ok_json("created", {"type": "object", "properties": {
+                "id": {"type": "string"}, "status": {"const": "created"}, "incident_id": {"type": "integer"}, "url": {"type": "string"}}}),
+                "200": {"description": "already stored under this id (status duplicate)"},
+                "400": _err("not a JSON object", "bad_request"),
+                "422": _err("a field is wrong; `field` names it", "rejected"), "401": unauthorized}}},
+        "/api/v1/openapi.json": {"get": {"summary": "This document", "security": [],
+                                         "responses": {"200": {"description": "OpenAPI 3.1"}}}},
     }
     return {
         "openapi": "3.1.0",
