@@ -1,4 +1,4 @@
-"""Flask commands: seed-demo, create-user, import-roster, banner."""
+"""Flask commands: seed-demo, send-reminders, create-user, import-roster, rebuild-tallies, banner."""
 import click
 from flask import Flask
 from sqlalchemy import select
@@ -33,6 +33,18 @@ def register(app: Flask) -> None:
         if now is not None and now.tzinfo is None:
             raise click.UsageError("--now needs a time zone, e.g. 2026-11-23T08:00:00+08:00")
         click.echo(" ".join(f"{k}={v}" for k, v in run(now).items()))
+
+    @app.cli.command("rebuild-tallies")
+    def rebuild_tallies():
+        """Recompute every child's duty tally from the records (after editing records by hand, or a bulk load)."""
+        from sqlalchemy import func
+
+        from .duties import tally
+        from .models import DutyTally
+
+        tally.rebuild(db.session.connection())
+        db.session.commit()
+        click.echo(f"duty tally rebuilt: {db.session.scalar(select(func.count()).select_from(DutyTally))} children")
 
     @app.cli.command("create-user")
     @click.option("--username", prompt=True)

@@ -170,7 +170,8 @@ def test_dashboard_coverage_and_overdue_in_sql(client, build, world):
 
 @pytest.mark.parametrize("today", [date(2026, 11, 23), date(2026, 11, 29), date(2026, 8, 15), date(2026, 9, 1)])
 def test_city_views_agree_with_the_schools_own(app, build, world, today):
-    """The bureau's city queries (records side, per-child EXISTS) give what each school's own dashboard gives."""
+    """The bureau's city queries (the duty tally, and records only for the odd ones) give what each school's own
+    dashboard gives; the tally is each child's latest counting record of each kind, also after review decisions."""
     import random
     from datetime import datetime, time, timedelta
 
@@ -191,7 +192,26 @@ def test_city_views_agree_with_the_schools_own(app, build, world, today):
                                   author_id=teacher.id, school_id=child.school_id, fields={},
                                   occurred_at=datetime.combine(day, time(rng.randrange(24)), duty.CHINA),
                                   review_state=rng.choice(("received", "approved", "returned", "corrected"))))
+    # A record from the first minutes of the next week (a phone clock a little ahead), not in this week.
+    next_week = today + timedelta(days=7 - today.weekday())
+    db.session.add(Record(client_id=str(uuid.uuid4()), kind="talk", child_id=kids[0][0].id, author_id=kids[0][1].id,
+                          school_id=kids[0][0].school_id, fields={}, review_state="received",
+                          occurred_at=datetime.combine(next_week, time(0, 5), duty.CHINA)))
     db.session.commit()
+    # Review decisions after the fact: the tally must step back when a child's latest record stops counting.
+    stored = list(db.session.scalars(select(Record).order_by(Record.occurred_at.desc())))
+    for r in stored[:40:3]:
+        r.review_state = "returned" if r.review_state in duty.COUNTING_STATES else "approved"
+    db.session.commit()
+    from app.models import DutyTally
+
+    latest: dict = {}
+    for r in db.session.scalars(select(Record).where(Record.review_state.in_(duty.COUNTING_STATES))):
+        key = (r.child_id, r.kind)
+        latest[key] = max(latest.get(key, r.occurred_at), r.occurred_at)
+    for t in db.session.scalars(select(DutyTally)):
+        assert (t.home_visit_at, t.talk_at, t.parent_call_at) == tuple(latest.get((t.child_id, k)) for k in duty.DUTY_KINDS)
+    assert {c for c, _k in latest} <= set(db.session.scalars(select(DutyTally.child_id)))
     expected_cov, expected_overdue = [], 0
     for school_id in sorted({c.school_id for c, _t in kids}):
         rows = duty.coverage(school_id, today, "class")
@@ -204,3 +224,23 @@ def test_city_views_agree_with_the_schools_own(app, build, world, today):
     assert duty.city_coverage(today) == expected_cov
     assert duty.city_overdue_count(today) == expected_overdue
     assert expected_overdue > 0 and any(c.get("talk") or c.get("parent_call") for c in expected_cov)
+
+
+def test_rebuild_tallies_repairs_a_tally_written_around_the_app(app, build, world, runner):
+    """Core writes skip the flush hook (a bulk load, a hand edit): `flask rebuild-tallies` puts the tally right."""
+    from sqlalchemy import update
+
+    from app.models import DutyTally
+
+    a = world["A"]
+    _add(a["teacher"], [_talk(a["c1"], "2026-11-17T10:00:00+08:00"), _talk(a["c1"], "2026-11-20T10:00:00+08:00")])
+    first = db.session.get(DutyTally, a["c1"].id).talk_at
+    assert first.isoformat() == "2026-11-20T02:00:00+00:00"
+    db.session.execute(update(Record).where(Record.occurred_at == first).values(review_state="returned"))
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(DutyTally, a["c1"].id).talk_at == first  # the hand edit went around the hook
+    out = runner.invoke(args=["rebuild-tallies"])
+    assert out.exit_code == 0 and "duty tally rebuilt" in out.output
+    db.session.expire_all()
+    assert db.session.get(DutyTally, a["c1"].id).talk_at.isoformat() == "2026-11-17T02:00:00+00:00"

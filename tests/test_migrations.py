@@ -74,3 +74,37 @@ def test_seed_demo_on_migrated_database(empty_app):
     codes = {f["code"] for r in records for f in r.flags}
     assert {"photo_reused", "no_photo", "far_from_village", "photo_time_far", "no_confirmation"} <= codes
     assert any(r.confirm_state == "confirmed" and r.score == 0 for r in records)
+
+
+def test_duty_tally_is_filled_from_the_records_already_stored(empty_app):
+    """0008 creates the duty tally and fills it from the records stored before it existed."""
+    import uuid
+    from datetime import datetime, timezone
+
+    from sqlalchemy import select
+
+    from app.models import DutyTally, Record
+    from tests.conftest import Builders
+
+    upgrade()
+    build = Builders()
+    school = build.school()
+    village = build.village(school)
+    teacher = build.user("teacher", school)
+    kids = [build.child(school, village, teacher) for _ in range(3)]
+    times = [datetime(2026, 11, d, 2, tzinfo=timezone.utc) for d in (2, 9, 16)]
+    for child, when, state in zip(kids, times, ("received", "approved", "returned")):
+        for kind in ("talk", "home_visit", "counselling"):
+            db.session.add(Record(client_id=str(uuid.uuid4()), kind=kind, child_id=child.id, author_id=teacher.id,
+                                  school_id=school.id, occurred_at=when, fields={}, review_state=state))
+    db.session.commit()
+    kept = {r.child_id: (r.home_visit_at, r.talk_at, r.parent_call_at) for r in db.session.scalars(select(DutyTally))}
+    assert kept[kids[0].id] == (times[0], times[0], None) and kept[kids[1].id] == (times[1], times[1], None)
+    assert kept.get(kids[2].id, (None, None, None)) == (None, None, None)  # returned: does not count
+
+    downgrade(revision="0007")
+    assert "duty_tally" not in inspect(db.engine).get_table_names()
+    upgrade()
+    db.session.expire_all()
+    again = {r.child_id: (r.home_visit_at, r.talk_at, r.parent_call_at) for r in db.session.scalars(select(DutyTally))}
+    assert {k: v for k, v in again.items() if any(v)} == {k: v for k, v in kept.items() if any(v)}

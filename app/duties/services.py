@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, case, func, literal, not_, or_, select, union_all
+from sqlalchemy import Select, and_, case, func, not_, or_, select
 
 from ..extensions import db
-from ..models import Child, DutyRule, Pairing, Record, Term, User, Village
+from ..models import Child, DutyRule, DutyTally, Pairing, Record, Term, User, Village
 from ..models.base import CHINA
 
 COUNTING_STATES = ("received", "approved")
@@ -296,82 +296,71 @@ def trend(school_id: int, today: date, weeks: int = 12) -> list[dict]:
 
 # --- the bureau's view of a whole city: the policy's default rules for every school ------------------------------
 
-def _default_windows(today: date) -> list[tuple[str, int, Window | None, Window | None]]:
-    """(kind, times, current, previous) for the policy defaults, with the default term calendar."""
+def _default_windows(today: date) -> list[tuple[str, Window | None, Window | None]]:
+    """(kind, current, previous) for the policy defaults, with the default term calendar. Each default asks for one
+    record per period, which is what the whole-city conditions (_latest_in) answer."""
     out = []
     for kind, (period, times) in DEFAULT_RULES.items():
+        assert times == 1, "the whole-city view counts one record per period"
         if period == "term":
             terms = [(n, Window(s, e)) for y in (today.year - 1, today.year, today.year + 1) for n, s, e in default_terms(y)]
             cur = next((w for _n, w in terms if w.start <= today <= w.end), None)
             prev = ([w for _n, w in terms if w.end < today] or [None])[-1]
         else:
             cur, prev = window(period, today, 0), window(period, today, 0, previous=True)
-        out.append((kind, times, cur, prev))
+        out.append((kind, cur, prev))
     return out
 
 
-def _city_done(kind: str, times: int, windows: list[Window]):
-    """SQL condition: the child (Child.id, correlated) has `times` counting records of `kind` within one of the windows.
+def _latest_in(kind: str, windows: list[Window | None]):
+    """SQL condition on the child's DutyTally row (outer-joined): the child has a counting record of `kind` within one
+    of the windows.
 
-    Answered per child from ix_record_child_kind_at_state (child_id, kind, occurred_at, review_state), a covering
-    index: with times 1 an EXISTS stops at the first record, so no record is read twice and no table row at all.
-    Adjacent windows (the previous and current week or month) are merged into one range when times is 1."""
+    The latest counting time answers it when it falls in a window (yes) or before the first one (no). Only when it
+    falls after the last window (a record from the next few minutes) or between windows (a visit in the holidays,
+    between two terms) are the child's own records asked, by an EXISTS on ix_record_child_kind_at_state."""
     ranges = sorted(w.bounds() for w in windows if w is not None)
-    if times == 1:
-        merged: list[list[datetime]] = []
-        for a, b in ranges:
-            if merged and a <= merged[-1][1]:
-                merged[-1][1] = max(merged[-1][1], b)
-            else:
-                merged.append([a, b])
-        ranges = [tuple(r) for r in merged]
-    conds = []
+    if not ranges:
+        return None
+    merged: list[list[datetime]] = []
     for a, b in ranges:
-        where = (Record.child_id == Child.id, Record.kind == kind, Record.occurred_at >= a, Record.occurred_at < b,
-                 Record.review_state.in_(COUNTING_STATES))
-        if times == 1:
-            conds.append(select(Record.id).where(*where).exists())
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
         else:
-            conds.append(select(func.count()).where(*where).scalar_subquery() >= times)
-    return or_(*conds) if conds else None
+            merged.append([a, b])
+    latest = getattr(DutyTally, f"{kind}_at")
+    records = select(Record.id).where(
+        Record.child_id == Child.id, Record.kind == kind, Record.review_state.in_(COUNTING_STATES),
+        or_(*[and_(Record.occurred_at >= a, Record.occurred_at < b) for a, b in merged])).exists()
+    return and_(latest.is_not(None), latest >= merged[0][0],
+                or_(*[and_(latest >= a, latest < b) for a, b in merged], records))
+
+
+def _city_children():
+    return select(Child.school_id).select_from(Child).outerjoin(DutyTally, DutyTally.child_id == Child.id) \
+        .where(Child.left_on.is_(None))
 
 
 def city_coverage(today: date) -> list[dict]:
-    """Per school: children on file and how many have each default duty done this period (one query).
+    """Per school: children on file and how many have each default duty done this period.
 
-    Each duty's done children come from the records side: the records of that kind in the current period (a range of
-    ix_record_kind_at_child, covering), grouped by child, joined to their child row by primary key (its school,
-    whether it left) and counted per school; those counts and the active children per school are put side by side
-    (UNION ALL of small per-school rows), rather than probing every child's records for every duty."""
-    parts = [select(Child.school_id.label("school_id"), literal("children").label("what"), func.count().label("n"))
-             .where(Child.left_on.is_(None)).group_by(Child.school_id)]
-    kinds = []
-    for kind, times, cur, _prev in _default_windows(today):
-        done = _done_children(kind, cur, times, None)
-        if done is None:
-            continue
-        done = done.subquery()
-        kinds.append(kind)
-        parts.append(select(Child.school_id, literal(kind), func.count()).select_from(done)
-                     .join(Child, Child.id == done.c.child_id).where(Child.left_on.is_(None)).group_by(Child.school_id))
-    u = union_all(*parts).subquery()
-    cols = [func.sum(case((u.c.what == what, u.c.n), else_=0)).label(what) for what in ("children", *kinds)]
-    rows = db.session.execute(select(u.c.school_id, *cols).group_by(u.c.school_id).order_by(u.c.school_id)).mappings()
-    return [{k: (int(v) if k != "school_id" else v) for k, v in r.items()} for r in rows]
+    One pass over the active children and their DutyTally rows (one each), grouped by school."""
+    cols, kinds = [func.count().label("children")], []
+    for kind, cur, _prev in _default_windows(today):
+        cond = _latest_in(kind, [cur])
+        if cond is not None:
+            kinds.append(kind)
+            cols.append(func.sum(case((cond, 1), else_=0)).label(kind))
+    q = _city_children().add_columns(*cols).group_by(Child.school_id).order_by(Child.school_id)
+    return [{k: (int(v or 0) if k != "school_id" else v) for k, v in r.items()} for r in db.session.execute(q).mappings()]
 
 
 def city_overdue_count(today: date) -> int:
-    """How many children of the city have at least one default duty overdue.
-
-    A child is counted when, for some rule, neither the previous nor the current period is done; equivalently, when not
-    every rule (that has a previous period) is satisfied by the previous or the current period. One pass over the
-    active children; per child and rule one EXISTS on the covering index, and AND stops at the first rule not met."""
-    satisfied = []
-    for kind, times, cur, prev in _default_windows(today):
-        if prev is None:  # no previous period: nothing can be overdue for this rule
-            continue
-        satisfied.append(_city_done(kind, times, [prev, cur]))
+    """How many children of the city have at least one default duty overdue: for some rule, neither the previous nor
+    the current period has a counting record. One pass over the active children and their DutyTally rows."""
+    satisfied = [_latest_in(kind, [prev, cur]) for kind, cur, prev in _default_windows(today)
+                 if prev is not None]  # no previous period: nothing can be overdue for this rule
     if not satisfied:
         return 0
-    return db.session.scalar(select(func.count()).select_from(Child)
-                             .where(Child.left_on.is_(None), not_(and_(*satisfied)))) or 0
+    q = _city_children().with_only_columns(func.count()).where(not_(and_(*satisfied)))
+    return db.session.scalar(q) or 0

@@ -26,6 +26,19 @@ class DutyRule(db.Model):
     __table_args__ = (UniqueConstraint("school_id", "kind"),)
 
 
+class DutyTally(db.Model):
+    """Per child, when the latest record of each duty kind that counts (review state received or approved) took place.
+
+    Kept up to date by app/duties/tally.py in the same transaction as every write of a record or of its review state;
+    the bureau's whole-city counts read these 135k rows instead of a term's three million records."""
+    __tablename__ = "duty_tally"
+
+    child_id: Mapped[int] = mapped_column(ForeignKey("child.id", ondelete="CASCADE"), primary_key=True)
+    home_visit_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    talk_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    parent_call_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class Term(db.Model):
     """A school term (学期): term duties are due within it; holidays fall between terms."""
 

@@ -46,14 +46,13 @@ class Record(db.Model):
     photos: Mapped[list[RecordPhoto]] = relationship(back_populates="record", order_by="RecordPhoto.position", cascade="all, delete-orphan")
 
     __table_args__ = (
-        # A child's records of a kind in a period; covering (review_state), so the city's per-child EXISTS reads no row.
+        # A child's records of a kind in a period; covering (review_state): the duty tally's per-child latest times and the
+        # city's rare per-child EXISTS read no table row.
         Index("ix_record_child_kind_at_state", "child_id", "kind", "occurred_at", "review_state"),
         # A school's counts by kind and period (dashboard, trend, duties): covering, so no table row is read.
         Index("ix_record_school_kind_at_cover", "school_id", "kind", "occurred_at", "review_state", "child_id"),
         Index("ix_record_author_at", "author_id", "occurred_at"),
         Index("ix_record_school_review", "school_id", "review_state", "score"),
-        # The bureau's whole-city counts (one kind, one period, every school); covering, so the table is not read.
-        Index("ix_record_kind_at_child", "kind", "occurred_at", "child_id", "review_state"),
     )
 
 

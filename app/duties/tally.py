@@ -1,0 +1,79 @@
+"""The duty tally: per child, the time of the latest counting record of each duty kind (models.DutyTally).
+
+Kept in the same transaction as the write, by a flush hook, so every path that writes records through the ORM (sync,
+forms, review, corrections, demo data, tests) keeps it right without knowing about it. Bulk loads through Core (the
+city benchmark) call `rebuild()`; so can an operator after editing records by hand (`flask rebuild-tallies`).
+
+New records can only move a child's latest time forward, so they merge with GREATEST semantics: two teachers syncing
+records of the same child at once (each transaction seeing only its own new rows) end with the later of the two.
+A review decision or a deletion can move it back, so those recompute the child's row from its records.
+"""
+from __future__ import annotations
+
+from sqlalchemy import and_, case, delete, event, func, inspect, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from ..models import Child, DutyTally, Record
+from .services import COUNTING_STATES, DUTY_KINDS
+
+COLUMNS = {kind: getattr(DutyTally, f"{kind}_at") for kind in DUTY_KINDS}
+
+
+def _latest(child_ids=None):
+    """SELECT child_id, latest counting time per duty kind, for these children (all when None); children with no
+    counting records get a row of NULLs when named."""
+    cols = [func.max(case((Record.kind == kind, Record.occurred_at))).label(col.key) for kind, col in COLUMNS.items()]
+    counts = (Record.kind.in_(DUTY_KINDS), Record.review_state.in_(COUNTING_STATES))
+    if child_ids is None:
+        return select(Record.child_id, *cols).where(*counts).group_by(Record.child_id)
+    return (select(Child.id, *cols).select_from(Child).outerjoin(Record, and_(Record.child_id == Child.id, *counts))
+            .where(Child.id.in_(child_ids)).group_by(Child.id))
+
+
+def _upsert(conn, source, forward_only: bool):
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    stmt = insert(DutyTally).from_select(["child_id", *[c.key for c in COLUMNS.values()]], source)
+    new = stmt.excluded
+    if forward_only:  # the later of what is stored and what this transaction sees; NULL never wins
+        values = {c.key: case((c.is_(None), new[c.key]), (new[c.key] > c, new[c.key]), else_=c) for c in COLUMNS.values()}
+    else:
+        values = {c.key: new[c.key] for c in COLUMNS.values()}
+    conn.execute(stmt.on_conflict_do_update(index_elements=[DutyTally.child_id], set_=values))
+
+
+def refresh(conn, child_ids, forward_only: bool = False) -> None:
+    """Recompute (or, forward_only, move forward) the tally rows of these children from their records."""
+    ids = sorted(set(child_ids))
+    for i in range(0, len(ids), 500):
+        _upsert(conn, _latest(ids[i:i + 500]), forward_only)
+
+
+def rebuild(conn) -> None:
+    """Recompute every child's row (after a bulk load, or to repair)."""
+    conn.execute(delete(DutyTally))
+    _upsert(conn, _latest(), forward_only=False)
+
+
+@event.listens_for(Session, "after_flush")
+def _after_flush(session, _ctx) -> None:
+    added, changed = set(), set()
+    for obj in session.new:
+        if isinstance(obj, Record) and obj.kind in DUTY_KINDS:
+            added.add(obj.child_id)
+    for obj in session.dirty:
+        if isinstance(obj, Record) and obj.kind in DUTY_KINDS:
+            attrs = inspect(obj).attrs
+            if any(attrs[a].history.has_changes() for a in ("review_state", "occurred_at", "child_id", "kind")):
+                changed.add(obj.child_id)
+                changed.update(x for x in attrs.child_id.history.deleted if x is not None)
+    for obj in session.deleted:
+        if isinstance(obj, Record):
+            changed.add(obj.child_id)
+    if not (added or changed):
+        return
+    conn = session.connection()
+    if changed:
+        refresh(conn, changed)
+    if added - changed:
+        refresh(conn, added - changed, forward_only=True)
