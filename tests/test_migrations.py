@@ -102,6 +102,7 @@ def test_duty_tally_is_filled_from_the_records_already_stored(empty_app):
     assert kept[kids[0].id] == (times[0], times[0], None) and kept[kids[1].id] == (times[1], times[1], None)
     assert kept.get(kids[2].id, (None, None, None)) == (None, None, None)  # returned: does not count
 
+    db.session.rollback()  # end the reading transaction: on PostgreSQL it holds a lock that DROP TABLE would wait for
     downgrade(revision="0007")
     assert "duty_tally" not in inspect(db.engine).get_table_names()
     upgrade()
