@@ -32,8 +32,12 @@ def _latest(child_ids=None):
 
 
 def _upsert(conn, source, forward_only: bool):
+    """Insert-or-update tally rows from a SELECT (child_id, one time per kind) or from a list of such dicts."""
     insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    stmt = insert(DutyTally).from_select(["child_id", *[c.key for c in COLUMNS.values()]], source)
+    if isinstance(source, list):
+        stmt = insert(DutyTally).values(source)
+    else:
+        stmt = insert(DutyTally).from_select(["child_id", *[c.key for c in COLUMNS.values()]], source)
     new = stmt.excluded
     if forward_only:  # the later of what is stored and what this transaction sees; NULL never wins
         values = {c.key: case((c.is_(None), new[c.key]), (new[c.key] > c, new[c.key]), else_=c) for c in COLUMNS.values()}
@@ -57,10 +61,14 @@ def rebuild(conn) -> None:
 
 @event.listens_for(Session, "after_flush")
 def _after_flush(session, _ctx) -> None:
-    added, changed = set(), set()
+    changed = set()
+    latest: dict[int, dict[str, object]] = {}  # new counting records: child -> column -> latest time
     for obj in session.new:
-        if isinstance(obj, Record) and obj.kind in DUTY_KINDS:
-            added.add(obj.child_id)
+        if isinstance(obj, Record) and obj.kind in DUTY_KINDS and (obj.review_state or "received") in COUNTING_STATES:
+            col = COLUMNS[obj.kind].key
+            row = latest.setdefault(obj.child_id, {})
+            if obj.occurred_at is not None and (row.get(col) is None or obj.occurred_at > row[col]):
+                row[col] = obj.occurred_at
     for obj in session.dirty:
         if isinstance(obj, Record) and obj.kind in DUTY_KINDS:
             attrs = inspect(obj).attrs
@@ -70,10 +78,12 @@ def _after_flush(session, _ctx) -> None:
     for obj in session.deleted:
         if isinstance(obj, Record):
             changed.add(obj.child_id)
-    if not (added or changed):
+    if not (latest or changed):
         return
     conn = session.connection()
     if changed:
         refresh(conn, changed)
-    if added - changed:
-        refresh(conn, added - changed, forward_only=True)
+    rows = [{"child_id": cid, **{c.key: row.get(c.key) for c in COLUMNS.values()}}
+            for cid, row in sorted(latest.items()) if cid not in changed]
+    for i in range(0, len(rows), 500):  # new records only move times forward: merge their values, no need to read records
+        _upsert(conn, rows[i:i + 500], forward_only=True)
