@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from .config import Config, database_url, secret_key
+from .config import Config, database_url, postgres_engine_options, secret_key
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,6 +31,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = secret_key(app.instance_path)
     app.config.setdefault("SQLALCHEMY_DATABASE_URI", database_url(app.instance_path))
     app.config.setdefault("UPLOAD_DIR", os.path.join(app.instance_path, "uploads"))
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = postgres_engine_options(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
 
     register_extensions(app)
     register_blueprints(app)
