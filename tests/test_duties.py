@@ -244,3 +244,55 @@ def test_rebuild_tallies_repairs_a_tally_written_around_the_app(app, build, worl
     assert out.exit_code == 0 and "duty tally rebuilt" in out.output
     db.session.expire_all()
     assert db.session.get(DutyTally, a["c1"].id).talk_at.isoformat() == "2026-11-17T02:00:00+00:00"
+
+
+def test_review_return_racing_a_new_record_of_the_same_child_keeps_the_newer_time(app, world):
+    """PostgreSQL, READ COMMITTED: a review return recomputes the child's tally row while another transaction has just
+    written a newer record of that child and not yet committed. The recompute must wait and then see it, not write
+    the older time over the newer one once the other commits."""
+    import threading
+    import time
+    from datetime import datetime, timezone
+
+    from sqlalchemy import text
+    from sqlalchemy.orm import Session
+
+    from app.models import DutyTally
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite lets one writer in at a time")
+    a = world["A"]
+    (t1,) = _add(a["teacher"], [_talk(a["c1"], "2026-11-17T10:00:00+08:00")])
+    t1_id, child_id, school_id, author_id = t1.id, a["c1"].id, a["school"].id, a["teacher"].id
+    db.session.commit()
+
+    newer = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)
+    other = Session(db.engine)  # the phone's sync: new record flushed (the tally row is now locked), not committed
+    other.add(Record(client_id=str(uuid.uuid4()), kind="talk", child_id=child_id, author_id=author_id,
+                     school_id=school_id, occurred_at=newer, fields={"topic": "学习", "mood": "calm", "summary": "聊了"}))
+    other.flush()
+
+    errors = []
+
+    def principal_returns_t1():
+        try:
+            with app.app_context():
+                db.session.get(Record, t1_id).review_state = "returned"
+                db.session.commit()
+        except Exception as e:  # noqa: BLE001  (reported below)
+            errors.append(e)
+
+    th = threading.Thread(target=principal_returns_t1)
+    th.start()
+    with db.engine.connect() as watch:  # wait until the review's transaction is blocked on the tally row
+        deadline = time.monotonic() + 10
+        while not watch.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                    "AND datname = current_database()")):
+            assert time.monotonic() < deadline, "the review never waited for the other transaction"
+            time.sleep(0.05)
+    other.commit()
+    other.close()
+    th.join(10)
+    assert not th.is_alive() and not errors, errors
+    db.session.expire_all()
+    assert db.session.get(DutyTally, child_id).talk_at == newer

@@ -46,10 +46,26 @@ def _upsert(conn, source, forward_only: bool):
     conn.execute(stmt.on_conflict_do_update(index_elements=[DutyTally.child_id], set_=values))
 
 
+def _lock(conn, ids) -> None:
+    """PostgreSQL: make sure the children's rows exist and lock them, before the recompute reads their records.
+
+    Without it, a recompute (a review return) whose read began before another transaction committed a new record of
+    the same child would, after waiting for that row, write the older time over the newer one (READ COMMITTED). Once
+    the lock is ours, the next statement sees every transaction that wrote the row. SQLite serialises writers itself."""
+    if conn.dialect.name != "postgresql":
+        return
+    conn.execute(postgresql.insert(DutyTally).from_select(["child_id"], select(Child.id).where(Child.id.in_(ids)))
+                 .on_conflict_do_nothing(index_elements=[DutyTally.child_id]))
+    conn.execute(select(DutyTally.child_id).where(DutyTally.child_id.in_(ids)).order_by(DutyTally.child_id)
+                 .with_for_update())
+
+
 def refresh(conn, child_ids, forward_only: bool = False) -> None:
     """Recompute (or, forward_only, move forward) the tally rows of these children from their records."""
     ids = sorted(set(child_ids))
     for i in range(0, len(ids), 500):
+        if not forward_only:
+            _lock(conn, ids[i:i + 500])
         _upsert(conn, _latest(ids[i:i + 500]), forward_only)
 
 
