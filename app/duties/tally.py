@@ -60,13 +60,21 @@ def _lock(conn, ids) -> None:
                  .with_for_update())
 
 
-def refresh(conn, child_ids, forward_only: bool = False) -> None:
-    """Recompute (or, forward_only, move forward) the tally rows of these children from their records."""
+def refresh(conn, child_ids) -> None:
+    """Recompute the tally rows of these children from their records (a review decision or a deletion can move a
+    child's latest time back)."""
     ids = sorted(set(child_ids))
     for i in range(0, len(ids), 500):
-        if not forward_only:
-            _lock(conn, ids[i:i + 500])
-        _upsert(conn, _latest(ids[i:i + 500]), forward_only)
+        _lock(conn, ids[i:i + 500])
+        _upsert(conn, _latest(ids[i:i + 500]), forward_only=False)
+
+
+def merge(conn, latest: dict[int, dict[str, object]]) -> None:
+    """Move the tally rows forward to these times ({child_id: {column: time}}, from new records): no record is read."""
+    rows = [{"child_id": cid, **{c.key: times.get(c.key) for c in COLUMNS.values()}}
+            for cid, times in sorted(latest.items())]
+    for i in range(0, len(rows), 500):
+        _upsert(conn, rows[i:i + 500], forward_only=True)
 
 
 def rebuild(conn) -> None:
@@ -80,11 +88,11 @@ def _after_flush(session, _ctx) -> None:
     changed = set()
     latest: dict[int, dict[str, object]] = {}  # new counting records: child -> column -> latest time
     for obj in session.new:
-        if isinstance(obj, Record) and obj.kind in DUTY_KINDS and (obj.review_state or "received") in COUNTING_STATES:
+        if isinstance(obj, Record) and obj.kind in DUTY_KINDS and obj.review_state in COUNTING_STATES:
+            times = latest.setdefault(obj.child_id, {})
             col = COLUMNS[obj.kind].key
-            row = latest.setdefault(obj.child_id, {})
-            if obj.occurred_at is not None and (row.get(col) is None or obj.occurred_at > row[col]):
-                row[col] = obj.occurred_at
+            if obj.occurred_at is not None and (times.get(col) is None or obj.occurred_at > times[col]):
+                times[col] = obj.occurred_at
     for obj in session.dirty:
         if isinstance(obj, Record) and obj.kind in DUTY_KINDS:
             attrs = inspect(obj).attrs
@@ -99,7 +107,4 @@ def _after_flush(session, _ctx) -> None:
     conn = session.connection()
     if changed:
         refresh(conn, changed)
-    rows = [{"child_id": cid, **{c.key: row.get(c.key) for c in COLUMNS.values()}}
-            for cid, row in sorted(latest.items()) if cid not in changed]
-    for i in range(0, len(rows), 500):  # new records only move times forward: merge their values, no need to read records
-        _upsert(conn, rows[i:i + 500], forward_only=True)
+    merge(conn, {cid: times for cid, times in latest.items() if cid not in changed})
