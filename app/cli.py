@@ -25,13 +25,12 @@ def register(app: Flask) -> None:
     @click.option("--now", "now_s", default=None, help="Pretend it is this ISO time (for trying it out).")
     def send_reminders(now_s):
         """Make due reminders, escalate emergencies, push what is new. Idempotent: run it from cron every 5 min."""
-        from datetime import datetime
-
+        from .clock import parse_local_time
         from .notify.reminders import run
 
-        now = datetime.fromisoformat(now_s) if now_s else None
-        if now is not None and now.tzinfo is None:
-            raise click.UsageError("--now needs a time zone, e.g. 2026-11-23T08:00:00+08:00")
+        now = parse_local_time(now_s, naive=None) if now_s else None
+        if now_s and now is None:
+            raise click.UsageError("--now needs an ISO time with a time zone, e.g. 2026-11-23T08:00:00+08:00")
         click.echo(" ".join(f"{k}={v}" for k, v in run(now).items()))
 
     @app.cli.command("rebuild-tallies")

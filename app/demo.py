@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from .children.services import create_child, save_guardian, set_pairings
 from .extensions import db
 from .models import Child, Pairing, School, User, Village
-from .models.base import CHINA
+from .clock import CHINA
 
 
 DEMO_PASSWORD = "demo12345"

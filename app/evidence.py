@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from .extensions import db
 from .models import Child, Photo, Record, RecordPhoto, Village
-from .models.base import as_utc
+from .clock import as_utc, parse_local_time
 from .photo_service import unsigned_phash
 from .photos import hamming
 
@@ -80,15 +80,9 @@ def km_between(lat1, lon1, lat2, lon2) -> float:
 def _saved_at(record: Record) -> datetime:
     """When the record was written: the phone's saved time when it says so, else when the server got it."""
     meta = record.client_meta or {}
-    saved = meta.get("saved_at") if isinstance(meta, dict) else None
-    if isinstance(saved, str):
-        try:
-            t = datetime.fromisoformat(saved.replace("Z", "+00:00"))
-            if t.tzinfo is not None:
-                return t
-        except ValueError:
-            pass
-    return as_utc(record.received_at)
+    # A saved time without an offset says nothing certain about when it was written.
+    saved = parse_local_time(meta.get("saved_at"), naive=None) if isinstance(meta, dict) else None
+    return saved or as_utc(record.received_at)
 
 
 class Context:

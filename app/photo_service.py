@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from .audit import audit
 from .extensions import db
 from .models import Photo, User
-from .models.base import CHINA
+from .clock import CHINA
 from .photos import PhotoRejected, process
 from .storage import FileSystemStore
 

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
+from app import clock
 from app.duties import services as duty
 from app.duties.services import Window, window
 from app.extensions import db
@@ -129,7 +130,7 @@ def test_teacher_list_overdue_first_and_cleared_by_a_record(client, world):
     html = client.get("/duties/").get_data(as_text=True)
     assert a["c1"].name in html and a["c2"].name not in html  # only their own children
     assert html.count('class="duty overdue"') >= 2  # no talk last week, no call last month
-    today = duty.today_local()
+    today = clock.today_local()
     talk = _talk(a["c1"], f"{today.isoformat()}T00:05:00+08:00")
     _add(a["teacher"], [talk])
     rows = duty.duties_for(a["teacher"], [a["c1"]], today)
@@ -146,7 +147,7 @@ def test_teacher_list_overdue_first_and_cleared_by_a_record(client, world):
 def test_dashboard_coverage_and_overdue_in_sql(client, build, world):
     a = world["A"]
     extra = build.child(a["school"], a["v1"], a["teacher"], class_name="三(2)班")
-    today = duty.today_local()
+    today = clock.today_local()
     _add(a["teacher"], [_talk(a["c1"], f"{today.isoformat()}T00:05:00+08:00")])
     by_class = {r["label"]: r for r in duty.coverage(a["school"].id, today, "class")}
     assert by_class["三(1)班"]["children"] == 2 and by_class["三(1)班"]["talk"] == 1
@@ -190,13 +191,13 @@ def test_city_views_agree_with_the_schools_own(app, build, world, today):
             day = start + timedelta(days=rng.randrange((today - start).days + 1))
             db.session.add(Record(client_id=str(uuid.uuid4()), kind=rng.choice(duty.DUTY_KINDS), child_id=child.id,
                                   author_id=teacher.id, school_id=child.school_id, fields={},
-                                  occurred_at=datetime.combine(day, time(rng.randrange(24)), duty.CHINA),
+                                  occurred_at=datetime.combine(day, time(rng.randrange(24)), clock.CHINA),
                                   review_state=rng.choice(("received", "approved", "returned", "corrected"))))
     # A record from the first minutes of the next week (a phone clock a little ahead), not in this week.
     next_week = today + timedelta(days=7 - today.weekday())
     db.session.add(Record(client_id=str(uuid.uuid4()), kind="talk", child_id=kids[0][0].id, author_id=kids[0][1].id,
                           school_id=kids[0][0].school_id, fields={}, review_state="received",
-                          occurred_at=datetime.combine(next_week, time(0, 5), duty.CHINA)))
+                          occurred_at=datetime.combine(next_week, time(0, 5), clock.CHINA)))
     db.session.commit()
     # Review decisions after the fact: the tally must step back when a child's latest record stops counting.
     stored = list(db.session.scalars(select(Record).order_by(Record.occurred_at.desc())))

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Notification, PushSubscription
-from app.models.base import utcnow
+from app.clock import utcnow
 from app.notify import push
 from app.notify.push import push_pending
 from app.notify.services import notify

@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, or_, select
 from ..audit import audit
 from ..extensions import db
 from ..models import LoginFailure, User
-from ..models.base import utcnow
+from ..clock import utcnow
 
 
 @dataclass

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from ..audit import audit
 from ..extensions import db
 from ..models import Child, Consent, Guardian, Pairing, User, Village
-from ..models.base import utcnow
+from ..clock import utcnow
 
 CHILD_FIELDS = (
     "student_no", "name", "sex", "birth_date", "grade", "class_name", "boarding", "village_id", "address",

@@ -11,11 +11,11 @@ from sqlalchemy import select
 from ..access import children_query, roles_required
 from ..audit import audit
 from ..children.forms import EmptyForm
+from ..clock import today_local
 from ..extensions import db
 from ..models import PERIODS, Child, DutyRule, Term
 from . import bp
-from .services import (DUTY_KINDS, coverage, duties_for, overdue_children, rules_for, terms_for, today_local,
-                       trend)
+from .services import DUTY_KINDS, coverage, duties_for, overdue_children, rules_for, terms_for, trend
 
 
 @bp.record_once

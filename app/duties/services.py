@@ -17,9 +17,9 @@ from datetime import date, datetime, time, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, case, func, not_, or_, select
 
+from ..clock import CHINA
 from ..extensions import db
 from ..models import Child, DutyRule, DutyTally, Pairing, Record, Term, User, Village
-from ..models.base import CHINA
 
 COUNTING_STATES = ("received", "approved")
 DUTY_KINDS = ("home_visit", "talk", "parent_call")
@@ -46,10 +46,6 @@ class Rule:
     kind: str
     period: str
     times: int
-
-
-def today_local(now: datetime | None = None) -> date:
-    return (now or datetime.now(CHINA)).astimezone(CHINA).date()
 
 
 def _memo(key: tuple, make):

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -10,6 +9,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
 from ..access import children_query, roles_required
+from ..clock import input_now
 from ..children.forms import EmptyForm
 from ..extensions import db
 from ..models import Child, Incident
@@ -17,8 +17,6 @@ from ..util import api_error
 from . import bp
 from .services import (CATEGORIES, CLOCKS, METHODS, READERS_ALL, REPORTERS, TARGET_LABELS, IncidentError, clocks,
                        close, incidents_query, log_notice, report)
-
-CHINA_FMT = "%Y-%m-%dT%H:%M"
 
 
 def _get(incident_id: int) -> Incident:
@@ -64,13 +62,11 @@ def new():
             except IncidentError as e:
                 db.session.rollback()
                 errors[e.field] = e.message
-    from ..records.services import CHINA
-
     return render_template("incidents/new.html", form=form, children=children, errors=errors,
                            values=request.form if request.method == "POST" else {},
                            client_id=request.form.get("client_id") or str(uuid.uuid4()),
                            child_id=request.values.get("child", type=int),
-                           now=datetime.now(CHINA).strftime(CHINA_FMT)), 400 if errors else 200
+                           now=input_now()), 400 if errors else 200
 
 
 @bp.route("/incidents/<int:incident_id>", methods=["GET", "POST"])
@@ -98,10 +94,8 @@ def show(incident_id):
                 db.session.rollback()
                 errors[e.field] = e.message
                 inc = _get(incident_id)
-    from ..records.services import CHINA
-
     return render_template("incidents/show.html", inc=inc, clocks=clocks(inc), form=form, errors=errors,
-                           targets=CLOCKS, now=datetime.now(CHINA).strftime(CHINA_FMT)), 400 if errors else 200
+                           targets=CLOCKS, now=input_now()), 400 if errors else 200
 
 
 @bp.route("/api/v1/incidents", methods=["POST"])

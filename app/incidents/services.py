@@ -15,9 +15,9 @@ from sqlalchemy.exc import IntegrityError
 
 from ..access import can_see_child, child_ids_query
 from ..audit import audit
+from ..clock import as_utc, parse_local_time, utcnow
 from ..extensions import db
 from ..models import Incident, IncidentNotice, User
-from ..models.base import CHINA, as_utc, utcnow
 from ..notify.services import notify
 
 CLOCKS = {"guardian": timedelta(minutes=30), "parents": timedelta(hours=1), "bureau": timedelta(hours=2)}
@@ -50,15 +50,13 @@ def incidents_query(user: User):
     return q.where(db.false())
 
 
-def parse_time(value, now: datetime) -> datetime:
+def _checked_time(value, now: datetime) -> datetime:
+    """A time sent or typed for an incident (see parse_local_time), neither in the future nor too old."""
     if not isinstance(value, str):
         raise IncidentError("occurred_at", _("请填写发生时间。"))
-    try:
-        t = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise IncidentError("occurred_at", _("时间格式不正确。")) from None
-    if t.tzinfo is None:
-        t = t.replace(tzinfo=CHINA)  # a time typed on a page is China time
+    t = parse_local_time(value)
+    if t is None:
+        raise IncidentError("occurred_at", _("时间格式不正确。"))
     if t > now + timedelta(minutes=10):
         raise IncidentError("occurred_at", _("时间不能在将来。"))
     if t < now - timedelta(days=30):
@@ -89,7 +87,7 @@ def report(user: User, data: dict, now: datetime | None = None) -> tuple[Inciden
     if not description:
         raise IncidentError("description", _("请简要写明发生了什么。"))
     inc = Incident(client_id=client_id, school_id=user.school_id, child_id=child_id, reported_by_id=user.id,
-                   occurred_at=parse_time(data.get("occurred_at"), now), reported_at=now, category=category,
+                   occurred_at=_checked_time(data.get("occurred_at"), now), reported_at=now, category=category,
                    description=description[:4000])
     try:
         with db.session.begin_nested():
@@ -117,7 +115,7 @@ def log_notice(inc: Incident, user: User, target: str, method: str, at_value, no
         raise IncidentError("target", _("请选择通知了谁。"))
     if method not in METHODS:
         raise IncidentError("method", _("请选择通知方式。"))
-    at = parse_time(at_value, now) if at_value else now
+    at = _checked_time(at_value, now) if at_value else now
     if at < as_utc(inc.occurred_at) - timedelta(minutes=5):
         raise IncidentError("at", _("通知时间不能早于事件发生时间。"))
     n = IncidentNotice(incident_id=inc.id, target=target, by_id=user.id, method=method, at=at, logged_at=now,

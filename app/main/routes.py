@@ -18,7 +18,8 @@ def home():
     if current_user.role in ("teacher", "committee"):
         children = db.session.scalars(q.order_by(Child.class_name, Child.name).limit(200)).all()
     if current_user.role == "teacher":
-        from ..duties.services import duties_for, today_local
+        from ..clock import today_local
+        from ..duties.services import duties_for
 
         duties = duties_for(current_user, children, today_local())
     return render_template("main/home.html", count=count, children=children, duties=duties)

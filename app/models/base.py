@@ -1,22 +1,7 @@
-"""Shared column helpers for the models, and the time zone the schools live in."""
-from datetime import datetime, timezone
-from zoneinfo import ZoneInfo
+"""Shared column helpers for the models."""
+from datetime import timezone
 
 from sqlalchemy import DateTime, TypeDecorator
-
-CHINA = ZoneInfo("Asia/Shanghai")  # the schools' local time: days, weeks, terms, times typed on pages
-
-
-def as_utc(t: datetime | None) -> datetime | None:
-    """An aware datetime; a naive one is taken as UTC (what SQLite gives back outside UTCDateTime)."""
-    if t is None:
-        return None
-    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
-
-
-def utcnow() -> datetime:
-    """The current time, timezone-aware in UTC."""
-    return datetime.now(timezone.utc)
 
 
 class UTCDateTime(TypeDecorator):

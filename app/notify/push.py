@@ -26,7 +26,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Notification, PushSubscription
-from ..models.base import as_utc, utcnow
+from ..clock import as_utc, utcnow
 
 log = logging.getLogger(__name__)
 

@@ -15,11 +15,11 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from ..duties.services import overdue_children, today_local
+from ..clock import today_local, utcnow
+from ..duties.services import overdue_children
 from ..extensions import db
 from ..incidents.services import escalate
 from ..models import School
-from ..models.base import utcnow
 from .services import notify
 from .sms import Escalation, sender_from_config
 

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import Notification, User
-from ..models.base import utcnow
+from ..clock import utcnow
 
 
 def notify(user: User | int, key: str, kind: str, text: str, url: str | None = None) -> Notification | None:

@@ -15,13 +15,14 @@ from sqlalchemy.orm import selectinload
 
 from ..access import CHILD_READERS, children_query, get_child, get_record, records_query, roles_required, visible_photo
 from ..audit import audit
+from ..clock import CHINA, input_now
 from ..children.forms import EmptyForm
 from ..extensions import db
 from ..models import Child, Record, RecordPhoto
 from ..photo_service import PhotoRejected, keys, save_upload, store
 from . import bp
 from .kinds import KINDS, kinds_for_writer
-from .services import CHINA, SHA_RE, ingest
+from .services import SHA_RE, ingest
 
 PAGE_SIZE = 30
 WRITERS = ("teacher", "principal", "counsellor")
@@ -62,10 +63,9 @@ def new(kind_name):
         db.session.rollback()
     elif request.method == "POST":
         errors = {"form": _("表单已过期，请重新提交。")}
-    now = datetime.now(CHINA).strftime("%Y-%m-%dT%H:%M")
     return render_template(
         "records/form.html", kind=kind, children=children, form=form, errors=errors, values=values,
-        client_id=values.get("client_id") or str(uuid.uuid4()), now=now,
+        client_id=values.get("client_id") or str(uuid.uuid4()), now=input_now(),
         child_id=request.values.get("child", type=int) or request.form.get("child_id", type=int),
         original=original, returned_because=returned_because,
     ), 400 if errors else 200

@@ -13,26 +13,15 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from ..access import child_ids_query
+from ..clock import parse_local_time, utcnow
 from ..extensions import db
 from ..models import AuditEntry, Child, Photo, Record, RecordPhoto, User
-from ..models.base import CHINA, utcnow
 from .kinds import KINDS, clean_fields
 
 FUTURE_SLACK = timedelta(minutes=10)
 OLDEST = timedelta(days=400)
 MAX_PHOTOS = 20
 SHA_RE = re.compile(r"^[0-9a-f]{64}$")
-
-
-def parse_time(value) -> datetime | None:
-    """An ISO 8601 time; one without an offset is read as China time."""
-    if not isinstance(value, str) or len(value) > 40:
-        return None
-    try:
-        t = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return t.replace(tzinfo=CHINA) if t.tzinfo is None else t
 
 
 def _clean_id(value) -> str | None:
@@ -73,7 +62,7 @@ def _check(author: User, item, visible_children: set[int], now: datetime):
     child_id = item.get("child_id")
     if not isinstance(child_id, int) or isinstance(child_id, bool) or child_id not in visible_children:
         errors["child_id"] = _("未知的学生，或不是您结对的学生。")
-    occurred = parse_time(item.get("occurred_at"))
+    occurred = parse_local_time(item.get("occurred_at"))
     if occurred is None:
         errors["occurred_at"] = _("时间格式应为 ISO 8601，例如 2026-11-20T15:04:00+08:00。")
     elif occurred > now + FUTURE_SLACK:

@@ -10,7 +10,8 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, case, func, or_, select
 
-from ..duties.services import CHINA, COUNTING_STATES, DUTY_KINDS, Window, rules_for, today_local
+from ..clock import CHINA, today_local
+from ..duties.services import COUNTING_STATES, DUTY_KINDS, Window, rules_for
 from ..extensions import db
 from ..incidents.services import CLOCKS
 from ..models import Child, Incident, IncidentNotice, Record

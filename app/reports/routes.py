@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from ..access import CHILD_READERS, children_query, get_child, roles_required, may_see_history
 from ..audit import audit
-from ..duties.services import PERIOD_LABELS, today_local
+from ..clock import today_local
+from ..duties.services import PERIOD_LABELS
 from ..extensions import db
 from ..models import Child, User, Village
 from ..records.kinds import KINDS

@@ -4,7 +4,8 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from openpyxl import Workbook
 
-from ..duties.services import CHINA, PERIOD_LABELS
+from ..clock import CHINA
+from ..duties.services import PERIOD_LABELS
 from ..incidents.services import CATEGORIES, CLOCKS, TARGET_LABELS
 from ..records.kinds import KINDS
 from ..verify.labels import CONFIRM_LABELS, REVIEW_LABELS

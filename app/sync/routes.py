@@ -55,7 +55,8 @@ def roster_for(user) -> dict:
     if user.role == "teacher":
         # What is due, computable on the phone: rules with their current/previous windows, terms, and counts so far
         # (the app adds the records waiting in its outbox, so a visit recorded offline clears its duty at once).
-        from ..duties.services import counts_for, plan, terms_for, today_local
+        from ..clock import today_local
+        from ..duties.services import counts_for, plan, terms_for
 
         today = today_local()
         duties = {"today": today.isoformat(), "rules": plan(user.school_id, today),

@@ -16,9 +16,9 @@ from sqlalchemy.orm import selectinload
 from .. import evidence
 from ..access import get_record, records_query, roles_required, may_see_evidence, may_see_history
 from ..children.forms import EmptyForm
+from ..clock import CHINA
 from ..extensions import db
 from ..models import Child, Record, RecordPhoto, ReviewEvent, User, Village
-from ..records.services import CHINA
 from . import api  # noqa: F401  (registers the API route on this blueprint)
 from . import bp
 from .labels import ACTION_LABELS, CONFIRM_LABELS, METHOD_LABELS, OUTCOME_LABELS, REVIEW_LABELS

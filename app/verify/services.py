@@ -15,7 +15,7 @@ from .. import evidence
 from ..audit import audit
 from ..extensions import db
 from ..models import Child, Confirmation, Photo, Record, ReviewEvent, User
-from ..models.base import as_utc
+from ..clock import as_utc
 from . import totp
 
 # A code typed during the visit is accepted from a little before the visit's time to a few hours after it

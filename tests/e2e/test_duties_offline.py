@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import delete, func, select
 
-from app.duties import services as duty
+from app import clock
 from app.extensions import db
 from app.models import DutyRule, Guardian, Incident, Pairing, User
 from app.records.services import ingest
@@ -22,7 +22,7 @@ def _add(live, kind, fields, days_ago, n=1):
     """n counting records of the teacher about c1, `days_ago` days before today (China time), at noon."""
     def go():
         teacher = db.session.get(User, live.ids["teacher_id"])
-        day = duty.today_local() - timedelta(days=days_ago)
+        day = clock.today_local() - timedelta(days=days_ago)
         items = [{"id": str(uuid.uuid4()), "kind": kind, "child_id": live.ids["c1"], "fields": fields, "photos": [],
                   "occurred_at": f"{day.isoformat()}T12:00:00+08:00"} for _ in range(n)]
         assert all(r["status"] == "created" for r in ingest(teacher, items))
@@ -39,7 +39,7 @@ def _rule(live, kind, period, times):
 
 
 def _last_week(live, kind="talk", fields=TALK, n=1):
-    _add(live, kind, fields, duty.today_local().weekday() + 1, n)  # last Sunday
+    _add(live, kind, fields, clock.today_local().weekday() + 1, n)  # last Sunday
 
 
 def duties(page) -> list[tuple]:
@@ -110,13 +110,13 @@ def test_an_acknowledged_record_is_not_counted_twice(live, context, page):
 
 
 def test_overdue_first_and_marked_windows_recomputed_when_the_roster_is_stale(live, context, page):
-    _add(live, "parent_call", CALL, duty.today_local().day + 2)  # last month's call: this month's is due
+    _add(live, "parent_call", CALL, clock.today_local().day + 2)  # last month's call: this month's is due
     api_login(context, live, live.ids["teacher"])
     open_app(page, live)
     go_home(page)
     rows = duties(page)
     c1 = live.ids["c1"]
-    end_of_month = (duty.today_local().replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    end_of_month = (clock.today_local().replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
     # Overdue first (visit and talk, by due date), then the call due at the end of the month.
     assert [r[2] for r in rows] == ["overdue", "overdue", "due"] and {r[0] for r in rows[:2]} == {"home_visit", "talk"}
     assert rows[2][:2] == ["parent_call", c1]
