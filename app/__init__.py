@@ -36,6 +36,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     register_extensions(app)
     register_blueprints(app)
+    register_templating(app)
     register_errorhandlers(app)
     register_security(app)
     register_commands(app)
@@ -44,7 +45,6 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from flask import request
-    from flask_login import current_user
 
     from . import models  # noqa: F401  (one metadata for Alembic)
     from .extensions import babel, csrf, db, login_manager, migrate
@@ -77,35 +77,21 @@ def register_extensions(app: Flask) -> None:
         from flask import redirect, url_for
         from flask_babel import gettext as _
 
-        from .util import api_error, wants_json
+        from .web import api_error, wants_json
 
         if wants_json():
             return api_error(401, "unauthorized", _("请先登录。"))
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
-    @app.context_processor
-    def inject_globals():
-        from flask_babel import get_locale
-
-        return {"current_user": current_user, "locale": str(get_locale())}
-
-    @app.template_global()
-    def page_url(page: int) -> str:
-        """The current page's URL with its query string kept and another page number."""
-        from flask import url_for
-
-        args = {**(request.view_args or {}), **request.args.to_dict(), "page": page}
-        return url_for(request.endpoint, **args)
-
 
 def register_blueprints(app: Flask) -> None:
-    from . import audit_views, auth, children, duties, incidents, main, notify, pwa, records, sync, verify
+    from . import audit, auth, children, duties, incidents, main, notify, pwa, records, sync, verify
     from . import reports
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(main.bp)
     app.register_blueprint(children.bp)
-    app.register_blueprint(audit_views.bp)
+    app.register_blueprint(audit.bp)
     app.register_blueprint(records.bp)
     app.register_blueprint(sync.bp)
     app.register_blueprint(pwa.bp)
@@ -116,13 +102,51 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(reports.bp)
 
 
+def register_templating(app: Flask) -> None:
+    """Every template global and context processor, in one place; the features provide the values."""
+    from flask import request
+    from flask_babel import get_locale
+    from flask_login import current_user
+
+    from . import evidence
+    from .access import can
+    from .duties.services import PERIOD_LABELS
+    from .incidents.services import CATEGORIES, METHODS, TARGET_LABELS
+    from .notify.services import unread_count
+    from .pwa import asset
+    from .records.kinds import KINDS
+    from .records.services import record_summary
+    from .verify.labels import ACTION_LABELS, CONFIRM_LABELS, METHOD_LABELS, OUTCOME_LABELS, REVIEW_LABELS
+    from .verify.services import returned_count, verification_of
+    from .web import page_url
+
+    # Globals, not context processors: macros imported without context see globals only.
+    app.jinja_env.globals.update(
+        asset=asset, page_url=page_url, record_summary=record_summary,
+        verification_of=lambda record: verification_of(current_user, record),
+        KINDS=KINDS, PERIOD_LABELS=PERIOD_LABELS, EVIDENCE_KINDS=evidence.EVIDENCE_KINDS,
+        REVIEW_LABELS=REVIEW_LABELS, CONFIRM_LABELS=CONFIRM_LABELS, METHOD_LABELS=METHOD_LABELS,
+        OUTCOME_LABELS=OUTCOME_LABELS, ACTION_LABELS=ACTION_LABELS,
+        INCIDENT_TARGETS=TARGET_LABELS, INCIDENT_METHODS=METHODS, INCIDENT_CATEGORIES=CATEGORIES,
+    )
+
+    @app.context_processor
+    def per_request():
+        values = {"current_user": current_user, "locale": str(get_locale())}
+        if current_user.is_authenticated and request.endpoint not in (None, "static"):
+            values["unread_notifications"] = unread_count(current_user)
+            if can(current_user, "write_records"):
+                values["returned_to_me"] = returned_count(current_user)
+        return values
+
+
 def register_errorhandlers(app: Flask) -> None:
     from flask import render_template
     from flask_babel import gettext as _
     from flask_wtf.csrf import CSRFError
     from werkzeug.exceptions import HTTPException
 
-    from .util import api_error, wants_json
+    from .web import api_error, wants_json
 
     messages = {
         400: lambda: _("请求有误。"),
@@ -161,7 +185,7 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_security(app: Flask) -> None:
-    from .util import HttpsAwareSessionInterface
+    from .web import HttpsAwareSessionInterface
 
     if app.config.get("TRUST_PROXY"):
         from werkzeug.middleware.proxy_fix import ProxyFix

@@ -7,7 +7,10 @@
 - records follow the children: a teacher sees the records of their paired children and their own records,
   a committee member only the home visits in their village, counselling notes only counsellors and the principal;
 - photos are seen by their uploader and by whoever may see a record that lists them;
+- incidents: the school's for principal and counsellor; a teacher the ones they reported or about their children;
 - nobody sees another school. Unknown or forbidden ids answer 404, so existence is not revealed.
+
+CAPABILITIES is the one table of which roles may do what; views check it with `requires`, code with `can`.
 """
 from __future__ import annotations
 
@@ -18,16 +21,38 @@ from flask_login import current_user, login_required
 from sqlalchemy import Select, exists, false, select
 
 from .extensions import db
-from .models import Child, Confirmation, Pairing, Photo, Record, RecordPhoto, User
+from .models import Child, Confirmation, Incident, Pairing, Photo, Record, RecordPhoto, User
 
-SCHOOL_WIDE = ("principal", "counsellor")
-CHILD_READERS = ("teacher", "committee", "principal", "counsellor")
+CAPABILITIES: dict[str, tuple[str, ...]] = {
+    "read_children": ("teacher", "committee", "principal", "counsellor"),  # lists, files, cards, timelines, roster
+    "see_whole_school": ("principal", "counsellor"),  # every child and record of the school
+    "list_children_at_home": ("teacher", "committee"),  # the home page lists their (few) children
+    "read_counselling": ("counsellor", "principal"),
+    "print_counselling": ("counsellor",),  # the printed archive is passed around: even the principal's copy omits them
+    "manage_children": ("principal",),  # files, guardians, consent, pairings, roster import
+    "manage_villages": ("principal", "admin"),
+    "write_records": ("teacher", "principal", "counsellor"),  # and see the ones returned to them
+    "keep_duties": ("teacher",),  # has a due list
+    "plan_duties": ("principal",),  # duty rules, terms, the dashboard
+    "review_records": ("principal",),  # and sees every record's flags and reviewers' comments
+    "confirm_visits": ("committee",),  # and sees the confirmation history of its village's visits
+    "read_term_records": ("teacher", "principal"),
+    "read_monthly": ("principal", "counsellor"),
+    "report_incidents": ("teacher", "principal", "counsellor"),
+    "see_all_incidents": ("principal", "counsellor"),  # and close any of them
+    "read_audit": ("principal",),
+}
+
+
+def can(user: User, capability: str) -> bool:
+    """True when `user`'s role has this capability (see CAPABILITIES)."""
+    return user.role in CAPABILITIES[capability]
 
 
 def children_query(user: User) -> Select:
     """A SELECT of the children `user` may see; every child list starts here."""
     q = select(Child).where(Child.school_id == user.school_id)
-    if user.role in SCHOOL_WIDE:
+    if can(user, "see_whole_school"):
         return q
     if user.role == "teacher":
         paired = exists().where(Pairing.child_id == Child.id, Pairing.teacher_id == user.id)
@@ -55,15 +80,12 @@ def can_see_child(user: User, child_id: int) -> bool:
     return db.session.scalar(child_ids_query(user).where(Child.id == child_id)) is not None
 
 
-CONFIDENTIAL_READERS = ("counsellor", "principal")
-
-
 def records_query(user: User) -> Select:
     """A SELECT of the records `user` may see; every record list, page and export starts here."""
     q = select(Record).where(Record.school_id == user.school_id)
-    if user.role not in CONFIDENTIAL_READERS:
+    if not can(user, "read_counselling"):
         q = q.where(Record.kind != "counselling")
-    if user.role in SCHOOL_WIDE:
+    if can(user, "see_whole_school"):
         return q
     if user.role == "teacher":
         return q.where((Record.author_id == user.id) | Record.child_id.in_(child_ids_query(user)))
@@ -106,26 +128,59 @@ def visible_photo(user: User, sha256: str) -> Photo | None:
 
 def may_see_evidence(user: User, record: Record) -> bool:
     """A record's flags and score, and its reviewers' comments: the principal and the record's author."""
-    return user.role == "principal" or record.author_id == user.id
+    return can(user, "review_records") or record.author_id == user.id
 
 
 def may_see_history(user: User, record: Record) -> bool:
     """A record's review and confirmation steps: those who see its evidence, and the village committee."""
-    return may_see_evidence(user, record) or user.role == "committee"
+    return may_see_evidence(user, record) or can(user, "confirm_visits")
 
 
 def can_manage_children(user: User) -> bool:
     """Principals create and edit files, guardians and pairings."""
-    return user.role == "principal"
+    return can(user, "manage_children")
 
 
-def school_users_query(user: User) -> Select:
-    """Staff accounts of the caller's own school."""
-    return select(User).where(User.school_id == user.school_id)
+def incidents_query(user: User) -> Select:
+    """The incidents `user` may see: the school's for principal and counsellor; a teacher the ones they reported or
+    about their paired children; nobody else."""
+    q = select(Incident).where(Incident.school_id == user.school_id)
+    if can(user, "see_all_incidents"):
+        return q
+    if user.role == "teacher":
+        return q.where((Incident.reported_by_id == user.id) | Incident.child_id.in_(child_ids_query(user)))
+    return q.where(false())
 
 
-def roles_required(*roles: str):
-    """Let only the given roles in (403 for the others, login first)."""
+def may_close_incident(user: User, incident: Incident) -> bool:
+    """Its reporter closes an incident, or whoever sees all of the school's."""
+    return can(user, "see_all_incidents") or incident.reported_by_id == user.id
+
+
+def may_hold_confirm_secret(user: User) -> bool:
+    """Only a committee member with a village gets a code secret (the code confirms visits in that village)."""
+    return can(user, "confirm_visits") and user.village_id is not None
+
+
+def term_record_teacher(user: User, wanted: int | None) -> User | None:
+    """Whose term record `user` asks for (?teacher=id): a teacher only their own; the principal any teacher of the
+    school, or None to choose one; 404 otherwise."""
+    if user.role == "teacher":
+        if wanted not in (None, user.id):
+            abort(404)
+        return user
+    if wanted is None:
+        return None
+    teacher = db.session.scalar(select(User).where(User.id == wanted, User.school_id == user.school_id,
+                                                   User.role == "teacher"))
+    if teacher is None:
+        abort(404)
+    return teacher
+
+
+def requires(capability: str):
+    """Let only the roles with this capability in (403 for the others, login first)."""
+    roles = CAPABILITIES[capability]
 
     def decorator(view):
         @wraps(view)

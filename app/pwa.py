@@ -58,9 +58,7 @@ def _precache() -> list[str]:
 
 
 @bp.record_once
-def _asset_in_templates(state):
-    state.app.jinja_env.globals["asset"] = asset
-
+def _immutable_assets_header(state):
     @state.app.after_request
     def _immutable_assets(resp):
         from flask import request

@@ -5,7 +5,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from ..extensions import csrf
-from ..util import api_error, client_ip
+from ..web import api_error, client_ip
 from . import bp
 from .services import authenticate, end_session
 

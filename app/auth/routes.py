@@ -5,7 +5,7 @@ from flask import current_app, flash, make_response, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..util import client_ip
+from ..web import client_ip
 from . import bp
 from .forms import LoginForm
 from .services import authenticate, end_session

@@ -74,7 +74,3 @@ class PairingForm(FlaskForm):
 
 class ImportForm(FlaskForm):
     file = FileField(_l("花名册文件（.xlsx 或 .csv）"), validators=[FileRequired()])
-
-
-class EmptyForm(FlaskForm):
-    """Carries only the CSRF token, for POST buttons."""

@@ -3,16 +3,16 @@ from flask import Response, current_app, flash, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..access import roles_required
+from ..access import requires
+from ..web import EmptyForm
 from . import bp
-from .forms import EmptyForm
 from .importer import COLUMNS, UnreadableFile, import_file, template_xlsx
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @bp.route("/import", methods=["GET", "POST"])
-@roles_required("principal")
+@requires("manage_children")
 def import_roster():
     form = EmptyForm()
     result = None
@@ -36,7 +36,7 @@ def import_roster():
 
 
 @bp.route("/import/template.xlsx")
-@roles_required("principal")
+@requires("manage_children")
 def import_template():
     return Response(template_xlsx(), mimetype=XLSX,
                     headers={"Content-Disposition": "attachment; filename=roster-template.xlsx",

@@ -2,14 +2,15 @@
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
-from ..access import CHILD_READERS, can_manage_children, children_query, get_child, roles_required
+from ..access import can_manage_children, children_query, get_child, requires
 from ..audit import audit
 from ..extensions import db
 from ..models import Child, Consent, Guardian, User, Village
+from ..web import EmptyForm, paginate, save_or_flash
 from . import bp
-from .forms import ChildForm, ConsentForm, EmptyForm, GuardianForm, NewChildForm, PairingForm
+from .forms import ChildForm, ConsentForm, GuardianForm, NewChildForm, PairingForm
 from .services import CHILD_FIELDS, GUARDIAN_FIELDS, FileError, create_child, record_consent, save_guardian, set_pairings, update_child, withdraw_consent
 
 PAGE_SIZE = 50
@@ -27,7 +28,7 @@ def _teachers():
 
 
 @bp.route("/")
-@roles_required(*CHILD_READERS)
+@requires("read_children")
 def index():
     q = children_query(current_user)
     term = (request.args.get("q") or "").strip()[:64]
@@ -42,11 +43,7 @@ def index():
         q = q.where(Child.village_id == village_id)
     if request.args.get("left") != "1":
         q = q.where(Child.left_on.is_(None))
-    page = max(1, request.args.get("page", 1, type=int))
-    total = db.session.scalar(q.with_only_columns(func.count()).order_by(None))
-    children = db.session.scalars(
-        q.order_by(Child.class_name, Child.name).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
-    ).all()
+    pg = paginate(q.order_by(Child.class_name, Child.name), PAGE_SIZE, count=True)
     scope = children_query(current_user).subquery()
     classes = db.session.scalars(select(scope.c.class_name).distinct().where(scope.c.class_name.is_not(None)).order_by(scope.c.class_name)).all()
     villages = db.session.execute(
@@ -54,14 +51,14 @@ def index():
     ).all()
     audit("list", "child", None, commit=True)
     return render_template(
-        "children/index.html", children=children, total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)),
+        "children/index.html", children=pg.items, total=pg.total, page=pg.page, pages=pg.pages,
         classes=classes, villages=villages, term=term, class_name=class_name, village_id=village_id,
         can_manage=can_manage_children(current_user),
     )
 
 
 @bp.route("/<int:child_id>")
-@roles_required(*CHILD_READERS)
+@requires("read_children")
 def show(child_id):
     child = get_child(current_user, child_id)
     audit("view", "child", child.id, commit=True)
@@ -69,7 +66,7 @@ def show(child_id):
 
 
 @bp.route("/<int:child_id>/card")
-@roles_required(*CHILD_READERS)
+@requires("read_children")
 def card(child_id):
     child = get_child(current_user, child_id)
     audit("view_card", "child", child.id, commit=True)
@@ -77,7 +74,7 @@ def card(child_id):
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@roles_required("principal")
+@requires("manage_children")
 def new():
     form = NewChildForm()
     form.village_id.choices = _village_choices()
@@ -86,20 +83,15 @@ def new():
         data["village_id"] = form.village_id.data or None
         guardian = {"role": form.g_role.data, "name": form.g_name.data, "relationship_": form.g_relationship.data, "phone": form.g_phone.data}
         consent = {"consented_on": form.consented_on.data, "notice_version": form.notice_version.data}
-        try:
-            child = create_child(current_user.school_id, data, guardian, consent, current_user)
-        except FileError as e:
-            db.session.rollback()
-            flash(str(e), "error")
-        else:
-            db.session.commit()
-            flash(_("档案已建立。"), "ok")
+        saved, child = save_or_flash(lambda: create_child(current_user.school_id, data, guardian, consent, current_user),
+                                     _("档案已建立。"), FileError)
+        if saved:
             return redirect(url_for("children.show", child_id=child.id))
     return render_template("children/form.html", form=form, child=None), 400 if form.errors else 200
 
 
 @bp.route("/<int:child_id>/edit", methods=["GET", "POST"])
-@roles_required("principal")
+@requires("manage_children")
 def edit(child_id):
     child = get_child(current_user, child_id)
     form = ChildForm(obj=child)
@@ -109,21 +101,14 @@ def edit(child_id):
     if form.validate_on_submit():
         data = {f: form[f].data for f in CHILD_FIELDS}
         data["village_id"] = form.village_id.data or None
-        try:
-            update_child(child, data, current_user)
-        except FileError as e:
-            db.session.rollback()
-            flash(str(e), "error")
-        else:
-            db.session.commit()
-            flash(_("档案已保存。"), "ok")
+        if save_or_flash(lambda: update_child(child, data, current_user), _("档案已保存。"), FileError)[0]:
             return redirect(url_for("children.show", child_id=child.id))
     return render_template("children/form.html", form=form, child=child), 400 if form.errors else 200
 
 
 @bp.route("/<int:child_id>/guardians/new", methods=["GET", "POST"])
 @bp.route("/<int:child_id>/guardians/<int:guardian_id>", methods=["GET", "POST"])
-@roles_required("principal")
+@requires("manage_children")
 def guardian(child_id, guardian_id=None):
     child = get_child(current_user, child_id)
     g = None
@@ -142,26 +127,21 @@ def guardian(child_id, guardian_id=None):
 
 
 @bp.route("/<int:child_id>/consent", methods=["GET", "POST"])
-@roles_required("principal")
+@requires("manage_children")
 def consent(child_id):
     child = get_child(current_user, child_id)
     form = ConsentForm()
     form.guardian_id.choices = [(g.id, g.name) for g in child.guardians]
     if form.validate_on_submit():
-        try:
-            record_consent(child, form.guardian_id.data, form.consented_on.data, form.notice_version.data, current_user)
-        except FileError as e:
-            db.session.rollback()
-            flash(str(e), "error")
-        else:
-            db.session.commit()
-            flash(_("已记录监护人同意。"), "ok")
+        if save_or_flash(lambda: record_consent(child, form.guardian_id.data, form.consented_on.data,
+                                                form.notice_version.data, current_user),
+                         _("已记录监护人同意。"), FileError)[0]:
             return redirect(url_for("children.show", child_id=child.id))
     return render_template("children/consent_form.html", form=form, child=child), 400 if form.errors else 200
 
 
 @bp.route("/<int:child_id>/consent/<int:consent_id>/withdraw", methods=["POST"])
-@roles_required("principal")
+@requires("manage_children")
 def consent_withdraw(child_id, consent_id):
     child = get_child(current_user, child_id)
     c = db.session.scalar(select(Consent).where(Consent.id == consent_id, Consent.child_id == child.id))
@@ -175,7 +155,7 @@ def consent_withdraw(child_id, consent_id):
 
 
 @bp.route("/<int:child_id>/pairings", methods=["GET", "POST"])
-@roles_required("principal")
+@requires("manage_children")
 def pairings(child_id):
     child = get_child(current_user, child_id)
     teachers = _teachers()
@@ -186,13 +166,8 @@ def pairings(child_id):
         form.teacher_ids.data = [p.teacher_id for p in child.pairings]
         form.responsible_id.data = child.responsible_teacher.id if child.responsible_teacher else 0
     if form.validate_on_submit():
-        try:
-            set_pairings(child, form.teacher_ids.data or [], form.responsible_id.data or None, current_user)
-        except FileError as e:
-            db.session.rollback()
-            flash(str(e), "error")
-        else:
-            db.session.commit()
-            flash(_("结对已保存。"), "ok")
+        if save_or_flash(lambda: set_pairings(child, form.teacher_ids.data or [], form.responsible_id.data or None,
+                                              current_user),
+                         _("结对已保存。"), FileError)[0]:
             return redirect(url_for("children.show", child_id=child.id))
     return render_template("children/pairings.html", form=form, child=child), 400 if form.errors else 200

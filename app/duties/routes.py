@@ -8,25 +8,18 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..access import children_query, roles_required
+from ..access import children_query, requires
 from ..audit import audit
-from ..children.forms import EmptyForm
 from ..clock import today_local
 from ..extensions import db
 from ..models import PERIODS, Child, DutyRule, Term
+from ..web import EmptyForm
 from . import bp
 from .services import DUTY_KINDS, coverage, duties_for, overdue_children, rules_for, terms_for, trend
 
 
-@bp.record_once
-def _labels(state):
-    from .services import PERIOD_LABELS
-
-    state.app.jinja_env.globals["PERIOD_LABELS"] = PERIOD_LABELS
-
-
 @bp.route("/duties/")
-@roles_required("teacher")
+@requires("keep_duties")
 def mine():
     today = today_local()
     children = db.session.scalars(children_query(current_user).where(Child.left_on.is_(None))).all()
@@ -34,7 +27,7 @@ def mine():
 
 
 @bp.route("/dashboard/")
-@roles_required("principal")
+@requires("plan_duties")
 def dashboard():
     today = today_local()
     by = request.args.get("by", "class")
@@ -58,7 +51,7 @@ def _chart(weeks: list[dict], width: int = 320, height: int = 120) -> dict:
 
 
 @bp.route("/duties/settings", methods=["GET", "POST"])
-@roles_required("principal")
+@requires("plan_duties")
 def settings():
     form = EmptyForm()
     errors: list[str] = []

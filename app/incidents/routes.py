@@ -8,15 +8,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
-from ..access import children_query, roles_required
+from ..access import children_query, incidents_query, may_close_incident, requires
 from ..clock import input_now
-from ..children.forms import EmptyForm
 from ..extensions import db
 from ..models import Child, Incident
-from ..util import api_error
+from ..web import EmptyForm, api_error
 from . import bp
-from .services import (CATEGORIES, CLOCKS, METHODS, READERS_ALL, REPORTERS, TARGET_LABELS, IncidentError, clocks,
-                       close, incidents_query, log_notice, report)
+from .services import CLOCKS, IncidentError, clocks, close, log_notice, report
 
 
 def _get(incident_id: int) -> Incident:
@@ -27,14 +25,8 @@ def _get(incident_id: int) -> Incident:
     return inc
 
 
-@bp.record_once
-def _labels(state):
-    state.app.jinja_env.globals.update(INCIDENT_TARGETS=TARGET_LABELS, INCIDENT_METHODS=METHODS,
-                                       INCIDENT_CATEGORIES=CATEGORIES)
-
-
 @bp.route("/incidents/")
-@roles_required(*REPORTERS)
+@requires("report_incidents")
 def index():
     rows = db.session.scalars(incidents_query(current_user).options(selectinload(Incident.notices))
                               .order_by(Incident.closed_at.is_not(None), Incident.occurred_at.desc()).limit(100)).all()
@@ -42,7 +34,7 @@ def index():
 
 
 @bp.route("/incidents/new", methods=["GET", "POST"])
-@roles_required(*REPORTERS)
+@requires("report_incidents")
 def new():
     form = EmptyForm()
     children = db.session.scalars(children_query(current_user).where(Child.left_on.is_(None))
@@ -70,7 +62,7 @@ def new():
 
 
 @bp.route("/incidents/<int:incident_id>", methods=["GET", "POST"])
-@roles_required(*REPORTERS)
+@requires("report_incidents")
 def show(incident_id):
     inc = _get(incident_id)
     form = EmptyForm()
@@ -81,7 +73,7 @@ def show(incident_id):
         else:
             try:
                 if request.form.get("what") == "close":
-                    if current_user.role not in READERS_ALL and current_user.id != inc.reported_by_id:
+                    if not may_close_incident(current_user, inc):
                         abort(403)
                     close(inc, current_user, request.form.get("note"))
                 else:

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from ..access import can_see_child, child_ids_query
+from ..access import can, can_see_child
 from ..audit import audit
 from ..clock import as_utc, parse_local_time, utcnow
 from ..extensions import db
@@ -26,8 +26,6 @@ TARGET_LABELS = {"guardian": _l("监护人"), "parents": _l("父母"), "bureau":
 METHODS = {"phone": _l("电话"), "in_person": _l("当面"), "sms": _l("短信"), "message": _l("微信/消息"), "document": _l("书面报告")}
 CATEGORIES = {"injury": _l("受伤"), "illness": _l("急病"), "missing": _l("走失/失联"), "safety": _l("安全事故"),
               "other": _l("其他")}
-REPORTERS = ("teacher", "principal", "counsellor")
-READERS_ALL = ("principal", "counsellor")
 
 
 class IncidentError(ValueError):
@@ -37,17 +35,6 @@ class IncidentError(ValueError):
         super().__init__(message)
         self.field = field
         self.message = message
-
-
-def incidents_query(user: User):
-    """The incidents `user` may see: the school's for principal and counsellor; a teacher the ones they reported or
-    about their paired children; nobody else."""
-    q = select(Incident).where(Incident.school_id == user.school_id)
-    if user.role in READERS_ALL:
-        return q
-    if user.role == "teacher":
-        return q.where((Incident.reported_by_id == user.id) | Incident.child_id.in_(child_ids_query(user)))
-    return q.where(db.false())
 
 
 def _checked_time(value, now: datetime) -> datetime:
@@ -67,7 +54,7 @@ def _checked_time(value, now: datetime) -> datetime:
 def report(user: User, data: dict, now: datetime | None = None) -> tuple[Incident, bool]:
     """Record an emergency (from a page or the phone's outbox); returns (incident, created). Idempotent by client id."""
     now = now or utcnow()
-    if user.role not in REPORTERS:
+    if not can(user, "report_incidents"):
         raise IncidentError("form", _("只有教师和校长可以报告突发事件。"))
     client_id = data.get("id")
     if not isinstance(client_id, str) or len(client_id) != 36:

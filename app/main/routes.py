@@ -3,7 +3,7 @@ from flask import render_template
 from flask_login import current_user, login_required
 from sqlalchemy import func
 
-from ..access import children_query
+from ..access import can, children_query
 from ..extensions import db
 from ..models import Child
 from . import bp
@@ -15,9 +15,9 @@ def home():
     q = children_query(current_user).where(Child.left_on.is_(None))
     count = db.session.scalar(q.with_only_columns(func.count()).order_by(None))
     children, duties = [], []
-    if current_user.role in ("teacher", "committee"):
+    if can(current_user, "list_children_at_home"):
         children = db.session.scalars(q.order_by(Child.class_name, Child.name).limit(200)).all()
-    if current_user.role == "teacher":
+    if can(current_user, "keep_duties"):
         from ..clock import today_local
         from ..duties.services import duties_for
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import PushSubscription
-from ..util import api_error
+from ..web import api_error
 from . import bp
 from .push import public_key
 

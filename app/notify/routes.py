@@ -5,9 +5,9 @@ from flask import jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from ..children.forms import EmptyForm
 from ..extensions import db
 from ..models import Notification
+from ..web import EmptyForm, api_error
 from . import bp
 from .services import mark_read, unread_count
 
@@ -57,16 +57,7 @@ def api_read():
     if ids is not None and (not isinstance(ids, list) or not all(type(i) is int for i in ids)):
         from flask_babel import gettext as _
 
-        from ..util import api_error
-
         return api_error(400, "bad_ids", _("ids 应为整数列表。"))
     n = mark_read(current_user, ids)
     db.session.commit()
     return jsonify({"marked": n, "unread": unread_count(current_user)})
-
-
-@bp.app_context_processor
-def _unread_badge():
-    if current_user.is_authenticated and request.endpoint not in (None, "static"):
-        return {"unread_notifications": unread_count(current_user)}
-    return {}

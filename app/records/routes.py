@@ -13,19 +13,18 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..access import CHILD_READERS, children_query, get_child, get_record, records_query, roles_required, visible_photo
+from ..access import can, children_query, get_child, get_record, records_query, requires, visible_photo
 from ..audit import audit
 from ..clock import CHINA, input_now
-from ..children.forms import EmptyForm
 from ..extensions import db
 from ..models import Child, Record, RecordPhoto
 from ..photo_service import PhotoRejected, keys, save_upload, store
+from ..web import EmptyForm, paginate
 from . import bp
 from .kinds import KINDS, kinds_for_writer
 from .services import SHA_RE, ingest
 
 PAGE_SIZE = 30
-WRITERS = ("teacher", "principal", "counsellor")
 
 
 def _kind_or_404(name: str):
@@ -35,16 +34,15 @@ def _kind_or_404(name: str):
     return kind
 
 
-def _timeline(q, kind_filter: str | None, page: int):
+def _timeline(q, kind_filter: str | None):
     if kind_filter in KINDS:
         q = q.where(Record.kind == kind_filter)
     q = q.options(selectinload(Record.photos).selectinload(RecordPhoto.photo), selectinload(Record.author), selectinload(Record.child))
-    rows = db.session.scalars(q.order_by(Record.occurred_at.desc(), Record.id.desc()).limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
-    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+    return paginate(q.order_by(Record.occurred_at.desc(), Record.id.desc()), PAGE_SIZE)
 
 
 @bp.route("/records/new/<kind_name>", methods=["GET", "POST"])
-@roles_required(*WRITERS)
+@requires("write_records")
 def new(kind_name):
     kind = _kind_or_404(kind_name)
     children = db.session.scalars(children_query(current_user).where(Child.left_on.is_(None)).order_by(Child.class_name, Child.name)).all()
@@ -151,28 +149,26 @@ def _save_signature(data_url: str) -> tuple[str | None, str | None]:
 
 
 @bp.route("/children/<int:child_id>/records")
-@roles_required(*CHILD_READERS)
+@requires("read_children")
 def child_timeline(child_id):
     child = get_child(current_user, child_id)
     kind = request.args.get("kind")
-    page = max(1, request.args.get("page", 1, type=int))
-    records, has_next = _timeline(records_query(current_user).where(Record.child_id == child.id), kind, page)
+    pg = _timeline(records_query(current_user).where(Record.child_id == child.id), kind)
     audit("view_records", "child", child.id, commit=True)
     return render_template(
-        "records/timeline.html", child=child, records=records, kind=kind if kind in KINDS else None, page=page,
-        has_next=has_next, kinds=[k for k in KINDS.values() if not k.confidential or current_user.role in ("counsellor", "principal")],
+        "records/timeline.html", child=child, records=pg.items, kind=kind if kind in KINDS else None, page=pg.page,
+        has_next=pg.has_next, kinds=[k for k in KINDS.values() if not k.confidential or can(current_user, "read_counselling")],
         writable=kinds_for_writer(current_user.role),
     )
 
 
 @bp.route("/records/mine")
-@roles_required(*WRITERS)
+@requires("write_records")
 def mine():
     kind = request.args.get("kind")
-    page = max(1, request.args.get("page", 1, type=int))
-    records, has_next = _timeline(records_query(current_user).where(Record.author_id == current_user.id), kind, page)
-    return render_template("records/mine.html", records=records, kind=kind if kind in KINDS else None, page=page,
-                           has_next=has_next, kinds=kinds_for_writer(current_user.role))
+    pg = _timeline(records_query(current_user).where(Record.author_id == current_user.id), kind)
+    return render_template("records/mine.html", records=pg.items, kind=kind if kind in KINDS else None, page=pg.page,
+                           has_next=pg.has_next, kinds=kinds_for_writer(current_user.role))
 
 
 @bp.route("/records/<int:record_id>")
@@ -201,18 +197,3 @@ def photo_file(sha256, variant):
     resp.headers["Cache-Control"] = "private, max-age=3600"
     resp.headers["Content-Disposition"] = "inline"
     return resp
-
-
-@bp.app_template_global()
-def record_summary(record: Record, length: int = 80) -> str:
-    """A one-line summary of a record for lists."""
-    f = record.fields or {}
-    parts = [f.get(k) for k in ("purpose", "topic", "summary", "told_guardian") if f.get(k)]
-    text = " — ".join(parts)
-    return text if len(text) <= length else text[: length - 1] + "…"
-
-
-@bp.record_once
-def _kinds_in_templates(state):
-    # A global, not a context processor: macros imported without context see globals only.
-    state.app.jinja_env.globals["KINDS"] = KINDS

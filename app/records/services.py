@@ -200,3 +200,11 @@ def _link_photos_and_audit(author, records, todo, own_photos, now) -> None:
         {"at": now, "user_id": author.id, "school_id": author.school_id, "action": "create", "object_type": "record", "object_id": str(r.id)}
         for r in records
     ])
+
+
+def record_summary(record: Record, length: int = 80) -> str:
+    """A one-line summary of a record for lists."""
+    f = record.fields or {}
+    parts = [f.get(k) for k in ("purpose", "topic", "summary", "told_guardian") if f.get(k)]
+    text = " — ".join(parts)
+    return text if len(text) <= length else text[: length - 1] + "…"

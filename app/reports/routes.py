@@ -6,7 +6,7 @@ from flask import abort, make_response, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..access import CHILD_READERS, children_query, get_child, roles_required, may_see_history
+from ..access import children_query, get_child, may_see_history, requires, term_record_teacher
 from ..audit import audit
 from ..clock import today_local
 from ..duties.services import PERIOD_LABELS
@@ -22,12 +22,10 @@ from .sheets import monthly_columns, monthly_xlsx, term_xlsx
 from .term import choose_term, school_teachers, term_record
 from .xlsx import attachment, no_store
 
-ROSTER_READERS = CHILD_READERS  # teacher: paired children; committee: own village; principal, counsellor: school
-MONTHLY_READERS = ("principal", "counsellor")
 
 
 @bp.route("/roster.xlsx")
-@roles_required(*ROSTER_READERS)
+@requires("read_children")
 def roster():
     q = children_query(current_user)
     class_name = (request.args.get("class") or "").strip()[:32]
@@ -46,7 +44,7 @@ def roster():
 
 
 @bp.route("/roster")
-@roles_required(*ROSTER_READERS)
+@requires("read_children")
 def roster_page():
     """The roster's filters (classes and villages within the reader's scope) and the download button."""
     scope = children_query(current_user).where(Child.left_on.is_(None)).subquery()
@@ -65,7 +63,7 @@ def _month():
 
 
 @bp.route("/monthly")
-@roles_required(*MONTHLY_READERS)
+@requires("read_monthly")
 def monthly():
     month = _month()
     report = monthly_report(current_user.school_id, month)
@@ -76,7 +74,7 @@ def monthly():
 
 
 @bp.route("/monthly.xlsx")
-@roles_required(*MONTHLY_READERS)
+@requires("read_monthly")
 def monthly_export():
     month = _month()
     data = monthly_xlsx(monthly_report(current_user.school_id, month), current_user.school.name)
@@ -85,7 +83,7 @@ def monthly_export():
 
 
 @bp.route("/children/<int:child_id>/archive")
-@roles_required(*CHILD_READERS)
+@requires("read_children")
 def archive(child_id):
     child = get_child(current_user, child_id)
     records = archive_records(current_user, child)
@@ -94,23 +92,6 @@ def archive(child_id):
         "reports/archive.html", child=child, records=records, histories=histories(records),
         sees_comments={r.id: may_see_history(current_user, r) for r in records},
         made_at=today_local())))
-
-
-def _term_teacher() -> User | None:
-    """A teacher reads their own record; the principal any teacher of the school (?teacher=id), else 404."""
-    if current_user.role == "teacher":
-        wanted = request.args.get("teacher", type=int)
-        if wanted not in (None, current_user.id):
-            abort(404)
-        return current_user
-    wanted = request.args.get("teacher", type=int)
-    if wanted is None:
-        return None
-    teacher = db.session.scalar(select(User).where(User.id == wanted, User.school_id == current_user.school_id,
-                                                   User.role == "teacher"))
-    if teacher is None:
-        abort(404)
-    return teacher
 
 
 def _term(teacher: User):
@@ -122,9 +103,9 @@ def _term(teacher: User):
 
 
 @bp.route("/term-record")
-@roles_required("teacher", "principal")
+@requires("read_term_records")
 def term_page():
-    teacher = _term_teacher()
+    teacher = term_record_teacher(current_user, request.args.get("teacher", type=int))
     if teacher is None:
         return render_template("reports/term_choose.html", teachers=school_teachers(current_user.school_id))
     which, term = _term(teacher)
@@ -135,9 +116,9 @@ def term_page():
 
 
 @bp.route("/term-record.xlsx")
-@roles_required("teacher", "principal")
+@requires("read_term_records")
 def term_export():
-    teacher = _term_teacher()
+    teacher = term_record_teacher(current_user, request.args.get("teacher", type=int))
     if teacher is None:
         abort(404)
     _which, term = _term(teacher)

@@ -10,12 +10,12 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from ..access import children_query
+from ..access import can, children_query
 from ..extensions import db
 from ..models import Child, Record
 from ..photo_service import PhotoRejected, find_own, save_upload
 from ..records.services import SHA_RE, ingest
-from ..util import api_error
+from ..web import api_error
 from . import bp
 
 PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")
@@ -52,7 +52,7 @@ def roster_for(user) -> dict:
             last.setdefault(child_id, {})[kind] = at if isinstance(at, str) else at.isoformat() if at else None
     school = user.school
     duties = None
-    if user.role == "teacher":
+    if can(user, "keep_duties"):
         # What is due, computable on the phone: rules with their current/previous windows, terms, and counts so far
         # (the app adds the records waiting in its outbox, so a visit recorded offline clears its duty at once).
         from ..clock import today_local

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import abort, jsonify
 from flask_login import current_user, login_required
 
+from ..access import may_hold_confirm_secret
 from ..extensions import db
 from ..models import Village
 from . import bp, totp
@@ -15,7 +16,7 @@ from .services import secret_for
 def confirm_secret():
     """The caller's own TOTP secret (committee members only; 404 for everyone else). Never cached by the browser:
     the app keeps it in IndexedDB and wipes it at logout."""
-    if current_user.role != "committee" or current_user.village_id is None:
+    if not may_hold_confirm_secret(current_user):
         abort(404)
     secret = secret_for(current_user)
     db.session.commit()

@@ -10,30 +10,21 @@ from datetime import datetime, time, timedelta
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from .. import evidence
-from ..access import get_record, records_query, roles_required, may_see_evidence, may_see_history
-from ..children.forms import EmptyForm
+from ..access import CAPABILITIES, get_record, records_query, requires
 from ..clock import CHINA
 from ..extensions import db
 from ..models import Child, Record, RecordPhoto, ReviewEvent, User, Village
+from ..web import EmptyForm, paginate, save_or_flash
 from . import api  # noqa: F401  (registers the API route on this blueprint)
 from . import bp
-from .labels import ACTION_LABELS, CONFIRM_LABELS, METHOD_LABELS, OUTCOME_LABELS, REVIEW_LABELS
-from .services import VerifyError, approve, confirm, history, return_for_correction
+from .services import VerifyError, approve, confirm, return_for_correction
 
 PAGE_SIZE = 20
 REVIEW_STATES = ("received", "returned", "approved", "corrected")
-MANAGERS = ("principal", "admin")
-
-
-@bp.record_once
-def _labels_in_templates(state):
-    state.app.jinja_env.globals.update(REVIEW_LABELS=REVIEW_LABELS, CONFIRM_LABELS=CONFIRM_LABELS,
-                                       METHOD_LABELS=METHOD_LABELS, OUTCOME_LABELS=OUTCOME_LABELS,
-                                       ACTION_LABELS=ACTION_LABELS, EVIDENCE_KINDS=evidence.EVIDENCE_KINDS)
 
 
 def _with_photos(q):
@@ -41,14 +32,10 @@ def _with_photos(q):
                      selectinload(Record.child))
 
 
-def _page() -> int:
-    return max(1, request.args.get("page", 1, type=int))
-
-
 # --- committee: visits waiting for confirmation -------------------------------------------------------------------
 
 @bp.route("/confirm/")
-@roles_required("committee")
+@requires("confirm_visits")
 def confirm_queue():
     done = request.args.get("show") == "done"
     q = records_query(current_user).where(Record.kind == "home_visit")
@@ -56,15 +43,13 @@ def confirm_queue():
         q = q.where(Record.confirm_state.in_(("confirmed", "disputed")))
     else:
         q = q.where(Record.confirm_state.in_(("none", "signed")), Record.review_state != "corrected")
-    page = _page()
-    rows = db.session.scalars(_with_photos(q).order_by(Record.occurred_at.desc(), Record.id.desc())
-                              .limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
-    return render_template("verify/confirm_queue.html", records=rows[:PAGE_SIZE], has_next=len(rows) > PAGE_SIZE,
-                           page=page, done=done, form=EmptyForm())
+    pg = paginate(_with_photos(q).order_by(Record.occurred_at.desc(), Record.id.desc()), PAGE_SIZE)
+    return render_template("verify/confirm_queue.html", records=pg.items, has_next=pg.has_next,
+                           page=pg.page, done=done, form=EmptyForm())
 
 
 @bp.route("/confirm/<int:record_id>", methods=["POST"])
-@roles_required("committee")
+@requires("confirm_visits")
 def confirm_record(record_id):
     record = get_record(current_user, record_id)  # only home visits of the member's own village: else 404
     form = EmptyForm()
@@ -77,15 +62,10 @@ def confirm_record(record_id):
     if record.confirm_state in ("confirmed", "disputed"):
         flash(_("这次家访已经处理过了。"), "warn")
         return redirect(url_for("verify.confirm_queue"))
-    try:
-        confirm(record, current_user, action == "confirm", request.form.get("comment"))
-    except VerifyError as e:
-        db.session.rollback()
-        flash(str(e), "error")
-        return redirect(url_for("verify.confirm_queue") + f"#r{record.id}")
-    db.session.commit()
-    flash(_("已确认这次家访。") if action == "confirm" else _("已提出异议，校长会看到您的说明。"), "ok")
-    return redirect(url_for("verify.confirm_queue"))
+    saved = save_or_flash(lambda: confirm(record, current_user, action == "confirm", request.form.get("comment")),
+                          _("已确认这次家访。") if action == "confirm" else _("已提出异议，校长会看到您的说明。"),
+                          VerifyError)[0]
+    return redirect(url_for("verify.confirm_queue") + ("" if saved else f"#r{record.id}"))
 
 
 # --- principal: review queue ----------------------------------------------------------------------------------------
@@ -108,7 +88,7 @@ def _review_filters():
 
 
 @bp.route("/review/")
-@roles_required("principal")
+@requires("review_records")
 def review_queue():
     state, teacher_id, village_id, day, flagged = _review_filters()
     q = records_query(current_user).where(Record.kind.in_(evidence.EVIDENCE_KINDS))
@@ -123,20 +103,17 @@ def review_queue():
         q = q.where(Record.occurred_at >= start, Record.occurred_at < start + timedelta(days=1))
     if flagged:
         q = q.where(Record.score > evidence.UNREMARKABLE_MAX_SCORE)
-    total = db.session.scalar(q.with_only_columns(func.count()).order_by(None))
-    page = _page()
-    rows = db.session.scalars(_with_photos(q).order_by(Record.score.desc(), Record.occurred_at.desc(), Record.id.desc())
-                              .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    pg = paginate(_with_photos(q).order_by(Record.score.desc(), Record.occurred_at.desc(), Record.id.desc()), PAGE_SIZE,
+                  count=True)
     teachers = db.session.scalars(select(User).where(User.school_id == current_user.school_id,
-                                                     User.role.in_(("teacher", "principal", "counsellor")))
+                                                     User.role.in_(CAPABILITIES["write_records"]))
                                   .order_by(User.name)).all()
     villages = db.session.scalars(select(Village).where(Village.school_id == current_user.school_id)
                                   .order_by(Village.name)).all()
-    args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template(
-        "verify/review_queue.html", records=rows, total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)),
+        "verify/review_queue.html", records=pg.items, total=pg.total, page=pg.page, pages=pg.pages,
         state=state, teacher_id=teacher_id, village_id=village_id, day=day, flagged=flagged, teachers=teachers,
-        villages=villages, form=EmptyForm(), page_url=lambda p: url_for("verify.review_queue", page=p, **args),
+        villages=villages, form=EmptyForm(),
         unremarkable=evidence.UNREMARKABLE_MAX_SCORE, explained=evidence.explained,
     )
 
@@ -148,7 +125,7 @@ def _back(default: str) -> str:
 
 
 @bp.route("/review/approve", methods=["POST"])
-@roles_required("principal")
+@requires("review_records")
 def review_bulk_approve():
     form = EmptyForm()
     back = _back(url_for("verify.review_queue"))
@@ -173,7 +150,7 @@ def review_bulk_approve():
 
 
 @bp.route("/review/<int:record_id>/<action>", methods=["POST"])
-@roles_required("principal")
+@requires("review_records")
 def review_action(record_id, action):
     record = get_record(current_user, record_id)
     if action not in ("approve", "return") or record.kind not in evidence.EVIDENCE_KINDS:
@@ -183,24 +160,16 @@ def review_action(record_id, action):
     if not form.validate_on_submit():
         flash(_("表单已过期，请重新提交。"), "error")
         return redirect(back)
-    try:
-        if action == "approve":
-            approve(record, current_user, request.form.get("comment"))
-        else:
-            return_for_correction(record, current_user, request.form.get("comment"))
-    except VerifyError as e:
-        db.session.rollback()
-        flash(str(e), "error")
-        return redirect(url_for("records.show", record_id=record.id))
-    db.session.commit()
-    flash(_("已通过。") if action == "approve" else _("已退回，教师会在“退回给我”里看到。"), "ok")
-    return redirect(back)
+    step = approve if action == "approve" else return_for_correction
+    saved = save_or_flash(lambda: step(record, current_user, request.form.get("comment")),
+                          _("已通过。") if action == "approve" else _("已退回，教师会在“退回给我”里看到。"), VerifyError)[0]
+    return redirect(back if saved else url_for("records.show", record_id=record.id))
 
 
 # --- teacher: returned to me ----------------------------------------------------------------------------------------
 
 @bp.route("/records/returned")
-@roles_required("teacher", "principal", "counsellor")
+@requires("write_records")
 def returned():
     rows = db.session.scalars(_with_photos(records_query(current_user).where(
         Record.author_id == current_user.id, Record.review_state == "returned"))
@@ -214,43 +183,10 @@ def returned():
     return render_template("verify/returned.html", records=rows, reasons=reasons)
 
 
-def returned_count(user) -> int:
-    return db.session.scalar(select(func.count()).select_from(Record).where(
-        Record.author_id == user.id, Record.review_state == "returned", Record.school_id == user.school_id)) or 0
-
-
-@bp.app_context_processor
-def _returned_badge():
-    if current_user.is_authenticated and current_user.role in ("teacher", "principal", "counsellor") \
-            and request.endpoint not in (None, "static"):
-        return {"returned_to_me": returned_count(current_user)}
-    return {}
-
-
-# --- the verification part of a record page -------------------------------------------------------------------------
-
-@bp.app_template_global()
-def verification_of(record: Record) -> dict:
-    """What the record page shows about checks, for whoever is looking."""
-    sees = may_see_evidence(current_user, record)
-    corrections = db.session.scalars(select(Record).where(Record.corrects_id == record.id).order_by(Record.id)).all()
-    return {
-        "sees": sees, "flags": evidence.explained(record.flags) if sees else [],
-        "history": history(record) if may_see_history(current_user, record) else [],
-        "corrects": get_record_or_none(record.corrects_id) if record.corrects_id else None,
-        "corrections": [c for c in corrections if sees],
-        "form": EmptyForm(),
-    }
-
-
-def get_record_or_none(record_id: int):
-    return db.session.scalar(records_query(current_user).where(Record.id == record_id))
-
-
 # --- villages: where they are -----------------------------------------------------------------------------------
 
 @bp.route("/villages/", methods=["GET", "POST"])
-@roles_required(*MANAGERS)
+@requires("manage_villages")
 def villages():
     rows = db.session.scalars(select(Village).where(Village.school_id == current_user.school_id)
                               .order_by(Village.name)).all()

@@ -8,14 +8,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from .. import evidence
+from ..access import may_see_evidence, may_see_history, records_query
 from ..audit import audit
+from ..clock import as_utc
 from ..extensions import db
 from ..models import Child, Confirmation, Photo, Record, ReviewEvent, User
-from ..clock import as_utc
 from . import totp
 
 # A code typed during the visit is accepted from a little before the visit's time to a few hours after it
@@ -182,3 +183,23 @@ def histories(records: list[Record]) -> dict[int, list[tuple]]:
 def history(record: Record) -> list[tuple]:
     """One record's steps (see `histories`)."""
     return histories([record])[record.id]
+
+
+def returned_count(user: User) -> int:
+    """How many of the user's own records wait for their correction (the "returned to me" badge)."""
+    return db.session.scalar(select(func.count()).select_from(Record).where(
+        Record.author_id == user.id, Record.review_state == "returned", Record.school_id == user.school_id)) or 0
+
+
+def verification_of(user: User, record: Record) -> dict:
+    """What the record page shows `user` about the record's checks, review and corrections."""
+    sees = may_see_evidence(user, record)
+    corrections = db.session.scalars(select(Record).where(Record.corrects_id == record.id).order_by(Record.id)).all()
+    corrects = (db.session.scalar(records_query(user).where(Record.id == record.corrects_id))
+                if record.corrects_id else None)
+    return {
+        "sees": sees, "flags": evidence.explained(record.flags) if sees else [],
+        "history": history(record) if may_see_history(user, record) else [],
+        "corrects": corrects,
+        "corrections": [c for c in corrections if sees],
+    }

@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask import has_request_context
 from flask_login import current_user
 
-from .extensions import db
-from .models import AuditEntry
+from ..extensions import db
+from ..models import AuditEntry
 
 
 def audit(action: str, object_type: str, object_id=None, user=None, commit: bool = False) -> None:

@@ -1,20 +1,19 @@
 """The principal reads the audit log of their school."""
-from flask import Blueprint, render_template, request
+from flask import render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
-from .access import roles_required
-from .extensions import db
-from .models import AuditEntry
+from ..access import requires
+from ..models import AuditEntry
+from ..web import paginate
+from . import bp
 
-bp = Blueprint("audit", __name__, url_prefix="/audit")
 PAGE_SIZE = 100
 
 
 @bp.route("/")
-@roles_required("principal")
+@requires("read_audit")
 def index():
-    page = max(1, request.args.get("page", 1, type=int))
     q = select(AuditEntry).where(AuditEntry.school_id == current_user.school_id)
     action = (request.args.get("action") or "").strip()[:32]
     object_type = (request.args.get("type") or "").strip()[:32]
@@ -22,8 +21,8 @@ def index():
         q = q.where(AuditEntry.action == action)
     if object_type:
         q = q.where(AuditEntry.object_type == object_type)
-    entries = db.session.scalars(q.order_by(AuditEntry.id.desc()).limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
+    pg = paginate(q.order_by(AuditEntry.id.desc()), PAGE_SIZE)
     return render_template(
-        "audit/index.html", entries=entries[:PAGE_SIZE], page=page, has_next=len(entries) > PAGE_SIZE,
+        "audit/index.html", entries=pg.items, page=pg.page, has_next=pg.has_next,
         action=action, object_type=object_type,
     )
