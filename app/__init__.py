@@ -110,7 +110,7 @@ def register_templating(app: Flask) -> None:
 
     from . import evidence
     from .access import can
-    from .duties.services import PERIOD_LABELS
+    from .duties.services import DUTY_KINDS, PERIOD_LABELS
     from .incidents.services import CATEGORIES, METHODS, TARGET_LABELS
     from .notify.services import unread_count
     from .pwa import asset
@@ -124,7 +124,7 @@ def register_templating(app: Flask) -> None:
     app.jinja_env.globals.update(
         asset=asset, page_url=page_url, record_summary=record_summary,
         verification_of=lambda record: verification_of(current_user, record),
-        KINDS=KINDS, PERIOD_LABELS=PERIOD_LABELS, EVIDENCE_KINDS=evidence.EVIDENCE_KINDS,
+        KINDS=KINDS, DUTY_KINDS=DUTY_KINDS, PERIOD_LABELS=PERIOD_LABELS, EVIDENCE_KINDS=evidence.EVIDENCE_KINDS,
         REVIEW_LABELS=REVIEW_LABELS, CONFIRM_LABELS=CONFIRM_LABELS, METHOD_LABELS=METHOD_LABELS,
         OUTCOME_LABELS=OUTCOME_LABELS, ACTION_LABELS=ACTION_LABELS,
         INCIDENT_TARGETS=TARGET_LABELS, INCIDENT_METHODS=METHODS, INCIDENT_CATEGORIES=CATEGORIES,

@@ -10,9 +10,9 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 
 from .children.services import create_child, save_guardian, set_pairings
+from .clock import CHINA
 from .extensions import db
 from .models import Child, Pairing, School, User, Village
-from .clock import CHINA
 
 
 DEMO_PASSWORD = "demo12345"

@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from .extensions import db
-from .models import Child, Photo, Record, RecordPhoto, Village
 from .clock import as_utc, parse_local_time
+from .extensions import db
+from .models import DUTY_KINDS, Child, Photo, Record, RecordPhoto, Village
 from .photo_service import unsigned_phash
 from .photos import hamming
 
@@ -29,7 +29,7 @@ PHOTO_TIME_MAX_GAP = timedelta(hours=3)    # EXIF capture time vs the visit's ti
 FAR_FROM_VILLAGE_KM = 3.0        # photo GPS / phone location vs the child's village
 WRITTEN_LATE_AFTER = timedelta(hours=24)   # saved on the phone (or sent) this long after the visit
 UNREMARKABLE_MAX_SCORE = 10     # at most one minor flag (e.g. not yet confirmed): offered for bulk approval
-EVIDENCE_KINDS = ("home_visit", "talk", "parent_call")  # counselling notes are not reviewed as evidence
+EVIDENCE_KINDS = DUTY_KINDS  # what counts as a duty is what the principal reviews; counselling notes are neither
 
 
 @dataclass(frozen=True)

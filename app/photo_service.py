@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from .audit import audit
+from .clock import CHINA
 from .extensions import db
 from .models import Photo, User
-from .clock import CHINA
 from .photos import PhotoRejected, process
 from .storage import FileSystemStore
 

@@ -1,4 +1,6 @@
 """Login pages, the JSON session API of the contract, cookies and rate limiting."""
+from datetime import datetime, timedelta, timezone
+
 from app.extensions import db
 from app.models import AuditEntry, LoginFailure
 
@@ -141,3 +143,16 @@ def test_deployments_hash_passwords_with_scrypt(app):
     u = User(username="x", name="x", role="teacher")
     u.set_password("longpassword")
     assert u.password_hash.startswith("scrypt:") and u.check_password("longpassword")
+
+
+def test_send_reminders_prunes_old_login_failures(app, runner, build):
+    build.user("teacher", build.school(), username="t1")
+    now = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
+    window = timedelta(seconds=app.config["LOGIN_FAILURE_WINDOW"])
+    db.session.add_all([LoginFailure(username="t1", ip="10.0.0.1", at=now - window - timedelta(minutes=1)),
+                        LoginFailure(username="t1", ip="10.0.0.1", at=now - window + timedelta(minutes=1))])
+    db.session.commit()
+    out = runner.invoke(args=["send-reminders", "--now", now.isoformat()])
+    assert out.exit_code == 0 and "login_failures_pruned=1" in out.output
+    db.session.expire_all()
+    assert [f.at for f in db.session.query(LoginFailure)] == [now - window + timedelta(minutes=1)]

@@ -2,16 +2,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app, session
 from flask_login import login_user, logout_user
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, select
 
 from ..audit import audit
+from ..clock import utcnow
 from ..extensions import db
 from ..models import LoginFailure, User
-from ..clock import utcnow
 
 
 @dataclass
@@ -61,9 +61,8 @@ def end_session() -> None:
     session.clear()
 
 
-def prune_failures() -> int:
-    """Drop failures older than the window (called from the CLI)."""
+def prune_failures(now: datetime | None = None) -> int:
+    """Drop failures older than the window (run by `flask send-reminders`; the caller commits)."""
     window = timedelta(seconds=current_app.config["LOGIN_FAILURE_WINDOW"])
-    res = db.session.execute(delete(LoginFailure).where(or_(LoginFailure.at < utcnow() - window)))
-    db.session.commit()
+    res = db.session.execute(delete(LoginFailure).where(LoginFailure.at < (now or utcnow()) - window))
     return res.rowcount

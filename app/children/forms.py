@@ -5,10 +5,12 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DateField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
+from ..models.people import PARENTS_AWAY, SEXES
+
 PHONE = Regexp(r"^[0-9+\- ]{5,20}$", message=_l("电话号码格式不正确。"))
 
-SEX_CHOICES = [("male", _l("男")), ("female", _l("女"))]
-AWAY_CHOICES = [("both", _l("父母均外出")), ("father", _l("父亲外出")), ("mother", _l("母亲外出")), ("none", _l("均未外出"))]
+SEX_CHOICES = [(code, _l(word)) for code, word in SEXES.items()]
+AWAY_CHOICES = [(code, _l(word)) for code, word in PARENTS_AWAY.items()]
 GUARDIAN_ROLE_CHOICES = [("guardian", _l("委托监护人")), ("father", _l("父亲")), ("mother", _l("母亲"))]
 
 

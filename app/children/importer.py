@@ -18,6 +18,7 @@ from sqlalchemy import select
 from ..audit import audit
 from ..extensions import db
 from ..models import Child, Guardian, User, Village
+from ..models.people import PARENTS_AWAY, SEXES
 from .services import FileError, create_child, save_guardian, set_pairings, update_child
 
 # (key, header in the template, required). The headers are Chinese: the sheet is filled in by schools.
@@ -50,9 +51,10 @@ COLUMNS = [
     ("teacher", "责任教师账号", False),
 ]
 HEADERS = {h: k for k, h, _req in COLUMNS}
-SEX = {"男": "male", "女": "female", "male": "male", "female": "female", "m": "male", "f": "female"}
-AWAY = {"父母均外出": "both", "双方外出": "both", "父母外出": "both", "both": "both", "父亲外出": "father",
-        "father": "father", "母亲外出": "mother", "mother": "mother", "均未外出": "none", "none": "none"}
+# A cell may hold the Chinese word, the code, or a common other spelling.
+SEX = {**{word: code for code, word in SEXES.items()}, **{code: code for code in SEXES}, "m": "male", "f": "female"}
+AWAY = {**{word: code for code, word in PARENTS_AWAY.items()}, **{code: code for code in PARENTS_AWAY},
+        "双方外出": "both", "父母外出": "both"}
 YES = {"是", "y", "yes", "1", "true", "寄宿"}
 NO = {"否", "n", "no", "0", "false", "走读", ""}
 EXAMPLE = ["20260101", "张小明", "男", "2016-03-05", "四年级", "4(1)班", "否", "青山村", "青山村三组 12 号",

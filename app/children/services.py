@@ -6,9 +6,9 @@ from datetime import date
 from sqlalchemy import select
 
 from ..audit import audit
+from ..clock import utcnow
 from ..extensions import db
 from ..models import Child, Consent, Guardian, Pairing, User, Village
-from ..clock import utcnow
 
 CHILD_FIELDS = (
     "student_no", "name", "sex", "birth_date", "grade", "class_name", "boarding", "village_id", "address",

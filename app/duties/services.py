@@ -19,10 +19,9 @@ from sqlalchemy import Select, and_, case, func, not_, or_, select
 
 from ..clock import CHINA
 from ..extensions import db
-from ..models import Child, DutyRule, DutyTally, Pairing, Record, Term, User, Village
+from ..models import DUTY_KINDS, Child, DutyRule, DutyTally, Pairing, Record, Term, User, Village
 
 COUNTING_STATES = ("received", "approved")
-DUTY_KINDS = ("home_visit", "talk", "parent_call")
 DEFAULT_RULES = {"home_visit": ("term", 1), "talk": ("week", 1), "parent_call": ("month", 1)}
 PERIOD_LABELS = {"week": _l("每周"), "month": _l("每月"), "quarter": _l("每季度"), "term": _l("每学期")}
 

@@ -12,10 +12,17 @@ from ..clock import utcnow
 from ..extensions import db
 from .base import UTCDateTime
 
+
+def N_(word: str) -> str:
+    """Marks a word for translation where it is defined; pages translate it (_l), roster files keep the Chinese."""
+    return word
+
+
 ROLES = ("teacher", "committee", "principal", "counsellor", "admin")
-SEXES = ("male", "female")
+# The file's vocabularies: code -> the Chinese word (the roster's spelling, and the msgid pages translate).
+SEXES = {"male": N_("男"), "female": N_("女")}
 GUARDIAN_ROLES = ("father", "mother", "guardian")
-PARENTS_AWAY = ("father", "mother", "both", "none")
+PARENTS_AWAY = {"both": N_("父母均外出"), "father": N_("父亲外出"), "mother": N_("母亲外出"), "none": N_("均未外出")}
 
 
 class School(db.Model):

@@ -12,6 +12,7 @@ from .base import UTCDateTime
 from .people import Child, User
 
 KINDS = ("home_visit", "talk", "parent_call", "counselling")
+DUTY_KINDS = ("home_visit", "talk", "parent_call")  # the kinds that count as duties (and that the principal reviews)
 
 
 class Record(db.Model):

@@ -24,9 +24,9 @@ from py_vapid import Vapid
 from pywebpush import WebPushException, webpush
 from sqlalchemy import select
 
+from ..clock import as_utc, utcnow
 from ..extensions import db
 from ..models import Notification, PushSubscription
-from ..clock import as_utc, utcnow
 
 log = logging.getLogger(__name__)
 

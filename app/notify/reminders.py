@@ -4,7 +4,8 @@ twice (or from two servers) makes and sends each reminder once.
 - duties: once a day, each teacher with overdue children gets "N children overdue" (no names);
 - emergencies: clocks about to run out remind the reporter; clocks run out escalate to the principal (and SMS, if
   an SMS sender is configured);
-- then every new reminder is pushed to the subscribed phones (in-app they are there already).
+- then every new reminder is pushed to the subscribed phones (in-app they are there already);
+- failed logins older than the rate limit's window are dropped.
 """
 from __future__ import annotations
 
@@ -15,11 +16,13 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from ..auth.services import prune_failures
 from ..clock import today_local, utcnow
 from ..duties.services import overdue_children
 from ..extensions import db
 from ..incidents.services import escalate
 from ..models import School
+from .push import push_pending
 from .services import notify
 from .sms import Escalation, sender_from_config
 
@@ -42,12 +45,7 @@ def run(now: datetime | None = None) -> dict:
     out = {"duties": duty_reminders(now)}
     out.update({f"incident_{k}": v for k, v in escalate(now, Escalation(sender) if sender else None).items()})
     db.session.commit()
-    try:
-        from .push import push_pending
-    except ImportError:  # Web Push not installed
-        push_pending = None
-    if push_pending is not None:
-        pushed = push_pending(now)
-        out["push"] = pushed
+    out["push"] = push_pending(now)
+    out["login_failures_pruned"] = prune_failures(now)
     db.session.commit()
     return out

@@ -8,9 +8,9 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from ..clock import utcnow
 from ..extensions import db
 from ..models import Notification, User
-from ..clock import utcnow
 
 
 def notify(user: User | int, key: str, kind: str, text: str, url: str | None = None) -> Notification | None:

@@ -70,14 +70,16 @@ def new(kind_name):
 
 
 def _correcting(kind):
-    """The returned record this form corrects (?corrects=<id>), with the principal's reason; 404 if not one's own."""
+    """The returned record this form corrects (?corrects=<id>), with the principal's reason; 404 if the form may not
+    correct it. A submitted correction is checked once, by ingest (the same rule as the sync API)."""
     rid = request.values.get("corrects", type=int)
     if rid is None:
         return None, None
     from ..models import ReviewEvent
+    from ..verify.services import correction_error
 
     original = get_record(current_user, rid)
-    if original.author_id != current_user.id or original.kind != kind.name or original.review_state != "returned":
+    if request.method == "GET" and correction_error(current_user, original.id, kind.name, original.child_id):
         abort(404)
     reason = db.session.scalar(select(ReviewEvent).where(ReviewEvent.record_id == original.id, ReviewEvent.action == "return")
                                .order_by(ReviewEvent.at.desc(), ReviewEvent.id.desc()).limit(1))
@@ -123,7 +125,10 @@ def _save_form(kind, original=None) -> dict:
     result = ingest(current_user, [item], source="form")[0]
     if result["status"] in ("created", "duplicate"):
         return {}
-    return {k.removeprefix("fields."): v for k, v in result.get("errors", {}).items()} or {"form": _("保存失败。")}
+    errors = {k.removeprefix("fields."): v for k, v in result.get("errors", {}).items()} or {"form": _("保存失败。")}
+    if "corrects_id" in errors:  # the form has no such field: say it at the top
+        errors["form"] = errors.pop("corrects_id")
+    return errors
 
 
 SIGNATURE_MAX_BYTES = 512 * 1024

@@ -11,10 +11,9 @@ from sqlalchemy.orm import selectinload
 from ..children.importer import COLUMNS
 from ..extensions import db
 from ..models import Child, Pairing
+from ..models.people import PARENTS_AWAY, SEXES
 from .xlsx import workbook_bytes
 
-SEX = {"male": "男", "female": "女"}
-AWAY = {"both": "父母均外出", "father": "父亲外出", "mother": "母亲外出", "none": "均未外出"}
 # Columns beyond the import template: the rest of the file and of the contact card (the importer skips them).
 EXTRA = [
     ("personality", "性格"), ("interests", "兴趣、特长"), ("study", "学习情况"), ("psychology", "思想、心理状况"),
@@ -40,10 +39,10 @@ def row_for(child: Child) -> list[str]:
     consent = child.active_consent
     teacher = child.responsible_teacher
     v = {
-        "student_no": child.student_no, "name": child.name, "sex": SEX.get(child.sex, child.sex),
+        "student_no": child.student_no, "name": child.name, "sex": SEXES.get(child.sex, child.sex),
         "birth_date": _iso(child.birth_date), "grade": child.grade, "class_name": child.class_name,
         "boarding": "是" if child.boarding else "否", "village": child.village.name if child.village else "",
-        "address": child.address, "parents_away": AWAY.get(child.parents_away, ""), "health": child.health,
+        "address": child.address, "parents_away": PARENTS_AWAY.get(child.parents_away, ""), "health": child.health,
         "special_needs": child.special_needs,
         "guardian_name": g and g.name, "guardian_relationship": g and g.relationship_, "guardian_phone": g and g.phone,
         "guardian_age": g and g.age, "guardian_health": g and g.health,

@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from openpyxl import Workbook
 
 from ..clock import CHINA
-from ..duties.services import PERIOD_LABELS
+from ..duties.services import DUTY_KINDS, PERIOD_LABELS
 from ..incidents.services import CATEGORIES, CLOCKS, TARGET_LABELS
 from ..records.kinds import KINDS
 from ..verify.labels import CONFIRM_LABELS, REVIEW_LABELS
@@ -92,7 +92,7 @@ def term_xlsx(rec: dict) -> bytes:
         ws.cell(ws.max_row, 6).number_format = PERCENT
     ws.append([])
     bold_header(ws, [_("任务"), *[str(REVIEW_LABELS[s]) for s in REVIEW_LABELS]])
-    for k in ("home_visit", "talk", "parent_call"):
+    for k in DUTY_KINDS:
         ws.append([_kind(k), *[rec["states"].get((k, s), 0) for s in REVIEW_LABELS]])
     ws.append([])
     bold_header(ws, [_("家访确认"), *[str(CONFIRM_LABELS[s]) for s in CONFIRM_LABELS]])

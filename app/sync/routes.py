@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from ..access import can, children_query
 from ..extensions import db
-from ..models import Child, Record
+from ..models import DUTY_KINDS, Child, Record
 from ..photo_service import PhotoRejected, find_own, save_upload
 from ..records.services import SHA_RE, ingest
 from ..web import api_error
@@ -45,7 +45,7 @@ def roster_for(user) -> dict:
         rows = db.session.execute(
             select(Record.child_id, Record.kind, func.max(Record.occurred_at))
             .where(Record.school_id == user.school_id, Record.child_id.in_([c.id for c in children]),
-                   Record.kind.in_(("home_visit", "talk", "parent_call")))
+                   Record.kind.in_(DUTY_KINDS))
             .group_by(Record.child_id, Record.kind)
         )
         for child_id, kind, at in rows:

@@ -17,14 +17,13 @@ from .. import evidence
 from ..access import CAPABILITIES, get_record, records_query, requires
 from ..clock import CHINA
 from ..extensions import db
-from ..models import Child, Record, RecordPhoto, ReviewEvent, User, Village
+from ..models import REVIEW_STATES, Child, Record, RecordPhoto, ReviewEvent, User, Village
 from ..web import EmptyForm, paginate, save_or_flash
 from . import api  # noqa: F401  (registers the API route on this blueprint)
 from . import bp
 from .services import VerifyError, approve, confirm, return_for_correction
 
 PAGE_SIZE = 20
-REVIEW_STATES = ("received", "returned", "approved", "corrected")
 
 
 def _with_photos(q):
