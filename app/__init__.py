@@ -100,7 +100,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from . import audit_views, auth, children, duties, incidents, main, notify, pwa, records, sync, verify
-    from . import reports
+    from . import photos, reports, villages
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(main.bp)
@@ -114,6 +114,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(duties.bp)
     app.register_blueprint(incidents.bp)
     app.register_blueprint(reports.bp)
+    app.register_blueprint(photos.bp)
+    app.register_blueprint(villages.bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -11,11 +11,10 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from app import evidence
 from app.extensions import db
 from app.models import Confirmation, Photo, Record, ReviewEvent, Village
-from app.photos import dhash, hamming
-from app.verify import totp
+from app.photos.pipeline import dhash, hamming
+from app.verify import evidence, totp
 from app.verify.services import secret_for
 
 from . import imaging
@@ -408,8 +407,8 @@ def test_reused_photo_is_caught_and_a_different_one_is_not(client, A, teacher_to
     unrelated = _send(client, teacher_token, A["c1"], [different])
     assert "photo_reused" not in _codes(unrelated)
     second = _send(client, teacher_token, A["c1"], [copy])
-    flags = {f["code"]: f["detail"] for f in _fresh(second).flags}
-    assert flags["photo_reused"] == f"#{first.id}"
+    flags = {f["code"]: f for f in _fresh(second).flags}
+    assert flags["photo_reused"]["records"] == [first.id] and flags["photo_reused"]["detail"] == ""
     login(client, A["principal"].username)
     assert f'href="/records/{first.id}">#{first.id}</a>' in client.get(f"/records/{second.id}").get_data(as_text=True)
     assert "photo_reused" in _codes(_fresh(first))  # the earlier record is re-flagged too
@@ -481,7 +480,8 @@ def test_no_photo_and_no_confirmation_and_score(client, A, teacher_token):
 def test_every_rule_is_explained_in_chinese():
     for rule in evidence.RULES:
         assert re.search(r"[\u4e00-\u9fff]", str(rule.title)) and len(str(rule.explain)) > 15 and rule.weight > 0
-    shown = evidence.explained([{"code": "photo_reused", "detail": "#3"}, {"code": "no_photo"}, {"code": "unknown"}])
+    shown = evidence.explained([{"code": "photo_reused", "detail": "", "records": [3]}, {"code": "no_photo"},
+                                {"code": "unknown"}])
     assert [f["code"] for f in shown] == ["photo_reused", "no_photo"] and shown[0]["records"] == [3] and shown[0]["detail"] == ""
 
 
@@ -497,4 +497,4 @@ def test_flat_photos_match_only_byte_for_byte(client, A, teacher_token):
     other = _send(client, teacher_token, A["c1"], [darker])
     assert "photo_reused" not in _codes(other)
     same = _send(client, teacher_token, A["c1"], [dark])
-    assert {f["code"]: f["detail"] for f in _fresh(same).flags}["photo_reused"] == f"#{first.id}"
+    assert {f["code"]: f["records"] for f in _fresh(same).flags if f["code"] == "photo_reused"}["photo_reused"] == [first.id]
