@@ -85,8 +85,8 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import audit, auth, children, duties, incidents, main, notify, pwa, records, sync, verify
-    from . import reports
+    from . import audit, auth, children, duties, incidents, main, notify, photos, pwa, records, reports, sync, verify
+    from . import villages
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(main.bp)
@@ -100,6 +100,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(duties.bp)
     app.register_blueprint(incidents.bp)
     app.register_blueprint(reports.bp)
+    app.register_blueprint(photos.bp)
+    app.register_blueprint(villages.bp)
 
 
 def register_templating(app: Flask) -> None:
@@ -108,7 +110,7 @@ def register_templating(app: Flask) -> None:
     from flask_babel import get_locale
     from flask_login import current_user
 
-    from . import evidence
+    from .verify import evidence
     from .access import can
     from .duties.services import DUTY_KINDS, PERIOD_LABELS
     from .incidents.services import CATEGORIES, METHODS, TARGET_LABELS

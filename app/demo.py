@@ -137,7 +137,7 @@ def _demo_photo(seed: int, taken: datetime | None, gps: tuple[float, float] | No
 def seed_demo_records(now: datetime | None = None) -> int:
     """A few days of teacher1's work, so the review queue, the committee's queue and the flags have something to
     show: a confirmed visit, a visit reusing its photo, one with no photo, one far from the village, a talk, a call."""
-    from .photo_service import save_upload
+    from .photos.services import save_upload
     from .records.services import ingest
     from .verify import totp
     from .verify.services import secret_for

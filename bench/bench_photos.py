@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from PIL import Image, JpegImagePlugin  # noqa: E402
 
-from app.photos import process  # noqa: E402
+from app.photos.pipeline import process  # noqa: E402
 from tests import imaging  # noqa: E402
 
 TARGET = 40.0  # downscaled photos per second, one core

@@ -109,3 +109,50 @@ def test_duty_tally_is_filled_from_the_records_already_stored(empty_app):
     db.session.expire_all()
     again = {r.child_id: (r.home_visit_at, r.talk_at, r.parent_call_at) for r in db.session.scalars(select(DutyTally))}
     assert {k: v for k, v in again.items() if any(v)} == {k: v for k, v in kept.items() if any(v)}
+
+
+def test_photo_reused_flags_name_their_records_as_data(empty_app):
+    """0009a turns the ids once written into photo_reused's detail ("#3, #5 +2") into a "records" list, and back."""
+    import uuid
+    from datetime import datetime, timezone
+
+    from sqlalchemy import select
+
+    from app.models import Record
+    from tests.conftest import Builders
+
+    upgrade()
+    build = Builders()
+    school = build.school()
+    village = build.village(school)
+    teacher = build.user("teacher", school)
+    child = build.child(school, village, teacher)
+    when = datetime(2026, 11, 2, 2, tzinfo=timezone.utc)
+    old = {"many": [{"code": "photo_reused", "detail": "#3, #5, #8, #13, #21 +2"}, {"code": "no_photo", "detail": ""}],
+           "one": [{"code": "photo_reused", "detail": "#3"}], "none": [{"code": "written_late", "detail": "30 h"}]}
+    ids = {}
+    for name, flags in old.items():
+        r = Record(client_id=str(uuid.uuid4()), kind="home_visit", child_id=child.id, author_id=teacher.id,
+                   school_id=school.id, occurred_at=when, fields={}, flags=flags)
+        db.session.add(r)
+        db.session.flush()
+        ids[name] = r.id
+    db.session.commit()
+
+    def stored():
+        db.session.rollback()
+        db.session.expire_all()
+        return {name: db.session.scalar(select(Record.flags).where(Record.id == rid)) for name, rid in ids.items()}
+
+    # the rows were written in the old form at head: step back before 0009a (a no-op on them) and forward through it
+    db.session.rollback()  # PostgreSQL: a reading transaction would hold a lock the migration waits for
+    downgrade(revision="0008")
+    assert stored() == old
+    db.session.rollback()
+    upgrade()
+    assert stored() == {
+        "many": [{"code": "photo_reused", "detail": "+2", "records": [3, 5, 8, 13, 21]}, {"code": "no_photo", "detail": ""}],
+        "one": [{"code": "photo_reused", "detail": "", "records": [3]}], "none": old["none"]}
+    db.session.rollback()
+    downgrade(revision="0008")
+    assert stored() == old

@@ -1,7 +1,7 @@
 """The photo pipeline and the photo store, called directly: no Flask app, no database, no HTTP.
 
 tests/test_sync.py covers the same ground through the API (status codes, nothing stored on rejection);
-here we pin down what `app.photos.process` and `app.storage.FileSystemStore` themselves promise.
+here we pin down what `app.photos.pipeline.process` and `app.photos.store.FileSystemStore` themselves promise.
 """
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from datetime import datetime
 import pytest
 from PIL import Image, ImageDraw
 
-from app import storage as storage_mod
-from app.photos import DISPLAY_LONG_SIDE, THUMB_LONG_SIDE, PhotoRejected, dhash, hamming, process
-from app.storage import FileSystemStore
+from app.photos import store as storage_mod
+from app.photos.pipeline import DISPLAY_LONG_SIDE, THUMB_LONG_SIDE, PhotoRejected, dhash, hamming, process
+from app.photos.store import FileSystemStore
 
 from . import imaging
 

@@ -11,11 +11,10 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from app import evidence
 from app.extensions import db
 from app.models import Confirmation, Photo, Record, ReviewEvent, Village
-from app.photos import dhash, hamming
-from app.verify import totp
+from app.photos.pipeline import dhash, hamming
+from app.verify import evidence, totp
 from app.verify.services import secret_for
 
 from . import imaging
@@ -190,6 +189,51 @@ def test_signature_must_be_uploaded_first(client, A, teacher_token):
     assert res["status"] == "created"
     stored = db.session.scalar(select(Record).where(Record.client_id == rec["id"]))
     assert stored.confirm_state == "signed" and not stored.photos
+
+
+def _signature_png_n(n: int) -> bytes:
+    """A different signature for each n."""
+    im = Image.new("RGBA", (300, 110), (0, 0, 0, 0))
+    from PIL import ImageDraw
+
+    ImageDraw.Draw(im).line([(10, 80), (80, 20 + n * 7), (150, 90), (290, 30 + n * 5)], fill=(0, 0, 0, 255), width=4)
+    out = io.BytesIO()
+    im.save(out, "PNG")
+    return out.getvalue()
+
+
+def test_a_batch_looks_up_the_authors_photos_and_signatures_once(client, app, A, teacher_token):
+    """Photos and signatures of every record in a batch come from one query, and each signature is linked."""
+    from sqlalchemy import event
+
+    photo, batch, sigs = _photo(51), [], []
+    assert put_photo(client, teacher_token, photo).status_code == 201
+    for n in range(4):
+        png = _signature_png_n(n)
+        sigs.append(imaging.sha(png))
+        assert put_photo(client, teacher_token, png, ctype="image/png").status_code == 201
+        rec = visit(A["c1"], [imaging.sha(photo)])
+        rec["fields"].update(signature=sigs[-1], signed_by=f"奶奶{n}")
+        batch.append(rec)
+    lookups = []
+
+    def count(conn, cursor, statement, *args):
+        if "WHERE photo.uploader_id" in statement:
+            lookups.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        results = post(client, teacher_token, batch).get_json()["results"]
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert [r["status"] for r in results] == ["created"] * 4
+    assert len(lookups) == 1, lookups
+    for rec, sha in zip(batch, sigs):
+        stored = db.session.scalar(select(Record).where(Record.client_id == rec["id"]))
+        c = db.session.scalar(select(Confirmation).where(Confirmation.record_id == stored.id))
+        assert c.method == "signature" and c.photo.sha256 == sha and stored.confirm_state == "signed"
 
 
 def test_online_form_signature_and_code(client, A):
@@ -408,12 +452,24 @@ def test_reused_photo_is_caught_and_a_different_one_is_not(client, A, teacher_to
     unrelated = _send(client, teacher_token, A["c1"], [different])
     assert "photo_reused" not in _codes(unrelated)
     second = _send(client, teacher_token, A["c1"], [copy])
-    flags = {f["code"]: f["detail"] for f in _fresh(second).flags}
-    assert flags["photo_reused"] == f"#{first.id}"
+    flags = {f["code"]: f for f in _fresh(second).flags}
+    assert flags["photo_reused"]["records"] == [first.id] and flags["photo_reused"]["detail"] == ""
     login(client, A["principal"].username)
     assert f'href="/records/{first.id}">#{first.id}</a>' in client.get(f"/records/{second.id}").get_data(as_text=True)
     assert "photo_reused" in _codes(_fresh(first))  # the earlier record is re-flagged too
     assert "photo_reused" not in _codes(_fresh(unrelated))
+
+
+def test_a_photo_reused_many_times_names_five_records_and_counts_the_rest(client, A, teacher_token):
+    photo = _photo(23, _at(timedelta(hours=-2)))
+    earlier = [_send(client, teacher_token, A["c1"], [photo]).id for _ in range(6)]
+    last = _fresh(_send(client, teacher_token, A["c1"], [photo]))
+    flag = next(f for f in last.flags if f["code"] == "photo_reused")
+    assert flag["records"] == earlier[:evidence.REUSE_LIST_AT_MOST] and flag["detail"] == "+1"
+    login(client, A["principal"].username)
+    page = client.get(f"/records/{last.id}").get_data(as_text=True)
+    assert all(f'href="/records/{rid}">#{rid}</a>' in page for rid in earlier[:5]) and "+1" in page
+    assert f'href="/records/{earlier[5]}"' not in page
 
 
 def test_photo_time_flags(client, A, teacher_token):
@@ -481,7 +537,8 @@ def test_no_photo_and_no_confirmation_and_score(client, A, teacher_token):
 def test_every_rule_is_explained_in_chinese():
     for rule in evidence.RULES:
         assert re.search(r"[\u4e00-\u9fff]", str(rule.title)) and len(str(rule.explain)) > 15 and rule.weight > 0
-    shown = evidence.explained([{"code": "photo_reused", "detail": "#3"}, {"code": "no_photo"}, {"code": "unknown"}])
+    shown = evidence.explained([{"code": "photo_reused", "detail": "", "records": [3]}, {"code": "no_photo"},
+                                {"code": "unknown"}])
     assert [f["code"] for f in shown] == ["photo_reused", "no_photo"] and shown[0]["records"] == [3] and shown[0]["detail"] == ""
 
 
@@ -497,4 +554,4 @@ def test_flat_photos_match_only_byte_for_byte(client, A, teacher_token):
     other = _send(client, teacher_token, A["c1"], [darker])
     assert "photo_reused" not in _codes(other)
     same = _send(client, teacher_token, A["c1"], [dark])
-    assert {f["code"]: f["detail"] for f in _fresh(same).flags}["photo_reused"] == f"#{first.id}"
+    assert {f["code"]: f["records"] for f in _fresh(same).flags if f["code"] == "photo_reused"}["photo_reused"] == [first.id]

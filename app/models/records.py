@@ -40,7 +40,7 @@ class Record(db.Model):
     # Verification (step 4): the principal's review, the committee's confirmation, the evidence checks.
     review_state: Mapped[str] = mapped_column(String(12), default="received", server_default="received")
     confirm_state: Mapped[str] = mapped_column(String(12), default="none", server_default="none")
-    flags: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")  # [{"code", "detail"}], see app/evidence.py
+    flags: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")  # [{"code", "detail"[, "records"]}], see app/verify/evidence.py
     score: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # higher = more suspicious
 
     child: Mapped[Child] = relationship()

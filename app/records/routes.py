@@ -1,4 +1,4 @@
-"""Record pages: the online forms, the child's timeline, my records, one record, and photo files."""
+"""Record pages: the online forms, the child's timeline, my records, one record."""
 from __future__ import annotations
 
 import base64
@@ -7,22 +7,22 @@ import hashlib
 import uuid
 from datetime import datetime
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..access import can, children_query, get_child, get_record, records_query, requires, visible_photo
+from ..access import can, children_query, get_child, get_record, records_query, requires
 from ..audit import audit
 from ..clock import CHINA, input_now
 from ..extensions import db
 from ..models import Child, Record, RecordPhoto
-from ..photo_service import PhotoRejected, keys, save_upload, store
+from ..photos.services import PhotoRejected, rejection_message, save_upload
 from ..web import EmptyForm, paginate
 from . import bp
 from .kinds import KINDS, kinds_for_writer
-from .services import SHA_RE, ingest
+from .services import ingest
 
 PAGE_SIZE = 30
 
@@ -99,9 +99,7 @@ def _save_form(kind, original=None) -> dict:
         try:
             save_upload(current_user, sha, data)
         except PhotoRejected as e:
-            return {"photos": _("照片 %(name)s 无法使用：%(why)s", name=f.filename[:60], why={
-                "not_an_image": _("不是 JPEG、PNG 或 WebP 图片"), "too_large": _("文件太大"),
-            }.get(e.code, _("图片已损坏或尺寸过大")))}
+            return {"photos": _("照片 %(name)s 无法使用：%(why)s", name=f.filename[:60], why=rejection_message(e))}
         hashes.append(sha)
     fields = {}
     for fd in kind.fields:
@@ -184,21 +182,3 @@ def show(record_id):
     return render_template("records/show.html", record=record, kind=KINDS[record.kind])
 
 
-@bp.route("/photos/<sha256>/<variant>")
-@login_required
-def photo_file(sha256, variant):
-    if variant not in ("thumb", "full") or not SHA_RE.match(sha256):
-        abort(404)
-    photo = visible_photo(current_user, sha256)
-    if photo is None:
-        abort(404)
-    try:
-        data = store().get(keys(sha256)["thumb" if variant == "thumb" else "display"])
-    except (FileNotFoundError, KeyError):
-        abort(404)
-    audit("view", "photo", photo.id, commit=True)
-    resp = Response(data, mimetype="image/jpeg")
-    resp.headers["X-Content-Type-Options"] = "nosniff"
-    resp.headers["Cache-Control"] = "private, max-age=3600"
-    resp.headers["Content-Disposition"] = "inline"
-    return resp

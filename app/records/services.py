@@ -4,7 +4,6 @@ Every record is answered on its own (created / duplicate / missing_photos / reje
 """
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -15,13 +14,13 @@ from sqlalchemy.exc import IntegrityError
 from ..access import child_ids_query
 from ..clock import parse_local_time, utcnow
 from ..extensions import db
-from ..models import AuditEntry, Child, Photo, Record, RecordPhoto, User
+from ..models import AuditEntry, Child, Record, RecordPhoto, User
+from ..photos.services import SHA_RE, own_photo_ids
 from .kinds import KINDS, clean_fields
 
 FUTURE_SLACK = timedelta(minutes=10)
 OLDEST = timedelta(days=400)
 MAX_PHOTOS = 20
-SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 
 
 def _clean_id(value) -> str | None:
@@ -106,15 +105,14 @@ def ingest(author: User, items: list, source: str = "api") -> list[dict]:
     wanted_children = {i.get("child_id") for i in items if isinstance(i, dict) and isinstance(i.get("child_id"), int)}
     visible = set(db.session.scalars(child_ids_query(author).where(Child.id.in_(wanted_children)))) if wanted_children else set()
     wanted_photos = {p for i in items if isinstance(i, dict) and isinstance(i.get("photos"), list) for p in i["photos"] if isinstance(p, str)}
-    own_photos = dict(db.session.execute(
-        select(Photo.sha256, Photo.id).where(Photo.uploader_id == author.id, Photo.sha256.in_(wanted_photos))
-    ).all()) if wanted_photos else {}
+    wanted_photos |= {i["fields"]["signature"] for i in items if isinstance(i, dict) and isinstance(i.get("fields"), dict)
+                      and isinstance(i["fields"].get("signature"), str)}
+    # Photos and signatures alike: uploads are idempotent by content, so a signature may be bytes the author first
+    # sent as a photo (the phone cannot upload them again). One query for the whole batch.
+    own_photos = own_photo_ids(author, wanted_photos)
 
-    from ..verify.services import after_ingest, signature_photos
+    from ..verify.services import after_ingest
 
-    wanted_signatures = {i["fields"]["signature"] for i in items if isinstance(i, dict) and isinstance(i.get("fields"), dict)
-                         and isinstance(i["fields"].get("signature"), str)}
-    own_signatures = signature_photos(author, wanted_signatures)
     todo: list[tuple[int, str, dict]] = []
     seen_in_batch: set[str] = set()
     for n, (cid, item) in enumerate(zip(ids, items)):
@@ -133,7 +131,7 @@ def ingest(author: User, items: list, source: str = "api") -> list[dict]:
             continue
         missing = [p for p in values["photos"] if p not in own_photos]
         signature = values["fields"].get("signature")
-        if signature and signature not in own_signatures:
+        if signature and signature not in own_photos:
             missing.append(signature)
         if missing:
             results[n] = {"id": cid, "status": "missing_photos", "errors": {"photos": missing}}
@@ -144,7 +142,7 @@ def ingest(author: User, items: list, source: str = "api") -> list[dict]:
     if todo:
         created = _store(author, todo, own_photos, now, source, results)
         if created:
-            after_ingest(author, created)
+            after_ingest(author, created, own_photos)
     db.session.commit()
     return results
 

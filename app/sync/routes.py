@@ -1,4 +1,4 @@
-"""The sync API of shared/docs/sync-contract.md: roster, photos, records."""
+"""The sync API of shared/docs/sync-contract.md: roster and records (photos: app/photos/routes.py)."""
 from __future__ import annotations
 
 import hashlib
@@ -13,13 +13,9 @@ from sqlalchemy.orm import selectinload
 from ..access import can, children_query
 from ..extensions import db
 from ..models import DUTY_KINDS, Child, Record
-from ..photo_service import PhotoRejected, find_own, save_upload
-from ..records.services import SHA_RE, ingest
+from ..records.services import ingest
 from ..web import api_error
 from . import bp
-
-PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")
-STATUS_FOR = {"not_an_image": 415, "image_rejected": 422, "too_large": 413}
 
 
 def _json(body, status=200, **headers) -> Response:
@@ -93,41 +89,6 @@ def roster():
     resp.set_etag(etag)
     resp.headers["Cache-Control"] = "private, no-cache"
     return resp
-
-
-@bp.route("/photos/<sha256>", methods=["HEAD"])
-@login_required
-def photo_head(sha256):
-    if not SHA_RE.match(sha256) or find_own(current_user, sha256) is None:
-        return Response(status=404)
-    return Response(status=200)
-
-
-@bp.route("/photos/<sha256>", methods=["PUT"])
-@login_required
-def photo_put(sha256):
-    if not SHA_RE.match(sha256):
-        return api_error(400, "bad_hash", _("照片名应为 64 位小写十六进制的 SHA-256。"))
-    limit = current_app.config["PHOTO_MAX_BYTES"]
-    if request.content_length is not None and request.content_length > limit:
-        return api_error(413, "too_large", _("照片太大（最多 %(mb)d MB）。", mb=limit // 2**20))
-    data = request.get_data(cache=False)
-    if len(data) > limit:
-        return api_error(413, "too_large", _("照片太大（最多 %(mb)d MB）。", mb=limit // 2**20))
-    if hashlib.sha256(data).hexdigest() != sha256:
-        return api_error(400, "hash_mismatch", _("照片内容与其 SHA-256 不符，请重新上传。"))
-    if find_own(current_user, sha256) is not None:
-        return _json({"sha256": sha256, "status": "exists"})
-    kind = "signature" if request.args.get("kind") == "signature" else "photo"
-    try:
-        up = save_upload(current_user, sha256, data, kind=kind)
-    except PhotoRejected as e:
-        messages = {"not_an_image": _("不是 JPEG、PNG 或 WebP 图片。"), "too_large": _("照片太大。"),
-                    "image_rejected": _("图片已损坏或尺寸过大，无法处理。")}
-        return api_error(STATUS_FOR.get(e.code, 422), e.code, messages.get(e.code, str(e)), detail=e.reason)
-    if not up.created:
-        return _json({"sha256": sha256, "status": "exists"})
-    return _json({"sha256": sha256, "status": "stored"}, 201)
 
 
 @bp.route("/records", methods=["POST"])

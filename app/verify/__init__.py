@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("verify", __name__)
 
-from . import routes  # noqa: E402,F401
+from . import api, confirm_routes, review_routes  # noqa: E402,F401

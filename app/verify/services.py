@@ -11,13 +11,12 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from .. import evidence
 from ..access import may_see_evidence, may_see_history, records_query
 from ..audit import audit
 from ..clock import as_utc
 from ..extensions import db
-from ..models import Child, Confirmation, Photo, Record, ReviewEvent, User
-from . import totp
+from ..models import Child, Confirmation, Record, ReviewEvent, User
+from . import evidence, totp
 
 # A code typed during the visit is accepted from a little before the visit's time to a few hours after it
 # (the teacher may fill the time in when arriving, the code when leaving).
@@ -70,9 +69,8 @@ def check_code(record: Record, code: str) -> Confirmation:
     return c
 
 
-def add_signature(record: Record, sha: str, signed_by: str | None) -> Confirmation:
+def add_signature(record: Record, photo_id: int | None, signed_by: str | None) -> Confirmation:
     """A signature drawn on the teacher's screen: weaker evidence than the member's own confirmation."""
-    photo_id = db.session.scalar(select(Photo.id).where(Photo.uploader_id == record.author_id, Photo.sha256 == sha))
     c = Confirmation(record_id=record.id, method="signature", outcome="signed", photo_id=photo_id,
                      comment=(signed_by or "")[:200] or None)
     db.session.add(c)
@@ -81,15 +79,17 @@ def add_signature(record: Record, sha: str, signed_by: str | None) -> Confirmati
     return c
 
 
-def after_ingest(author: User, records: list[Record]) -> None:
-    """What happens when records arrive: codes and signatures checked, corrections linked, flags computed."""
+def after_ingest(author: User, records: list[Record], own_photos: dict[str, int]) -> None:
+    """What happens when records arrive: codes and signatures checked, corrections linked, flags computed.
+
+    `own_photos` maps the author's uploads named by the batch (sha256 -> Photo id), looked up once by the caller."""
     for r in records:
         f = r.fields or {}
         if r.kind == "home_visit":
             if f.get("confirm_code"):
                 check_code(r, f["confirm_code"])
             if f.get("signature"):
-                add_signature(r, f["signature"], f.get("signed_by"))
+                add_signature(r, own_photos.get(f["signature"]), f.get("signed_by"))
         if r.corrects_id:
             original = db.session.get(Record, r.corrects_id)
             original.review_state = "corrected"
@@ -111,14 +111,6 @@ def correction_error(author: User, corrects_id, kind: str, child_id) -> str | No
     if original.review_state != "returned":
         return _("只有被退回的记录才能更正。")
     return None
-
-
-def signature_photos(author: User, shas: set[str]) -> set[str]:
-    """Which of these hashes the author uploaded (as a signature, or the same bytes earlier as a photo: uploads are
-    idempotent by content, so the phone cannot upload them again)."""
-    if not shas:
-        return set()
-    return set(db.session.scalars(select(Photo.sha256).where(Photo.uploader_id == author.id, Photo.sha256.in_(shas))))
 
 
 # --- committee queue ----------------------------------------------------------------------------------------------

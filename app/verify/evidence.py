@@ -7,24 +7,23 @@ the suspicious ones first without recomputing anything.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from .clock import as_utc, parse_local_time
-from .extensions import db
-from .models import DUTY_KINDS, Child, Photo, Record, RecordPhoto, Village
-from .photo_service import unsigned_phash
-from .photos import hamming
+from ..clock import as_utc, parse_local_time
+from ..extensions import db
+from ..models import DUTY_KINDS, Child, Photo, Record, RecordPhoto, Village
+from ..photos.pipeline import hamming
+from ..photos.services import unsigned_phash
 
 # --- thresholds -------------------------------------------------------------------------------------------------
 REUSE_MAX_DISTANCE = 10          # dHash bits (of 64) that may differ for two photos to count as "the same picture"
 REUSE_MIN_DETAIL_BITS = 8        # a near-flat picture (dark, lens covered) hashes to almost all 0s or 1s and would
                                  # "match" every other flat one: such photos count as reused only byte for byte
-REUSE_LIST_AT_MOST = 5           # record ids named in the flag's detail
+REUSE_LIST_AT_MOST = 5           # record ids the flag names (its "records")
 PHOTO_TIME_MAX_GAP = timedelta(hours=3)    # EXIF capture time vs the visit's time
 FAR_FROM_VILLAGE_KM = 3.0        # photo GPS / phone location vs the child's village
 WRITTEN_LATE_AFTER = timedelta(hours=24)   # saved on the phone (or sent) this long after the visit
@@ -89,7 +88,7 @@ class Context:
     """What the rules need about a batch of records, loaded with a few queries instead of several per record."""
 
     def __init__(self, records: list[Record]):
-        from .models import Confirmation
+        from ..models import Confirmation
 
         ids = [r.id for r in records]
         self.photos: dict[int, list[Photo]] = {i: [] for i in ids}
@@ -130,9 +129,9 @@ def check(record: Record, ctx: Context | None = None) -> list[dict]:
     ctx = ctx or Context([record])
     flags: list[dict] = []
 
-    def flag(code: str, detail: str = "") -> None:
+    def flag(code: str, detail: str = "", **data) -> None:
         if record.kind in RULES_BY_CODE[code].kinds and all(f["code"] != code for f in flags):
-            flags.append({"code": code, "detail": detail})
+            flags.append({"code": code, "detail": detail, **data})
 
     occurred = as_utc(record.occurred_at)
     photos = ctx.photos.get(record.id, [])
@@ -161,7 +160,8 @@ def check(record: Record, ctx: Context | None = None) -> list[dict]:
     if reused:
         ids = sorted(reused)
         more = len(ids) - REUSE_LIST_AT_MOST
-        flag("photo_reused", ", ".join(f"#{rid}" for rid in ids[:REUSE_LIST_AT_MOST]) + (f" +{more}" if more > 0 else ""))
+        # The other records' ids as data (pages link them, refresh_new re-flags them); the detail only counts the rest.
+        flag("photo_reused", f"+{more}" if more > 0 else "", records=ids[:REUSE_LIST_AT_MOST])
     if record.kind == "home_visit":
         confirmations = ctx.confirmations.get(record.id, [])
         if any(c.outcome == "disputed" for c in confirmations):
@@ -218,6 +218,15 @@ def refresh_all(records: list[Record]) -> None:
             refresh(r, ctx)
 
 
+def refresh_village(village: Village) -> int:
+    """Recompute the flags of the village's evidence records (the distance rule depends on its location)."""
+    records = db.session.scalars(select(Record).where(
+        Record.school_id == village.school_id, Record.kind.in_(EVIDENCE_KINDS),
+        Record.child_id.in_(select(Child.id).where(Child.village_id == village.id)))).all()
+    refresh_all(records)
+    return len(records)
+
+
 def refresh_new(records: list[Record]) -> None:
     """After records arrive: their own flags, and the flags of earlier records that share a photo with them."""
     if not records:
@@ -230,7 +239,7 @@ def refresh_new(records: list[Record]) -> None:
         refresh(r, ctx)
         for f in r.flags:
             if f["code"] == "photo_reused":
-                for rid in [int(x.strip("#")) for x in f["detail"].split(" +")[0].split(", ") if x]:
+                for rid in f.get("records", []):
                     if rid not in touched:
                         touched.add(rid)
                         other = db.session.get(Record, rid)
@@ -246,10 +255,7 @@ def explained(flags: list[dict]) -> list[dict]:
     for f in flags or []:
         rule = RULES_BY_CODE.get(f.get("code"))
         if rule:
-            detail = f.get("detail") or ""
-            # photo_reused names the other records: the page links to them
-            records = [int(x) for x in re.findall(r"#(\d+)", detail)] if rule.code == "photo_reused" else []
             out.append({"code": rule.code, "title": str(rule.title), "explain": str(rule.explain),
-                        "detail": re.sub(r"#\d+(, )?", "", detail).strip() if records else detail,
-                        "records": records, "weight": rule.weight})
+                        "detail": f.get("detail") or "", "records": list(f.get("records") or []),
+                        "weight": rule.weight})
     return sorted(out, key=lambda f: -f["weight"])

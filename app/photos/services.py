@@ -1,23 +1,38 @@
 """Storing uploaded photos: the Pillow pipeline, the store and the Photo row, with nothing left behind on failure."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import timezone
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from .audit import audit
-from .clock import CHINA
-from .extensions import db
-from .models import Photo, User
-from .photos import PhotoRejected, process
-from .storage import FileSystemStore
+from ..audit import audit
+from ..extensions import db
+from ..models import Photo, User
+from ..clock import CHINA
+from .pipeline import PhotoRejected, process
+from .store import FileSystemStore, PhotoStore
+
+SHA_RE = re.compile(r"^[0-9a-f]{64}$")
+
+# What the user is told for each PhotoRejected code, on the API and on the online forms alike.
+REJECTIONS = {
+    "not_an_image": _l("不是 JPEG、PNG 或 WebP 图片。"),
+    "too_large": _l("照片太大。"),
+    "image_rejected": _l("图片已损坏或尺寸过大，无法处理。"),
+}
 
 
+def rejection_message(e: PhotoRejected) -> str:
+    """The user-facing reason a photo was refused."""
+    return str(REJECTIONS.get(e.code, REJECTIONS["image_rejected"]))
 
-def store() -> FileSystemStore:
+
+def store() -> PhotoStore:
     """The photo store of this app (the filesystem under instance/ now; an object store later)."""
     app = current_app._get_current_object()
     s = app.extensions.get("photo_store")
@@ -50,6 +65,14 @@ class Upload:
 def find_own(user: User, sha: str) -> Photo | None:
     """The user's own upload of these bytes, if any."""
     return db.session.scalar(select(Photo).where(Photo.sha256 == sha, Photo.uploader_id == user.id))
+
+
+def own_photo_ids(user: User, shas: set[str]) -> dict[str, int]:
+    """sha256 -> Photo id of those of `shas` the user uploaded (photos and signatures alike), in one query."""
+    if not shas:
+        return {}
+    return dict(db.session.execute(
+        select(Photo.sha256, Photo.id).where(Photo.uploader_id == user.id, Photo.sha256.in_(shas))).all())
 
 
 def save_upload(user: User, sha: str, data: bytes, kind: str = "photo") -> Upload:
@@ -99,4 +122,5 @@ def _drop_unreferenced(sha: str, had: dict[str, bool]) -> None:
             s.delete(key)
 
 
-__all__ = ["PhotoRejected", "Upload", "find_own", "keys", "save_upload", "signed_phash", "store", "unsigned_phash"]
+__all__ = ["REJECTIONS", "SHA_RE", "PhotoRejected", "Upload", "find_own", "keys", "own_photo_ids", "rejection_message",
+           "save_upload", "signed_phash", "store", "unsigned_phash"]

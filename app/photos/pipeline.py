@@ -1,6 +1,6 @@
 """The photo pipeline: sniff, bound, decode, read the evidence metadata, re-encode clean copies, hash.
 
-Nothing here touches the database or the disk; `photo_service` stores what `process` returns.
+Nothing here touches the database or the disk; `photos.services` stores what `process` returns.
 """
 from __future__ import annotations
 

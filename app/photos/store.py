@@ -5,8 +5,18 @@ import os
 import re
 import tempfile
 from pathlib import Path
+from typing import Protocol
 
 _KEY = re.compile(r"^[a-z]+/[0-9a-f]{64}(\.jpg)?$")
+
+
+class PhotoStore(Protocol):
+    """What the app needs from wherever photo bytes live; keys look like "orig/<sha256>" or "thumb/<sha256>.jpg"."""
+
+    def put(self, key: str, data: bytes) -> None: ...
+    def get(self, key: str) -> bytes | None: ...
+    def exists(self, key: str) -> bool: ...
+    def delete(self, key: str) -> None: ...
 
 
 class FileSystemStore:
