@@ -74,3 +74,57 @@ def test_emergency_categories_and_clocks_are_the_servers(live, context, page):
     labels = page.evaluate("() => [...document.querySelectorAll('#jf-incident-form input[name=category]')].map(i => i.value)")
     assert labels == ["injury", "illness", "missing", "safety", "other", "flood"]
     wait_until(page, "() => document.body.dataset.ready === '1'")
+
+
+def test_the_online_form_draws_with_the_apps_signature_pad(live, context, page):
+    """One pad (static/js/signature.js) for both: on the web page the drawing is sent as a PNG with the form."""
+    from app.models import Photo
+    from app.records.kinds import HOME_VISIT
+
+    from .conftest import form_login
+
+    page.goto(live.url + "/login")
+    form_login(page, live.ids["teacher"])
+    page.goto(live.url + "/records/new/home_visit")
+    page.select_option("#child_id", str(live.ids["c1"]))
+    for f in HOME_VISIT.fields:
+        if f.required and f.type in ("text", "longtext"):
+            page.fill(f"#f-{f.name}", "测试内容")
+        elif f.required and f.type == "enum":
+            page.check(f"input[name={f.name}][value={f.choices[0][0]}]")
+    canvas = page.locator(".sigpad canvas")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + 20, box["y"] + 30)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.8, box["y"] + box["height"] * 0.7, steps=12)
+    page.mouse.up()
+    page.click("form.record-form button[type=submit]")
+    page.wait_for_selector(".flash.ok, .flash")
+
+    def stored():
+        r = db.session.scalar(select(Record))
+        p = db.session.scalar(select(Photo).where(Photo.sha256 == r.fields.get("signature")))
+        return r.fields.get("signature") is not None, p and p.kind, p and p.width
+    assert live.query(stored) == (True, "signature", 600)
+
+
+def test_the_phones_due_list_is_the_servers(live, context, page):
+    """The due list the phone computes from the roster's periods and counts equals app/duties/services.py's."""
+    from app.duties import services as duty
+    from app.models import Child, User
+
+    api_login(context, live, live.ids["teacher"])
+    open_app(page, live)
+    fill_record(page, "talk", live.ids["c1"])
+    wait_waiting(page, 0, timeout=30000)
+    page.click("#jf-sync")
+    wait_until(page, "() => JF.app.state.acked.length === 0 && JF.app.state.records.length === 0")
+
+    def server_rows():
+        teacher = db.session.get(User, live.ids["teacher_id"])
+        children = db.session.scalars(select(Child).where(Child.id == live.ids["c1"])).all()
+        return sorted([r["kind"], r["child"].id, r["status"], r["due_on"].isoformat() if r["due_on"] else ""]
+                      for r in duty.duties_for(teacher, children, duty.today_local()))
+    phone = page.evaluate("() => JF.home.duties().map((x) => [x.kind, x.c.id, x.status, x.end])")
+    assert sorted(phone) == server_rows() and "talk" not in {r[0] for r in phone}
