@@ -199,7 +199,7 @@
       return render(r);
     }
     // Only a kind the server says this role may write (a stale link or the due list must not open another).
-    if (!JF.data.writableKinds().some((k) => k.name === params.kind)) {
+    if (JF.data.kindOf(params.kind) && !JF.data.writableKinds().some((k) => k.name === params.kind)) {
       return [h("p", { class: "flash warn", id: "jf-not-writable" }, "您的账号不能填写这种记录。"), h("a", { href: "#/" }, "返回")];
     }
     return render(newRecord(params.kind, Number(params.child)));
