@@ -14,8 +14,11 @@ STATIC = ROOT / "static"
 # Everything the shell is made of: a change to any byte here must produce a new service worker.
 SHELL_SOURCES = [SW_FILE, *sorted((STATIC / "js").glob("*.js")), *sorted((STATIC / "css").glob("*.css")),
                  *sorted((STATIC / "icons").glob("*.png")), *sorted((ROOT / "templates" / "app").glob("*.html"))]
-# Loaded by the shell page, in this order (classic scripts sharing the global JF).
-SHELL_SCRIPTS = ["db.js", "outbox.js", "capture.js", "ui.js", "views.js", "form.js", "app.js", "session.js"]
+# Loaded by the shell page, in this order (classic scripts sharing the global JF): storage and sync, helpers, then one
+# script per feature (each names what it owns in its header), the router (app.js) and the session.
+SHELL_SCRIPTS = ["db.js", "outbox.js", "capture.js", "ui.js", "data.js",
+                 "home.js", "card.js", "outbox-view.js", "code.js", "notifications.js",
+                 "form.js", "signature.js", "incident.js", "app.js", "session.js"]
 ICONS = ["icon-192.png", "icon-512.png", "icon-maskable-512.png"]
 
 bp = Blueprint("pwa", __name__)

@@ -154,6 +154,38 @@ def plan(school_id: int, today: date) -> list[dict]:
     return out
 
 
+# How far ahead the roster gives the phone its periods: a teacher offline for longer sees "connect to update".
+PHONE_DAYS = 92
+
+
+def windows_between(period: str, first: date, last: date, school_id: int) -> list[Window]:
+    """Every period of a rule that a day from `first` to `last` falls in, or is the previous period of, oldest first."""
+    if period == "term":
+        prev = window(period, first, school_id, previous=True)
+        return [Window(s, e) for _n, s, e in terms_for(school_id, first)
+                if s <= last and (prev is None or s >= prev.start)]
+    out = [window(period, first, school_id, previous=True)]
+    while out[-1].end < last:
+        out.append(window(period, out[-1].end + timedelta(days=1), school_id))
+    return out
+
+
+def phone_plan(school_id: int, today: date, child_ids: Select) -> dict:
+    """The roster's duty section: what the phone needs to list duties offline without a calendar of its own.
+
+    Each rule gets its periods (`windows`) for every day from yesterday (a phone clock a little behind) to PHONE_DAYS
+    ahead; on a day the phone takes the period containing it as current and the last one ended before it as previous,
+    which is what window() answers. `counts` are the children's counting records in today's current and previous
+    periods; `terms` stays for app versions that still compute periods themselves."""
+    first, last = today - timedelta(days=1), today + timedelta(days=PHONE_DAYS)
+    rules = plan(school_id, today)
+    for rule in rules:
+        rule["windows"] = [w.as_json() for w in windows_between(rule["period"], first, last, school_id)]
+    return {"today": today.isoformat(), "valid_from": first.isoformat(), "valid_until": last.isoformat(), "rules": rules,
+            "terms": [[n, s.isoformat(), e.isoformat()] for n, s, e in terms_for(school_id, today)],
+            "counts": {str(k): v for k, v in counts_for(child_ids, school_id, today).items()}}
+
+
 def counts_for(child_ids: Select, school_id: int, today: date) -> dict[int, dict[str, dict[str, int]]]:
     """{child_id: {kind: {"current": n, "previous": n}}} for the given children: one grouped query per rule."""
     out: dict[int, dict[str, dict[str, int]]] = {}

@@ -28,6 +28,17 @@ CATEGORIES = {"injury": _l("受伤"), "illness": _l("急病"), "missing": _l("�
               "other": _l("其他")}
 
 
+def phone_rules() -> dict:
+    """The categories and the three clocks, for the offline report form (labels in the current language)."""
+    def within(limit: timedelta) -> str:
+        minutes = int(limit.total_seconds() // 60)
+        return _("%(n)d 小时内", n=minutes // 60) if minutes % 60 == 0 else _("%(n)d 分钟内", n=minutes)
+
+    return {"categories": [{"value": k, "label": str(v)} for k, v in CATEGORIES.items()],
+            "clocks": [{"target": t, "minutes": int(limit.total_seconds() // 60), "label": str(TARGET_LABELS[t]),
+                        "within": within(limit)} for t, limit in CLOCKS.items()]}
+
+
 class IncidentError(ValueError):
     """What the user did wrong, in their language: `field` names the input."""
 

@@ -157,10 +157,11 @@ def clean_fields(kind: Kind, data) -> tuple[dict, dict]:
 
 
 def kinds_json() -> list[dict]:
-    """The kinds and their fields for the offline app (labels in the current language)."""
+    """The kinds and their fields for the offline app (labels in the current language), each with the roles that may
+    write it: the phone offers a kind only to those, by the rule the server's validation applies."""
     return [
         {
-            "name": k.name, "label": str(k.label),
+            "name": k.name, "label": str(k.label), "writers": list(k.writers),
             "fields": [
                 {"name": f.name, "label": str(f.label), "type": f.type, "required": f.required,
                  "choices": [{"value": v, "label": str(lbl)} for v, lbl in f.choices],

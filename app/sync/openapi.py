@@ -2,7 +2,7 @@
 from flask import jsonify
 from flask_login import login_required
 
-from ..incidents.services import CATEGORIES
+from ..incidents.services import CATEGORIES, phone_rules
 from ..records.kinds import KINDS, kinds_json
 from ..verify import totp
 from . import bp
@@ -88,6 +88,35 @@ def spec() -> dict:
             "occurred_at": {"type": "string", "format": "date-time", "description": "as for records; the reporting time if left out"},
             "category": {"type": "string", "enum": list(CATEGORIES), "x-labels": {k: str(v) for k, v in CATEGORIES.items()}},
             "description": {"type": "string", "maxLength": 4000}}},
+        "Kind": {"type": "object", "required": ["name", "label", "writers", "fields"], "properties": {
+            "name": {"type": "string", "enum": list(KINDS)}, "label": {"type": "string"},
+            "writers": {"type": "array", "items": {"type": "string"},
+                        "description": "the roles that may write this kind; the app offers it only to them"},
+            "fields": {"type": "array", "items": {"type": "object", "required": ["name", "label", "type", "required"]}}}},
+        "IncidentRules": {"type": "object", "description": "what the offline report form needs", "properties": {
+            "categories": {"type": "array", "items": {"type": "object", "properties": {
+                "value": {"type": "string", "enum": list(CATEGORIES)}, "label": {"type": "string"}}}},
+            "clocks": {"type": "array", "description": "the deadlines, counted from the incident's time", "items": {
+                "type": "object", "properties": {
+                    "target": {"type": "string", "description": "who must be told"}, "minutes": {"type": "integer"},
+                    "label": {"type": "string", "description": "who, in the user's language"},
+                    "within": {"type": "string", "description": "the limit, in the user's language"}}}}}},
+        "Window": {"type": "object", "required": ["start", "end"], "properties": {
+            "start": {"type": "string", "format": "date"}, "end": {"type": "string", "format": "date", "description": "inclusive"}}},
+        "Duties": {"type": ["object", "null"], "description": (
+            "a teacher's duty rules, computed by the server (null for other roles). On a China date D between valid_from "
+            "and valid_until, a rule's current period is the window containing D (none in the holidays of a term rule) "
+            "and its previous period the last window ending before D"), "properties": {
+            "today": {"type": "string", "format": "date"},
+            "valid_from": {"type": "string", "format": "date"}, "valid_until": {"type": "string", "format": "date"},
+            "rules": {"type": "array", "items": {"type": "object", "properties": {
+                "kind": {"type": "string"}, "period": {"type": "string", "enum": ["week", "month", "quarter", "term"]},
+                "times": {"type": "integer", "description": "counting records needed per period"},
+                "current": {"oneOf": [{"$ref": "#/components/schemas/Window"}, {"type": "null"}]},
+                "previous": {"oneOf": [{"$ref": "#/components/schemas/Window"}, {"type": "null"}]},
+                "windows": {"type": "array", "items": {"$ref": "#/components/schemas/Window"}, "description": "oldest first"}}}},
+            "counts": {"type": "object", "description": "{child id: {kind: {current: n, previous: n}}} as of today"},
+            "terms": {"type": "array", "deprecated": True, "description": "[name, start, end]; kept for older app versions"}}},
         **{f"Fields_{k.name}": _kind_schema(k) for k in KINDS.values()},
     }
     csrf = {"name": "X-CSRFToken", "in": "header", "required": True, "schema": {"type": "string"}}
@@ -107,10 +136,17 @@ def spec() -> dict:
         },
         "/api/v1/roster": {"get": {"summary": "Children the caller may see, with what a visit needs offline",
                                    "parameters": [{"name": "If-None-Match", "in": "header", "schema": {"type": "string"}}],
-                                   "responses": {"200": {"description": "roster, with an ETag"}, "304": {"description": "not modified"},
+                                   "responses": {"200": ok_json("roster, with an ETag", {"type": "object", "properties": {
+                                       "school": {"type": ["object", "null"]}, "children": {"type": "array"},
+                                       "duties": {"$ref": "#/components/schemas/Duties"}}}),
+                                                 "304": {"description": "not modified"},
                                                  "401": _err("not logged in", "unauthorized")}}},
         "/api/v1/kinds": {"get": {"summary": "Record kinds and their fields with labels in the user's language",
-                                  "responses": {"200": {"description": "list of kinds"}}}},
+                                  "responses": {"200": ok_json("the kinds, and the emergency report's categories and deadlines", {
+                                      "type": "object", "properties": {
+                                          "kinds": {"type": "array", "items": {"$ref": "#/components/schemas/Kind"}},
+                                          "incident": {"$ref": "#/components/schemas/IncidentRules"}}}),
+                                                "401": unauthorized}}},
         "/api/v1/photos/{sha256}": {
             "parameters": [{"name": "sha256", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}],
             "head": {"summary": "Does the server hold this photo for this user?", "responses": {"200": {"description": "held"}, "404": {"description": "not held"}}},
@@ -205,4 +241,4 @@ def openapi():
 @bp.route("/kinds")
 @login_required
 def kinds():
-    return jsonify({"kinds": kinds_json()})
+    return jsonify({"kinds": kinds_json(), "incident": phone_rules()})

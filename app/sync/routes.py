@@ -49,16 +49,12 @@ def roster_for(user) -> dict:
     school = user.school
     duties = None
     if can(user, "keep_duties"):
-        # What is due, computable on the phone: rules with their current/previous windows, terms, and counts so far
-        # (the app adds the records waiting in its outbox, so a visit recorded offline clears its duty at once).
+        # What is due, computable on the phone: the server's periods and counts so far (the app adds the records
+        # waiting in its outbox, so a visit recorded offline clears its duty at once).
         from ..clock import today_local
-        from ..duties.services import counts_for, plan, terms_for
+        from ..duties.services import phone_plan
 
-        today = today_local()
-        duties = {"today": today.isoformat(), "rules": plan(user.school_id, today),
-                  "terms": [[n, s.isoformat(), e.isoformat()] for n, s, e in terms_for(user.school_id, today)],
-                  "counts": {str(k): v for k, v in counts_for(
-                      select(Child.id).where(Child.id.in_([c.id for c in children])), user.school_id, today).items()}}
+        duties = phone_plan(user.school_id, today_local(), select(Child.id).where(Child.id.in_([c.id for c in children])))
     return {
         "school": {"name": school.name, "hotline": school.hotline} if school else None,
         "duties": duties,

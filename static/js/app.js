@@ -1,4 +1,5 @@
-/* 家访通 app shell: hash router, the always-visible sync status bar, sync triggers, roster/kinds refresh. */
+/* 家访通 app shell: hash router (each view is its feature script's), the always-visible sync status bar, sync
+ * triggers, and the refresh of what the phone keeps from the server (session, roster, kinds and incident rules). */
 (function (JF) {
   "use strict";
   const { h, fmtTime, replace } = JF.ui;
@@ -8,20 +9,22 @@
   // flash: a message for the next view; storageWarning: shown on every view until space is freed.
   // confirm: a committee member's code secret (GET /api/v1/confirm/secret), kept for offline use, wiped at logout.
   // incidents: emergencies reported on this phone; acked: records the server confirmed after the roster was fetched.
-  const state = { user: null, roster: null, kinds: [], records: [], incidents: [], acked: [], sync: {}, confirm: null, progress: null, view: "", flash: null, storageWarning: null };
+  // incident: the server's emergency categories and clocks (GET /api/v1/kinds).
+  const state = { user: null, roster: null, kinds: [], incident: null, records: [], incidents: [], acked: [], sync: {}, confirm: null, progress: null, view: "", flash: null, storageWarning: null };
   const retry = JF.outbox.scheduler(() => trigger("retry"));
 
   /** Read what the phone holds; only the logged-in teacher's records are shown (a shared phone never mixes users). */
   async function loadLocal() {
-    const [user, roster, kinds, sync, records, confirm, incidents, acked, rosterAt] = await Promise.all([
+    const [user, roster, kinds, sync, records, confirm, incidents, acked, rosterAt, incident] = await Promise.all([
       JF.db.kvGet("user"), JF.db.kvGet("roster"), JF.db.kvGet("kinds"), JF.db.kvGet("sync"), JF.db.all("records"), JF.db.kvGet("confirm"),
-      JF.db.kvGet("incidents"), JF.db.kvGet("acked"), JF.db.kvGet("roster_at"),
+      JF.db.kvGet("incidents"), JF.db.kvGet("acked"), JF.db.kvGet("roster_at"), JF.db.kvGet("incident"),
     ]);
     const mine = (x) => user && x.user_id === user.id;
     state.user = user || null;
     state.confirm = confirm || null;
     state.roster = roster || null;
     state.kinds = kinds || [];
+    state.incident = incident || null;
     state.sync = sync || {};
     state.records = records.filter(mine);
     state.incidents = (incidents || []).filter(mine);
@@ -37,12 +40,12 @@
 
   /** A committee member's menu: the code screen and the village's children; nothing to send. */
   function renderNav() {
-    const committee = JF.views.isCommittee();
+    const committee = JF.data.isCommittee();
     $("jf-nav-code").hidden = !committee;
     $("jf-nav-outbox").hidden = committee;
     $("jf-nav-home").textContent = committee ? "本村儿童" : "我的学生";
     $("jf-nav-home").setAttribute("href", committee ? "#/children" : "#/");
-    JF.views.badge();
+    JF.notes.badge();
   }
 
   function renderStatus() {
@@ -84,18 +87,18 @@
     const view = $("jf-view");
     let content;
     state.view = parts[0] || "home";
-    if (parts[0] === "child" && parts[1]) content = JF.views.child(parts[1]);
-    else if (parts[0] === "outbox") content = JF.views.outbox();
-    else if (parts[0] === "code") content = JF.views.code();
-    else if (parts[0] === "notifications") content = await JF.views.notes();
-    else if (parts[0] === "children") content = JF.views.home(true);
+    if (parts[0] === "child" && parts[1]) content = JF.card.view(parts[1]);
+    else if (parts[0] === "outbox") content = JF.outboxView.view();
+    else if (parts[0] === "code") content = JF.code.view();
+    else if (parts[0] === "notifications") content = await JF.notes.view();
+    else if (parts[0] === "children") content = JF.home.view(true);
     else if (parts[0] === "new" && parts[2]) content = await JF.form.open({ kind: parts[1], child: parts[2] });
     else if (parts[0] === "record" && parts[1]) content = await JF.form.open({ id: parts[1] });
     else if (parts[0] === "incident" && parts[1]) {
-      content = JF.form.incident(parts[1], parts[2]);
+      content = JF.incident.view(parts[1], parts[2]);
       if (parts[1] === "new" || parts[2] === "edit") state.view = "report";  // a form being filled: reload leaves it alone
     }
-    else { state.view = "home"; content = JF.views.home(); }
+    else { state.view = "home"; content = JF.home.view(); }
     replace(view, content);
     window.scrollTo(0, 0);
   }
@@ -131,11 +134,11 @@
     const known = await JF.db.kvGet("user");
     if (known && known.id !== user.id) {
       // Another teacher on this phone: the previous roster is not theirs to see.
-      await Promise.all(["roster", "roster_etag", "roster_at", "kinds", "confirm", "notes"].map((k) => JF.db.del("kv", k)));
+      await Promise.all(["roster", "roster_etag", "roster_at", "kinds", "incident", "confirm", "notes"].map((k) => JF.db.del("kv", k)));
     }
     await JF.db.kvSet("user", user);
     if (user.role === "committee") await refreshSecret(user);
-    await JF.views.refreshNotes();
+    await JF.notes.refresh();
     try {
       const etag = await JF.db.kvGet("roster_etag");
       const asked = new Date().toISOString();  // the answer counts every record acknowledged before this
@@ -149,7 +152,11 @@
         await JF.db.kvUpdate("acked", (a) => (a || []).filter((x) => x.at >= asked));
       }
       const k = await getJson("/api/v1/kinds");
-      if (k.ok) await JF.db.kvSet("kinds", (await k.json()).kinds);
+      if (k.ok) {
+        const body = await k.json();
+        await JF.db.kvSet("kinds", body.kinds);
+        if (body.incident) await JF.db.kvSet("incident", body.incident);
+      }
     } catch (e) { /* connection dropped half way: keep the previous copies */ }
   }
 
@@ -216,14 +223,14 @@
       notice(state.flash || state.storageWarning, state.flash ? "ok" : "warn");
       state.flash = null;
       route();
-      if (state.view === "notifications" && navigator.onLine) JF.views.refreshNotes().then(reload);
+      if (state.view === "notifications" && navigator.onLine) JF.notes.refresh().then(reload);
     });
     window.addEventListener("online", () => { renderStatus(); trigger("online"); });
     window.addEventListener("offline", renderStatus);
     $("jf-sync").addEventListener("click", () => trigger("button"));
     JF.db.listen((msg) => {
       if (msg.type === "push") {
-        JF.views.refreshNotes().then(reload);
+        JF.notes.refresh().then(reload);
       } else if (msg.type === "progress") {
         state.progress = msg.text;
         renderStatus();

@@ -1,6 +1,6 @@
 /* 家访通 photo capture: shrink a phone photo to ≤1600 px / ≈250 KB JPEG, keep its EXIF (time, GPS) for the server's
- * evidence checks, and name it by the SHA-256 of the final bytes (the sync contract's photo id).
- * Also the signature pad: a drawing becomes a PNG named the same way. */
+ * evidence checks, and name it by the SHA-256 of the final bytes (the sync contract's photo id). Signatures are
+ * named the same way (signature.js). */
 (function (JF) {
   "use strict";
   const MAX_SIDE = 1600;
@@ -137,56 +137,5 @@
     return { sha, blob: new Blob([bytes], { type: "image/jpeg" }), type: "image/jpeg", size: bytes.length, width: w, height: h };
   }
 
-  /** A signature pad on a <canvas>: pointer events, so a finger, a stylus and a mouse all draw. White, not transparent:
-   * the server flattens the PNG for display, and transparent ink on transparent black would vanish. */
-  function signaturePad(canvas) {
-    const ctx = canvas.getContext("2d");
-    let last = null;
-    let empty = true;
-    const point = (e) => {
-      const r = canvas.getBoundingClientRect();
-      return [(e.clientX - r.left) * (canvas.width / r.width), (e.clientY - r.top) * (canvas.height / r.height)];
-    };
-    function clear() {
-      ctx.fillStyle = "#fff";
-      ctx.fillRect(0, 0, canvas.width, canvas.height);
-      Object.assign(ctx, { fillStyle: "#111", strokeStyle: "#111", lineWidth: 3, lineCap: "round", lineJoin: "round" });
-      empty = true;
-    }
-    canvas.addEventListener("pointerdown", (e) => {
-      if (e.button > 0) return;
-      e.preventDefault();
-      last = point(e);
-      try { canvas.setPointerCapture(e.pointerId); } catch (err) { /* synthetic pointer */ }
-      ctx.beginPath();
-      ctx.arc(last[0], last[1], 1.5, 0, 2 * Math.PI);
-      ctx.fill();  // a dot is part of a character too (点)
-      empty = false;
-    });
-    canvas.addEventListener("pointermove", (e) => {
-      if (!last) return;
-      e.preventDefault();
-      const moves = e.getCoalescedEvents ? e.getCoalescedEvents() : [];
-      for (const m of moves.length ? moves : [e]) {
-        const p = point(m);
-        ctx.beginPath();
-        ctx.moveTo(last[0], last[1]);
-        ctx.lineTo(p[0], p[1]);
-        ctx.stroke();
-        last = p;
-      }
-    });
-    for (const ev of ["pointerup", "pointercancel", "lostpointercapture"]) canvas.addEventListener(ev, () => { last = null; });
-    clear();
-    return { clear, isEmpty: () => empty };
-  }
-
-  /** The drawing as a PNG named by its SHA-256, in the same shape as processPhoto's result. */
-  async function signaturePng(canvas) {
-    const blob = await new Promise((resolve, reject) => canvas.toBlob((b) => (b ? resolve(b) : reject(new Error("toBlob"))), "image/png"));
-    const sha = await sha256Hex(new Uint8Array(await blob.arrayBuffer()));
-    return { sha, blob, type: "image/png", size: blob.size, width: canvas.width, height: canvas.height };
-  }
-
-  JF.capture = { processPhoto, exifOf, withExif, sha256Hex, signaturePad, signaturePng };
+  JF.capture = { processPhoto, exifOf, withExif, sha256Hex };
 })(self.JF = self.JF || {});

@@ -1,6 +1,6 @@
 /* 家访通 local store: a small IndexedDB wrapper shared by the page and the service worker.
  * Stores: records (by id), photos (by sha256, the compressed Blob itself; a drawn signature's PNG too),
- * kv (roster, etag, kinds, user, sync state, a committee member's code secret, incidents, records just acknowledged). */
+ * kv (roster, etag, kinds, incident rules, user, sync state, a committee member's code secret, incidents, records just acknowledged). */
 (function (JF) {
   "use strict";
   const NAME = "jiafang";

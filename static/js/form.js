@@ -1,15 +1,15 @@
-/* 家访通 record form, built from the kinds the server published (/api/v1/kinds), never a hard-coded field list.
+/* 家访通 the record form (#/new/<kind>/<child>, #/record/<id>), built from the kinds the server published
+ * (/api/v1/kinds), never a hard-coded field list: its fields, photos, GPS, and saving into the outbox.
  * The record's UUID is made when the form opens; every change autosaves it to IndexedDB as a draft.
- * Also the emergency report (突发事件) and its three deadlines. */
+ * The signature field is signature.js's; the emergency report is incident.js's. */
 (function (JF) {
   "use strict";
   const { h, toLocalInput, isoWithOffset, fmtTime } = JF.ui;
   let urls = [];  // thumbnail object URLs of the form on screen, revoked on the next render
-  let sigUrls = [];  // the same for signatures (the thumbnails are redrawn on their own)
 
   function newRecord(kindName, childId) {
     const s = JF.app.state;
-    const child = JF.views.childOf(childId);
+    const child = JF.data.childOf(childId);
     return {
       id: crypto.randomUUID(), user_id: s.user.id, kind: kindName, child_id: childId, child_name: child ? child.name : "",
       occurred_at: isoWithOffset(new Date()), fields: {}, photos: [], location: null,
@@ -49,80 +49,6 @@
     return h("div", { class: "field" }, label, h("input", attrs), help);
   }
 
-  /** A signature drawn on this screen: kept as a PNG Blob in the photos store (it must survive reload and offline),
-   * named by its SHA-256 in a hidden field; the outbox uploads it with ?kind=signature before the record. */
-  function signatureField(f, record, editable, save) {
-    const id = "f-" + f.name;
-    const hidden = h("input", { type: "hidden", name: f.name, id, value: record.fields[f.name] || "" });
-    const canvas = h("canvas", { width: 600, height: 220, id: id + "-pad", "aria-label": f.label + "：请在框内签名" });
-    const pad = JF.capture.signaturePad(canvas);
-    const note = h("p", { class: "muted", id: id + "-note", hidden: true });
-    const done = h("button", { type: "button", class: "primary", id: id + "-done", on: { click: () => commit() } }, "签好了");
-    const drawing = h("div", { class: "sigpad" }, canvas,
-      h("div", { class: "actions" }, h("button", { type: "button", class: "sig-clear", on: { click: () => pad.clear() } }, "清除"), done));
-    const saved = h("div", { class: "sig-saved", id: id + "-saved", hidden: true });
-
-    const say = (text) => { note.hidden = !text; note.textContent = text || ""; };
-
-    function show(sha) {
-      drawing.hidden = !!sha || !editable;
-      saved.hidden = !sha;
-      JF.ui.replace(saved);
-      if (!sha) return;
-      JF.db.get("photos", sha).then((p) => {
-        if (hidden.value !== sha) return;  // drawn again meanwhile
-        if (!p) {
-          say("手机上找不到这个签名，请重新签名。");
-          drawing.hidden = !editable;
-          return;
-        }
-        const url = URL.createObjectURL(p.blob);
-        sigUrls.push(url);
-        JF.ui.replace(saved, h("img", { class: "signature", src: url, alt: "已保存的签名" }),
-          editable ? h("div", {}, h("button", { type: "button", class: "link", id: id + "-redo", on: { click: redo } }, "重新签名")) : null);
-      });
-    }
-
-    async function replaceWith(sha) {
-      const old = hidden.value;
-      hidden.value = sha;
-      await save();
-      if (old && old !== sha) await JF.db.dropOrphanPhotos([old]);
-    }
-
-    async function commit() {
-      if (pad.isEmpty()) {
-        say("请先在框内签名。");
-        return;
-      }
-      done.disabled = true;
-      try {
-        const p = await JF.capture.signaturePng(canvas);
-        await JF.db.put("photos", Object.assign(p, { kind: "signature", uploaded: false, added_at: new Date().toISOString() }));
-        await replaceWith(p.sha);
-        say("签名已保存在手机上。");
-        show(p.sha);
-      } catch (err) {
-        say("签名未能保存，请再试一次（" + (err && err.message) + "）");
-      } finally {
-        done.disabled = false;
-      }
-    }
-
-    async function redo() {
-      await replaceWith("");
-      pad.clear();
-      say(null);
-      show(null);
-    }
-
-    show(hidden.value);
-    const field = h("div", { class: "field", id: id + "-field" }, h("label", {}, f.label), hidden, drawing, saved, note);
-    // Saving the form with ink on the pad but "签好了" not pressed: keep the drawing rather than lose it.
-    field.flushSignature = () => (!drawing.hidden && !pad.isEmpty() ? commit() : null);
-    return field;
-  }
-
   function collect(form, kind) {
     const fields = {};
     for (const f of kind.fields) {
@@ -137,12 +63,12 @@
 
   function render(record) {
     const s = JF.app.state;
-    const kind = JF.views.kindOf(record.kind);
-    const child = JF.views.childOf(record.child_id);
+    const kind = JF.data.kindOf(record.kind);
+    const child = JF.data.childOf(record.child_id);
     if (!kind) return [h("p", { class: "flash warn" }, "没有这种记录的表格。请在有网络时打开一次家访通。")];
-    urls.concat(sigUrls).forEach((u) => URL.revokeObjectURL(u));
+    urls.forEach((u) => URL.revokeObjectURL(u));
     urls = [];
-    sigUrls = [];
+    JF.signature.release();
     const editable = record.status !== "queued";
     const thumbs = h("div", { class: "thumbs", id: "jf-thumbs" });
     const locText = h("p", { class: "muted", id: "jf-location" });
@@ -152,7 +78,7 @@
       h("div", { class: "field" }, h("label", { for: "f-occurred" }, "时间 *"),
         h("input", { type: "datetime-local", id: "f-occurred", name: "occurred_at", required: true, value: toLocalInput(new Date(record.occurred_at)) })),
       kind.fields.map((f) => (f.type === "signature"
-        ? signatureField(f, record, editable, () => persist())
+        ? JF.signature.field(f, record, editable, () => persist())
         : input(f, record.fields[f.name]))),
       h("div", { class: "field" }, h("label", { for: "jf-photos" }, "照片"), photoInput, photoNote, thumbs),
       locText,
@@ -256,7 +182,7 @@
     const head = [h("h1", {}, kind.label + "：" + ((child && child.name) || record.child_name))];
     if (record.status === "rejected") {
       head.push(h("div", { class: "flash error", id: "jf-rejected" }, "学校服务器退回了这条记录，请修改后重新提交：",
-        h("ul", { class: "report-errors" }, JF.views.errorLines(record))));
+        h("ul", { class: "report-errors" }, JF.outboxView.errorLines(record))));
     } else if (record.status === "queued") {
       head.push(h("p", { class: "flash" }, "已保存于 " + fmtTime(record.saved_at) + "，等待同步。"));
     }
@@ -272,65 +198,12 @@
       r.persisted = true;
       return render(r);
     }
+    // Only a kind the server says this role may write (a stale link or the due list must not open another).
+    if (JF.data.kindOf(params.kind) && !JF.data.writableKinds().some((k) => k.name === params.kind)) {
+      return [h("p", { class: "flash warn", id: "jf-not-writable" }, "您的账号不能填写这种记录。"), h("a", { href: "#/" }, "返回")];
+    }
     return render(newRecord(params.kind, Number(params.child)));
   }
 
-  // --- emergencies (突发事件): reported offline too, kept in kv "incidents" and sent by the outbox, idempotent by id ---
-
-  const CATEGORIES = { injury: "受伤", illness: "急病", missing: "走失/失联", safety: "安全事故", other: "其他" };  // app/incidents/services.py
-  const CLOCKS = [["guardian", 30, "通知监护人", "30 分钟内"], ["parents", 60, "通知父母", "1 小时内"], ["bureau", 120, "报告教育局", "2 小时内"]];
-
-  function incidentForm(x) {
-    const kids = (JF.app.state.roster && JF.app.state.roster.children) || [];
-    const field = (id, text, el) => h("div", { class: "field" }, h("label", { for: id }, text + " *"), el);
-    const form = h("form", { id: "jf-incident-form" },
-      field("i-child", "学生", h("select", { id: "i-child", name: "child", required: true, value: x.child_id ? String(x.child_id) : "" },
-        h("option", { value: "" }, "请选择"), kids.map((c) => h("option", { value: String(c.id) }, c.name)))),
-      h("fieldset", { class: "field" }, h("legend", {}, "类别 *"), h("div", { class: "choices" }, Object.entries(CATEGORIES).map(([v, l]) =>
-        h("label", { class: "choice" }, h("input", { type: "radio", name: "category", value: v, required: true, checked: x.category === v }), l)))),
-      field("i-time", "发生时间", h("input", { type: "datetime-local", id: "i-time", name: "at", required: true, value: toLocalInput(new Date(x.occurred_at)) })),
-      field("i-desc", "发生了什么", h("textarea", { id: "i-desc", name: "description", required: true, maxlength: 4000, value: x.description || "" })),
-      h("div", { class: "actions" }, h("button", { type: "submit", class: "primary", id: "jf-incident-save" }, "保存并上报"),
-        h("a", { class: "button", href: "#/" }, "返回")));
-    form.addEventListener("submit", async (e) => {
-      e.preventDefault();
-      if (!form.reportValidity()) return;
-      const el = form.elements;
-      const c = kids.find((k) => k.id === Number(el.child.value));
-      Object.assign(x, { child_id: c.id, child_name: c.name, category: el.category.value, occurred_at: isoWithOffset(new Date(el.at.value)),
-        description: el.description.value.trim(), status: "queued", error: null, saved_at: new Date().toISOString() });
-      await JF.db.kvUpdate("incidents", (l) => (l || []).filter((y) => y.id !== x.id).concat(x));
-      JF.db.notify("incidents");
-      await JF.app.reload();
-      location.hash = "#/incident/" + x.id;
-      JF.outbox.requestBackgroundSync();
-      JF.app.trigger("save");
-    });
-    return [h("h1", {}, "报告突发事件"), x.error ? h("p", { class: "flash error", id: "jf-incident-error" }, "学校服务器退回了这份报告：" + x.error) : null, form];
-  }
-
-  /** #/incident/new[/child], #/incident/<id>[/edit]: the form, or what was reported with its three deadlines. */
-  function incident(id, more) {
-    const s = JF.app.state;
-    if (!s.user) return [h("p", { class: "flash warn" }, "请先在有网络时登录一次。")];
-    if (id === "new") return incidentForm({ id: crypto.randomUUID(), user_id: s.user.id, child_id: Number(more) || null, occurred_at: isoWithOffset(new Date()) });
-    const x = s.incidents.find((y) => y.id === id);
-    if (!x) return [h("p", { class: "flash" }, "手机上没有这份报告（已上报一天后会从手机上删除）。"), h("a", { href: "#/" }, "返回")];
-    if (more === "edit" && x.status === "rejected") return incidentForm(x);
-    const c = JF.views.childOf(x.child_id) || { name: x.child_name };
-    const t0 = Date.parse(x.occurred_at);
-    return [h("h1", {}, "突发事件：" + CATEGORIES[x.category] + " · " + c.name),
-      x.status === "sent" ? h("p", { class: "flash", id: "jf-incident-status", "data-status": x.status }, "已上报学校。", h("a", { href: x.url }, "打开事件页面"))
-        : x.status === "rejected" ? h("p", { class: "flash error", id: "jf-incident-status", "data-status": x.status }, "学校服务器退回了这份报告：" + x.error + " ",
-          h("a", { href: "#/incident/" + x.id + "/edit" }, "修改后重新上报"))
-          : h("p", { class: "flash warn", id: "jf-incident-status", "data-status": x.status }, "已保存在手机上，有网络后自动上报学校。"),
-      h("section", { class: "card" }, h("h2", {}, "通知时限（从 " + fmtTime(x.occurred_at) + " 起）"),
-        h("ul", { class: "list", id: "jf-clocks" }, CLOCKS.map(([k, m, what, within]) => h("li", { "data-clock": k },
-          h("span", { class: "name" }, within + what), h("strong", {}, fmtTime(new Date(t0 + m * 6e4).toISOString()))))),
-        h("ul", { class: "calls" }, JF.views.contacts(c)),
-        h("p", { class: "muted" }, "每次通知（通知了谁、怎样、何时）请在联网后到事件页面登记；上报后学校校长会同时收到提醒。")),
-      h("p", {}, h("a", { href: "#/" }, "返回"))];
-  }
-
-  JF.form = { open, incident };
+  JF.form = { open };
 })(self.JF = self.JF || {});

@@ -7,7 +7,7 @@ from sqlalchemy import delete, func, select
 
 from app import clock
 from app.extensions import db
-from app.models import DutyRule, Guardian, Incident, Pairing, User
+from app.models import Child, DutyRule, Guardian, Incident, Pairing, User
 from app.records.services import ingest
 
 from .conftest import api_login, fill_record, open_app, wait_until, wait_waiting
@@ -138,19 +138,21 @@ def test_overdue_first_and_marked_windows_recomputed_when_the_roster_is_stale(li
     assert page.inner_text("#jf-duties-done") == "本期都完成了"
 
     # A roster fetched a week ago, when last week's talk had been done: the phone's week has moved on, so last week
-    # becomes the previous period (done) and this week's talk is due, not overdue.
-    page.evaluate("""async () => {
+    # becomes the previous period (done) and this week's talk is due, not overdue. The periods are the server's.
+    def plan_a_week_ago():
+        teacher = db.session.get(User, live.ids["teacher_id"])
+        return duty.phone_plan(teacher.school_id, duty.today_local() - timedelta(days=7),
+                               select(Child.id).where(Child.id == c1))
+    old = live.query(plan_a_week_ago)
+    for counts in old["counts"].values():
+        counts.pop("talk", None)
+    old["counts"].setdefault(str(c1), {})["talk"] = {"current": 1, "previous": 0}
+    page.evaluate("""async (duties) => {
         const r = await JF.db.kvGet('roster');
-        const back = (d) => new Date(Date.parse(d) - 7 * 864e5).toISOString().slice(0, 10);
-        r.duties.today = back(r.duties.today);
-        const talk = r.duties.rules.find((x) => x.kind === 'talk');
-        talk.current = {start: back(talk.current.start), end: back(talk.current.end)};
-        talk.previous = {start: back(talk.previous.start), end: back(talk.previous.end)};
-        for (const c of Object.values(r.duties.counts)) delete c.talk;
-        r.duties.counts[String(%d)] = Object.assign(r.duties.counts[String(%d)] || {}, {talk: {current: 1, previous: 0}});
+        r.duties = duties;
         await JF.db.kvSet('roster', r);
         await JF.app.reload();
-    }""" % (c1, c1))
+    }""", old)
     assert talk_due(page, live)[0][2] == "due"
 
 

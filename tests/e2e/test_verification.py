@@ -160,7 +160,7 @@ def test_committee_code_screen_works_offline_and_logout_wipes_the_secret(live, c
     # The phone computes RFC 6238 exactly: the RFC's own SHA-1 vectors (30 s, 8 digits), incl. a counter above 2^32.
     rfc = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"  # base32 of "12345678901234567890"
     vectors = {59: "94287082", 1111111109: "07081804", 1234567890: "89005924", 20000000000: "65353130"}
-    got = page.evaluate("async ([s, ts]) => Promise.all(ts.map(t => JF.views.totp(s, t, 30, 8)))", [rfc, list(vectors)])
+    got = page.evaluate("async ([s, ts]) => Promise.all(ts.map(t => JF.code.totp(s, t, 30, 8)))", [rfc, list(vectors)])
     assert got == list(vectors.values())
 
     context.set_offline(True)

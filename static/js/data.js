@@ -1,0 +1,26 @@
+/* 家访通 what the phone keeps from the server, looked up for the views: the kinds and which of them this user may
+ * write, the roster's children, the emergency report's categories and clocks. Every rule here is the server's answer
+ * (GET /api/v1/kinds, /api/v1/roster), kept for offline use; nothing is decided on the phone. */
+(function (JF) {
+  "use strict";
+  const state = () => JF.app.state;
+
+  const kindOf = (name) => (state().kinds || []).find((k) => k.name === name);
+  const children = () => (state().roster && state().roster.children) || [];
+  const childOf = (id) => children().find((c) => c.id === id);
+  /** This user's records about a child still on the phone (saved, not drafts). */
+  const recordsFor = (childId) => state().records.filter((r) => r.child_id === childId && r.status !== "draft");
+  const isCommittee = () => !!(state().user && state().user.role === "committee");
+
+  /** The kinds whose `writers` include this user's role: what the server's validation would accept from them.
+   * A copy of the kinds from before the server said so offers none until the next refresh, rather than a wrong one. */
+  function writableKinds() {
+    const role = state().user && state().user.role;
+    return (state().kinds || []).filter((k) => Array.isArray(k.writers) && k.writers.includes(role));
+  }
+
+  /** {categories: [{value, label}], clocks: [{target, minutes, label, within}]}, or null before the first refresh. */
+  const incidentRules = () => state().incident || null;
+
+  JF.data = { kindOf, children, childOf, recordsFor, isCommittee, writableKinds, incidentRules };
+})(self.JF = self.JF || {});

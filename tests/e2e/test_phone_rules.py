@@ -1,0 +1,130 @@
+"""The offline app offers what the server allows: the kinds a role may write, the due list while the roster's periods
+last, the emergency categories and clocks the server publishes."""
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Record, School
+
+from .conftest import api_login, fill_record, open_app, wait_until, wait_waiting
+
+pytestmark = pytest.mark.e2e
+
+
+def offline_card(page, context, live, username, child_id) -> list[str]:
+    """Log in, open the app, go offline, reload, open a child's card: the kinds it offers to start."""
+    api_login(context, live, username)
+    open_app(page, live)
+    context.set_offline(True)
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']")
+    page.evaluate("h => { location.hash = h }", f"#/child/{child_id}")
+    page.wait_for_selector("#jf-card")
+    return page.evaluate("() => [...document.querySelectorAll('a[data-kind]')].map(a => a.dataset.kind)")
+
+
+def test_a_teachers_offline_app_does_not_offer_counselling(live, context, page):
+    kinds = offline_card(page, context, live, live.ids["teacher"], live.ids["c1"])
+    assert kinds == ["home_visit", "talk", "parent_call"]
+    # Not even through an address typed or kept from before.
+    page.evaluate("h => { location.hash = h }", f"#/new/counselling/{live.ids['c1']}")
+    page.wait_for_selector("#jf-not-writable")
+    assert page.locator("#jf-record-form").count() == 0
+
+
+def test_a_counsellors_offline_app_offers_counselling_and_the_server_takes_it(live, context, page, build):
+    username = live.query(lambda: build.user("counsellor", db.session.scalar(select(School)), username="counsellora").username)
+    kinds = offline_card(page, context, live, username, live.ids["c1"])
+    assert kinds == ["counselling"]
+    fill_record(page, "counselling", live.ids["c1"])
+    context.set_offline(False)
+    wait_waiting(page, 0, timeout=30000)
+    assert live.query(lambda: [(r.kind, r.child_id) for r in db.session.scalars(select(Record))]) == [
+        ("counselling", live.ids["c1"])]
+
+
+def test_the_due_list_asks_for_a_refresh_once_the_rosters_periods_run_out(live, context, page):
+    api_login(context, live, live.ids["teacher"])
+    open_app(page, live)
+    page.wait_for_selector("#jf-duties li")
+    page.evaluate("""async () => {
+        const r = await JF.db.kvGet('roster');
+        r.duties.valid_until = new Date(Date.now() - 3 * 864e5).toISOString().slice(0, 10);
+        await JF.db.kvSet('roster', r);
+        await JF.app.reload();
+    }""")
+    page.wait_for_selector("#jf-duties-stale")
+    assert page.locator("#jf-duties li").count() == 0
+
+
+def test_emergency_categories_and_clocks_are_the_servers(live, context, page):
+    api_login(context, live, live.ids["teacher"])
+    open_app(page, live)
+    rules = page.evaluate("async () => JF.db.kvGet('incident')")
+    assert [c["target"] for c in rules["clocks"]] == ["guardian", "parents", "bureau"]
+    # A category the server adds shows in the offline form without a new app.
+    page.evaluate("""async () => {
+        const rules = await JF.db.kvGet('incident');
+        rules.categories.push({value: 'flood', label: '洪水'});
+        await JF.db.kvSet('incident', rules);
+        await JF.app.reload();
+        location.hash = '#/incident/new';
+    }""")
+    page.wait_for_selector("#jf-incident-form")
+    labels = page.evaluate("() => [...document.querySelectorAll('#jf-incident-form input[name=category]')].map(i => i.value)")
+    assert labels == ["injury", "illness", "missing", "safety", "other", "flood"]
+    wait_until(page, "() => document.body.dataset.ready === '1'")
+
+
+def test_the_online_form_draws_with_the_apps_signature_pad(live, context, page):
+    """One pad (static/js/signature.js) for both: on the web page the drawing is sent as a PNG with the form."""
+    from app.models import Photo
+    from app.records.kinds import HOME_VISIT
+
+    from .conftest import form_login
+
+    page.goto(live.url + "/login")
+    form_login(page, live.ids["teacher"])
+    page.goto(live.url + "/records/new/home_visit")
+    page.select_option("#child_id", str(live.ids["c1"]))
+    for f in HOME_VISIT.fields:
+        if f.required and f.type in ("text", "longtext"):
+            page.fill(f"#f-{f.name}", "测试内容")
+        elif f.required and f.type == "enum":
+            page.check(f"input[name={f.name}][value={f.choices[0][0]}]")
+    canvas = page.locator(".sigpad canvas")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + 20, box["y"] + 30)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.8, box["y"] + box["height"] * 0.7, steps=12)
+    page.mouse.up()
+    page.click("form.record-form button[type=submit]")
+    page.wait_for_selector(".flash.ok, .flash")
+
+    def stored():
+        r = db.session.scalar(select(Record))
+        p = db.session.scalar(select(Photo).where(Photo.sha256 == r.fields.get("signature")))
+        return r.fields.get("signature") is not None, p and p.kind, p and p.width
+    assert live.query(stored) == (True, "signature", 600)
+
+
+def test_the_phones_due_list_is_the_servers(live, context, page):
+    """The due list the phone computes from the roster's periods and counts equals app/duties/services.py's."""
+    from app.duties import services as duty
+    from app.models import Child, User
+
+    api_login(context, live, live.ids["teacher"])
+    open_app(page, live)
+    fill_record(page, "talk", live.ids["c1"])
+    wait_waiting(page, 0, timeout=30000)
+    page.click("#jf-sync")
+    wait_until(page, "() => JF.app.state.acked.length === 0 && JF.app.state.records.length === 0")
+
+    def server_rows():
+        teacher = db.session.get(User, live.ids["teacher_id"])
+        children = db.session.scalars(select(Child).where(Child.id == live.ids["c1"])).all()
+        return sorted([r["kind"], r["child"].id, r["status"], r["due_on"].isoformat() if r["due_on"] else ""]
+                      for r in duty.duties_for(teacher, children, duty.today_local()))
+    phone = page.evaluate("() => JF.home.duties().map((x) => [x.kind, x.c.id, x.status, x.end])")
+    assert sorted(phone) == server_rows() and "talk" not in {r[0] for r in phone}
