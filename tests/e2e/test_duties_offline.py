@@ -10,7 +10,7 @@ from app.extensions import db
 from app.models import DutyRule, Guardian, Incident, Pairing, User
 from app.records.services import ingest
 
-from .conftest import api_login, fill_record, open_app, wait_until, wait_waiting
+from .conftest import api_login, fill_record, open_app, wait_for, wait_until, wait_waiting
 
 pytestmark = pytest.mark.e2e
 
@@ -57,13 +57,9 @@ def talk_due(page, live):
     return [d for d in duties(page) if d[0] == "talk" and d[1] == live.ids["c1"]]
 
 
-def test_talk_recorded_offline_clears_its_duty_at_once_and_stays_cleared(live, context, page):
+def test_talk_recorded_offline_clears_its_duty_at_once_and_stays_cleared(live, context, page, offline_app):
     _last_week(live)  # last week's talk done: this week's is due, not overdue
-    api_login(context, live, live.ids["teacher"])
-    open_app(page, live)
-    context.set_offline(True)
-    page.reload()
-    page.wait_for_selector("body[data-ready='1']")
+    offline_app()
     go_home(page)
     assert talk_due(page, live) == [["talk", live.ids["c1"], "due", "待办"]]
 
@@ -170,14 +166,10 @@ def incidents(live):
     return live.query(lambda: db.session.scalars(select(Incident)).all())
 
 
-def test_emergency_reported_offline_syncs_once_with_its_deadlines(live, context, page):
+def test_emergency_reported_offline_syncs_once_with_its_deadlines(live, context, page, offline_app):
     live.query(lambda: (db.session.add(Guardian(child_id=live.ids["c1"], role="father", name="父亲甲", phone="13700000001")),
                         db.session.commit()))
-    api_login(context, live, live.ids["teacher"])
-    open_app(page, live)
-    context.set_offline(True)
-    page.reload()
-    page.wait_for_selector("body[data-ready='1']")
+    offline_app()
     when = _report(page, live.ids["c1"])
 
     assert page.get_attribute("#jf-incident-status", "data-status") == "queued"
@@ -214,10 +206,7 @@ def test_a_lost_answer_is_resent_and_counted_once(live, context, page):
             route.continue_()
     context.route("**/api/v1/incidents", lose_first_answer)
     _report(page, live.ids["c1"], "illness")
-    for _ in range(200):
-        if answered:
-            break
-        page.wait_for_timeout(50)
+    wait_for(page, lambda: answered, timeout=10000)
     assert posts and answered and len(incidents(live)) == 1
     page.click("#jf-sync")
     wait_until(page, "() => document.getElementById('jf-incident-status').dataset.status === 'sent'")
