@@ -1,5 +1,4 @@
 """The teacher's duties on the phone (roster counts plus the outbox, offline) and emergencies reported offline."""
-import uuid
 from datetime import datetime, timedelta
 
 import pytest
@@ -8,8 +7,8 @@ from sqlalchemy import delete, func, select
 from app.duties import services as duty
 from app.extensions import db
 from app.models import DutyRule, Guardian, Incident, Pairing, User
-from app.records.services import ingest
 
+from ..builders import ingest_ok, item
 from .conftest import api_login, fill_record, open_app, wait_for, wait_until, wait_waiting
 
 pytestmark = pytest.mark.e2e
@@ -23,9 +22,7 @@ def _add(live, kind, fields, days_ago, n=1):
     def go():
         teacher = db.session.get(User, live.ids["teacher_id"])
         day = duty.today_local() - timedelta(days=days_ago)
-        items = [{"id": str(uuid.uuid4()), "kind": kind, "child_id": live.ids["c1"], "fields": fields, "photos": [],
-                  "occurred_at": f"{day.isoformat()}T12:00:00+08:00"} for _ in range(n)]
-        assert all(r["status"] == "created" for r in ingest(teacher, items))
+        ingest_ok(teacher, [item(kind, live.ids["c1"], f"{day.isoformat()}T12:00:00+08:00", fields) for _ in range(n)])
         db.session.commit()
     live.query(go)
 
