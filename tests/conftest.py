@@ -4,7 +4,9 @@ from __future__ import annotations
 import itertools
 import os
 import re
+from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
@@ -38,20 +40,26 @@ class FreshContextClient(FlaskClient):
             return super().open(*args, **kwargs)
 
 
-@pytest.fixture
-def app(tmp_path, monkeypatch):
-    # Each test its own instance folder: keys a test makes (VAPID, secret) never land in the repo's instance/.
-    monkeypatch.setenv("JIAFANG_INSTANCE", str(tmp_path / "instance"))
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test-secret",
-            "SQLALCHEMY_DATABASE_URI": _database_url(tmp_path),
-            "UPLOAD_DIR": str(tmp_path / "uploads"),
-            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # the real cost is tested in test_auth
-        }
-    )
+def make_app(path: Path):
+    """An app whose database, uploads and instance folder (keys a test makes: VAPID, secret) all live under `path`."""
+    with pytest.MonkeyPatch.context() as mp:  # JIAFANG_INSTANCE is read by create_app() only
+        mp.setenv("JIAFANG_INSTANCE", str(path / "instance"))
+        app = create_app(
+            {
+                "TESTING": True,
+                "SECRET_KEY": "test-secret",
+                "SQLALCHEMY_DATABASE_URI": _database_url(path),
+                "UPLOAD_DIR": str(path / "uploads"),
+                "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # the real cost is tested in test_auth
+            }
+        )
     app.test_client_class = FreshContextClient
+    return app
+
+
+@contextmanager
+def fresh_database(app):
+    """Inside an app context: empty tables for the body, then drop them (SQLite) and close the connections."""
     with app.app_context():
         _fresh_tables()
         yield app
@@ -59,6 +67,12 @@ def app(tmp_path, monkeypatch):
         if _db.engine.dialect.name != "postgresql":  # PostgreSQL: the next test empties the tables
             _db.drop_all()
         _db.engine.dispose()
+
+
+@pytest.fixture
+def app(tmp_path):
+    with fresh_database(make_app(tmp_path)) as app:
+        yield app
 
 
 _pg_tables_made: set[str] = set()
@@ -89,6 +103,35 @@ def _fresh_tables() -> None:
     _db.drop_all()
     _db.create_all()
     _pg_tables_made.add(url)
+
+
+class Snapshot:
+    """Every row, and on PostgreSQL every sequence, as they are when taken; restore() puts exactly that back.
+
+    Lets many cases share one built world (tests/test_access.py): each case starts from the same rows and ids,
+    whatever the cases before it wrote (logins, audit entries), at a fraction of the cost of building it again.
+    """
+
+    def __init__(self):
+        with _db.engine.connect() as conn:
+            self.rows = {t: [dict(r._mapping) for r in conn.execute(t.select())] for t in _db.metadata.sorted_tables}
+            self.sequences = {}
+            if conn.dialect.name == "postgresql":
+                for seq in conn.scalars(text("SELECT quote_ident(sequence_schema) || '.' || quote_ident(sequence_name) "
+                                             "FROM information_schema.sequences")):
+                    self.sequences[seq] = conn.execute(text(f"SELECT last_value, is_called FROM {seq}")).one()
+
+    def restore(self) -> None:
+        _db.session.remove()
+        with _db.engine.begin() as conn:
+            for table in reversed(_db.metadata.sorted_tables):
+                conn.execute(table.delete())
+            for table, rows in self.rows.items():
+                if rows:
+                    conn.execute(table.insert(), rows)
+            for seq, (last_value, is_called) in self.sequences.items():
+                conn.execute(text("SELECT setval(:seq, :value, :called)"),
+                             {"seq": seq, "value": last_value, "called": is_called})
 
 
 @pytest.fixture
@@ -145,6 +188,10 @@ def build(app):
 
 @pytest.fixture
 def world(build):
+    return build_world(build)
+
+
+def build_world(build) -> dict:
     """Two schools; school A has villages A1, A2 with one child each and every role; school B mirrors it."""
     w = {}
     for key in ("A", "B"):

@@ -4,7 +4,7 @@ import pytest
 from app.access import children_query
 from app.extensions import db
 
-from .conftest import login
+from .conftest import Builders, Snapshot, build_world, fresh_database, login, make_app
 
 ROLES = ["teacher", "committee", "principal", "counsellor", "admin"]
 
@@ -58,22 +58,40 @@ def _ids(world):
     return {"c1": world["A"]["c1"].id, "c2": world["A"]["c2"].id, "b1": world["B"]["c1"].id}
 
 
-def _check_url(app, client, world, role, url, expected):
-    # A role that may never use a page gets 403 before any lookup; a child outside one's scope is a 404.
-    login(client, world["A"][role].username)
-    r = client.get(url.format(**_ids(world)))
-    assert r.status_code == expected, f"{role} GET {url}: {r.status_code}"
+@pytest.fixture(scope="module")
+def matrix_world(tmp_path_factory):
+    """The world built once for every matrix case (building it per case took most of the matrix's time)."""
+    with fresh_database(make_app(tmp_path_factory.mktemp("matrix"))) as app:
+        w = build_world(Builders())
+        usernames = {role: w["A"][role].username for role in ROLES}
+        ids, snapshot = _ids(w), Snapshot()
+        db.session.remove()
+        yield app, usernames, ids, snapshot
+
+
+@pytest.fixture
+def matrix(matrix_world):
+    """A fresh client on the shared world, its rows put back first: no case sees what another one wrote."""
+    app, usernames, ids, snapshot = matrix_world
+    with app.app_context():
+        snapshot.restore()
+    return app.test_client(), usernames, ids
 
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("url,expected", MATRIX, ids=[m[0] for m in MATRIX])
-def test_route_role_matrix(app, client, world, role, url, expected):
-    _check_url(app, client, world, role, url, expected[role])
+def test_route_role_matrix(matrix, role, url, expected):
+    # A role that may never use a page gets 403 before any lookup; a child outside one's scope is a 404.
+    client, usernames, ids = matrix
+    login(client, usernames[role])
+    r = client.get(url.format(**ids))
+    assert r.status_code == expected[role], f"{role} GET {url}: {r.status_code}"
 
 
 @pytest.mark.parametrize("url", [m[0] for m in MATRIX])
-def test_anonymous_is_sent_to_login(client, world, url):
-    r = client.get(url.format(**_ids(world)))
+def test_anonymous_is_sent_to_login(matrix, url):
+    client, _, ids = matrix
+    r = client.get(url.format(**ids))
     if url.startswith("/api/"):
         assert r.status_code == 401
     else:

@@ -3,9 +3,8 @@
 Runs on SQLite and on PostgreSQL (`make test` runs the suite on both); on PostgreSQL the requests really overlap in
 separate transactions, so the unique constraints and the IntegrityError fallbacks are what keep one row.
 """
-import threading
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
@@ -13,41 +12,16 @@ from app.extensions import db
 from app.models import Incident, Photo
 
 from . import imaging
-from .conftest import login
+from .builders import local_iso, put_photo, race
 
-N = 6
-
-
-def _race(app, username, call):
-    """Log N clients in, then let them all `call(client, token)` at once; return the responses."""
-    clients = [app.test_client() for _ in range(N)]
-    tokens = [login(c, username) for c in clients]
-    barrier = threading.Barrier(N)
-    answers, errors = [], []
-
-    def worker(c, tok):
-        barrier.wait()
-        try:
-            r = call(c, tok)
-            answers.append((r.status_code, r.get_json()))
-        except Exception as e:  # pragma: no cover - reported below
-            errors.append(e)
-
-    threads = [threading.Thread(target=worker, args=ct) for ct in zip(clients, tokens)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors, errors
-    return answers
+N = 6  # race()'s default
 
 
 def test_concurrent_puts_of_the_same_photo_make_one_row(app, world):
     teacher = world["A"]["teacher"]
     data = imaging.jpeg(seed=7, size=(640, 480), exif=imaging.exif_block())
     sha = imaging.sha(data)
-    answers = _race(app, teacher.username, lambda c, tok: c.put(
-        f"/api/v1/photos/{sha}", data=data, content_type="image/jpeg", headers={"X-CSRFToken": tok}))
+    answers = race(app, teacher.username, lambda c, tok: put_photo(c, tok, data))
     assert sorted((code, body["status"]) for code, body in answers) == [(200, "exists")] * (N - 1) + [(201, "stored")]
     assert {body["sha256"] for _, body in answers} == {sha}
     db.session.expire_all()
@@ -56,11 +30,10 @@ def test_concurrent_puts_of_the_same_photo_make_one_row(app, world):
 
 def test_concurrent_reports_of_the_same_incident_make_one_row(app, world):
     a = world["A"]
-    body = {"id": str(uuid.uuid4()), "child_id": a["c1"].id,
-            "occurred_at": (datetime.now(timezone(timedelta(hours=8))) - timedelta(minutes=5)).isoformat(),
+    body = {"id": str(uuid.uuid4()), "child_id": a["c1"].id, "occurred_at": local_iso(timedelta(minutes=-5)),
             "category": "missing", "description": "放学后未回家"}
-    answers = _race(app, a["teacher"].username,
-                    lambda c, tok: c.post("/api/v1/incidents", json=body, headers={"X-CSRFToken": tok}))
+    answers = race(app, a["teacher"].username,
+                   lambda c, tok: c.post("/api/v1/incidents", json=body, headers={"X-CSRFToken": tok}))
     assert sorted((code, b["status"]) for code, b in answers) == [(200, "duplicate")] * (N - 1) + [(201, "created")]
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(Incident).where(Incident.client_id == body["id"])) == 1

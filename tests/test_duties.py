@@ -12,20 +12,13 @@ from app.duties import services as duty
 from app.duties.services import Window, window
 from app.extensions import db
 from app.models import DutyRule, Record, Term
-from app.records.services import ingest
 
+from .builders import ingest_ok, item
 from .conftest import login, page_csrf
 
 
 def _talk(child, when: str) -> dict:
-    return {"id": str(uuid.uuid4()), "kind": "talk", "child_id": child.id, "occurred_at": when,
-            "fields": {"topic": "学习", "mood": "calm", "summary": "聊了学习"}, "photos": []}
-
-
-def _add(user, items) -> list[Record]:
-    res = ingest(user, items)
-    assert all(r["status"] == "created" for r in res), res
-    return [db.session.scalar(select(Record).where(Record.client_id == i["id"])) for i in items]
+    return item("talk", child, when)
 
 
 # --- periods ------------------------------------------------------------------------------------------------------
@@ -62,14 +55,14 @@ def test_term_windows_default_and_stored(app, build):
 def test_week_boundary_is_china_midnight(app, world):
     """Sunday 23:30 in China (15:30 UTC) belongs to that week; Monday 00:30 in China (Sunday 16:30 UTC) to the next."""
     a = world["A"]
-    _add(a["teacher"], [_talk(a["c1"], "2026-11-15T23:30:00+08:00"), _talk(a["c1"], "2026-11-15T16:30:00Z")])
+    ingest_ok(a["teacher"], [_talk(a["c1"], "2026-11-15T23:30:00+08:00"), _talk(a["c1"], "2026-11-15T16:30:00Z")])
     counts = duty.counts_for(select(db.literal(a["c1"].id)), a["school"].id, date(2026, 11, 16))
     assert counts[a["c1"].id]["talk"] == {"current": 1, "previous": 1}
 
 
 def test_returned_records_do_not_count_until_corrected(app, world):
     a = world["A"]
-    [rec] = _add(a["teacher"], [_talk(a["c1"], "2026-11-17T10:00:00+08:00")])
+    [rec] = ingest_ok(a["teacher"], [_talk(a["c1"], "2026-11-17T10:00:00+08:00")])
     today = date(2026, 11, 18)
     rule = next(r for r in duty.plan(a["school"].id, today) if r["kind"] == "talk")
     status = lambda: duty.status(rule, duty.counts_for(select(db.literal(a["c1"].id)), a["school"].id, today)  # noqa: E731
@@ -80,7 +73,7 @@ def test_returned_records_do_not_count_until_corrected(app, world):
     assert status() == "overdue"  # nothing in the previous week either
     fix = _talk(a["c1"], "2026-11-17T10:00:00+08:00")
     fix["corrects_id"] = rec.id
-    _add(a["teacher"], [fix])
+    ingest_ok(a["teacher"], [fix])
     assert status() == "done" and db.session.get(Record, rec.id).review_state == "corrected"
 
 
@@ -132,7 +125,7 @@ def test_teacher_list_overdue_first_and_cleared_by_a_record(client, world):
     assert html.count('class="duty overdue"') >= 2  # no talk last week, no call last month
     today = clock.today_local()
     talk = _talk(a["c1"], f"{today.isoformat()}T00:05:00+08:00")
-    _add(a["teacher"], [talk])
+    ingest_ok(a["teacher"], [talk])
     rows = duty.duties_for(a["teacher"], [a["c1"]], today)
     assert "talk" not in {r["kind"] for r in rows}
     assert [r["status"] for r in rows] == sorted((r["status"] for r in rows), key=lambda s: s != "overdue")
@@ -148,7 +141,7 @@ def test_dashboard_coverage_and_overdue_in_sql(client, build, world):
     a = world["A"]
     extra = build.child(a["school"], a["v1"], a["teacher"], class_name="三(2)班")
     today = clock.today_local()
-    _add(a["teacher"], [_talk(a["c1"], f"{today.isoformat()}T00:05:00+08:00")])
+    ingest_ok(a["teacher"], [_talk(a["c1"], f"{today.isoformat()}T00:05:00+08:00")])
     by_class = {r["label"]: r for r in duty.coverage(a["school"].id, today, "class")}
     assert by_class["三(1)班"]["children"] == 2 and by_class["三(1)班"]["talk"] == 1
     assert by_class["三(2)班"]["children"] == 1 and by_class["三(2)班"]["talk"] == 0
@@ -234,7 +227,7 @@ def test_rebuild_tallies_repairs_a_tally_written_around_the_app(app, build, worl
     from app.models import DutyTally
 
     a = world["A"]
-    _add(a["teacher"], [_talk(a["c1"], "2026-11-17T10:00:00+08:00"), _talk(a["c1"], "2026-11-20T10:00:00+08:00")])
+    ingest_ok(a["teacher"], [_talk(a["c1"], "2026-11-17T10:00:00+08:00"), _talk(a["c1"], "2026-11-20T10:00:00+08:00")])
     first = db.session.get(DutyTally, a["c1"].id).talk_at
     assert first.isoformat() == "2026-11-20T02:00:00+00:00"
     db.session.execute(update(Record).where(Record.occurred_at == first).values(review_state="returned"))
@@ -263,7 +256,7 @@ def test_review_return_racing_a_new_record_of_the_same_child_keeps_the_newer_tim
     if db.engine.dialect.name != "postgresql":
         pytest.skip("PostgreSQL only: SQLite lets one writer in at a time")
     a = world["A"]
-    (t1,) = _add(a["teacher"], [_talk(a["c1"], "2026-11-17T10:00:00+08:00")])
+    (t1,) = ingest_ok(a["teacher"], [_talk(a["c1"], "2026-11-17T10:00:00+08:00")])
     t1_id, child_id, school_id, author_id = t1.id, a["c1"].id, a["school"].id, a["teacher"].id
     db.session.commit()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import re
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
@@ -15,15 +15,13 @@ from app.children.importer import COLUMNS, import_file
 from app.duties.services import Window
 from app.extensions import db
 from app.models import AuditEntry, DutyRule, Incident, IncidentNotice, Pairing, Record, Term
-from app.records.services import ingest
 from app.reports.monthly import parse_month
 from app.reports.periods import periods_in_month, periods_in_term
 
 from . import imaging
+from .builders import CHINA, FIELDS, ingest_ok, item, post, put_photo, visit
 from .conftest import login
-from .test_sync import post, put_photo, visit
 
-CHINA = timezone(timedelta(hours=8))
 SECRET = "保密辅导内容ZX9"
 
 
@@ -51,19 +49,10 @@ def _all_text(wb) -> str:
 
 
 def _record(user, child, kind, when: datetime, **fields) -> Record:
-    defaults = {
-        "home_visit": {"purpose": "了解学习", "met_person": "奶奶", "told_guardian": "表现良好", "study_rating": "good",
-                       "life_rating": "good", "psychology_rating": "good", "safety_rating": "good"},
-        "talk": {"topic": "学习", "mood": "calm", "summary": "聊了学习"},
-        "parent_call": {"direction": "teacher_to_parent", "parent": "both", "duration_min": 10, "summary": "报平安"},
-        "counselling": {"topic": "情绪", "summary": SECRET},
-    }[kind] | fields
-    item = {"id": str(uuid.uuid4()), "kind": kind, "child_id": child.id, "occurred_at": when.isoformat(),
-            "fields": defaults, "photos": []}
-    [res] = ingest(user, [item])
-    assert res["status"] == "created", res
+    base = FIELDS[kind] | ({"summary": SECRET} if kind == "counselling" else {})
+    [rec] = ingest_ok(user, [item(kind, child, when.isoformat(), base | fields)])
     db.session.commit()
-    return db.session.scalar(select(Record).where(Record.client_id == item["id"]))
+    return rec
 
 
 def _exports(kind: str) -> list[AuditEntry]:

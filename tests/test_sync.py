@@ -1,8 +1,6 @@
 """The sync contract over real HTTP calls: roster, photos, records; idempotency and concurrency."""
 import io
-import threading
-import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -13,6 +11,7 @@ from app.extensions import db
 from app.models import Photo, Record, RecordPhoto
 
 from . import imaging
+from .builders import local_iso, post, put_photo, race, visit
 from .conftest import login
 
 
@@ -21,34 +20,10 @@ def _files(app):
     return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
 
 
-def _now(delta=timedelta()):
-    return (datetime.now(timezone(timedelta(hours=8))) + delta).isoformat(timespec="seconds")
-
-
-def visit(child, photos=(), **over):
-    rec = {
-        "id": str(uuid.uuid4()), "kind": "home_visit", "child_id": child.id, "occurred_at": _now(timedelta(hours=-2)),
-        "fields": {"purpose": "了解假期学习情况", "guardian_present": True, "met_person": "奶奶", "met_relationship": "祖母",
-                   "told_guardian": "在校表现良好", "study_rating": "good", "life_rating": "fair", "psychology_rating": "good",
-                   "safety_rating": "concern", "safety_note": "家门口有水塘", "follow_up": "每周电话", "next_visit_plan": "下月"},
-        "photos": list(photos), "location": {"lat": 24.33, "lon": 109.42, "accuracy_m": 25},
-    }
-    rec.update(over)
-    return rec
-
-
 @pytest.fixture
 def teacher(client, world):
     token = login(client, world["A"]["teacher"].username)
     return {"token": token, "user": world["A"]["teacher"], "child": world["A"]["c1"], "world": world}
-
-
-def put_photo(client, token, data, name=None, ctype="image/jpeg"):
-    return client.put(f"/api/v1/photos/{name or imaging.sha(data)}", data=data, content_type=ctype, headers={"X-CSRFToken": token})
-
-
-def post(client, token, records):
-    return client.post("/api/v1/records", json={"records": records}, headers={"X-CSRFToken": token})
 
 
 # --- roster -------------------------------------------------------------------------------------------
@@ -210,8 +185,8 @@ def test_record_statuses(client, teacher):
     assert db.session.scalar(select(func.count()).select_from(Record)) == 0
     put_photo(client, teacher["token"], data)
     bad_child = visit(w["A"]["c2"])
-    future = visit(teacher["child"], occurred_at=_now(timedelta(minutes=15)))
-    near_future = visit(teacher["child"], occurred_at=_now(timedelta(minutes=8)))
+    future = visit(teacher["child"], occurred_at=local_iso(timedelta(minutes=15)))
+    near_future = visit(teacher["child"], occurred_at=local_iso(timedelta(minutes=8)))
     bad_kind = visit(teacher["child"], kind="gossip")
     counselling = {**visit(teacher["child"]), "kind": "counselling", "fields": {"topic": "x", "summary": "y"}}
     bad_fields = visit(teacher["child"], fields={"purpose": "", "study_rating": "excellent", "extra": 1})
@@ -274,25 +249,8 @@ def test_same_id_from_another_author_is_rejected(client, teacher):
 
 def test_concurrent_posts_of_the_same_id_make_one_row(app, teacher):
     rec = visit(teacher["child"])
-    statuses, errors = [], []
-    barrier = threading.Barrier(6)
-
-    def worker():
-        c = app.test_client()
-        tok = login(c, teacher["user"].username)
-        barrier.wait()
-        try:
-            r = post(c, tok, [rec])
-            statuses.append(r.get_json()["results"][0]["status"])
-        except Exception as e:  # pragma: no cover - reported below
-            errors.append(e)
-
-    threads = [threading.Thread(target=worker) for _ in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
+    answers = race(app, teacher["user"].username, lambda c, tok: post(c, tok, [rec]))
+    statuses = [body["results"][0]["status"] for _, body in answers]
     assert sorted(statuses) == ["created"] + ["duplicate"] * 5
     assert db.session.scalar(select(func.count()).select_from(Record).where(Record.client_id == rec["id"])) == 1
 

@@ -5,7 +5,7 @@ import io
 import re
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import pytest
 from PIL import Image
@@ -18,10 +18,9 @@ from app.verify import evidence, totp
 from app.verify.services import secret_for
 
 from . import imaging
+from .builders import CHINA, item, post, put_photo, visit
 from .conftest import login, page_csrf
-from .test_sync import post, put_photo, visit
 
-CHINA = timezone(timedelta(hours=8))
 RATINGS = {f"{area}_rating": "good" for area in ("study", "life", "psychology", "safety")}
 
 
@@ -526,9 +525,7 @@ def test_no_photo_and_no_confirmation_and_score(client, A, teacher_token):
     rec = _fresh(_send(client, teacher_token, A["c1"]))
     assert {"no_photo", "no_confirmation"} <= set(_codes(rec))
     assert rec.score == evidence.score(rec.flags) >= 30
-    talk = {"id": str(uuid.uuid4()), "kind": "talk", "child_id": A["c1"].id,
-            "occurred_at": _at(timedelta(hours=-1)).isoformat(timespec="seconds"),
-            "fields": {"topic": "学习", "mood": "calm", "summary": "聊了学习"}, "photos": []}
+    talk = item("talk", A["c1"], _at(timedelta(hours=-1)).isoformat(timespec="seconds"))
     assert post(client, teacher_token, [talk]).get_json()["results"][0]["status"] == "created"
     t = db.session.scalar(select(Record).where(Record.client_id == talk["id"]))
     assert not {"no_photo", "no_confirmation"} & set(_codes(t))  # those two are home-visit rules

@@ -229,10 +229,35 @@ def open_app(page, live, path="/app/"):
     page.wait_for_selector("body[data-ready='1']")
 
 
-def fill_record(page, kind, child_id, photos=(), before_save=None):
-    """Open a new-record form, fill every required field, attach photos and save."""
-    page.evaluate("h => { location.hash = h }", f"#/new/{kind}/{child_id}")
-    page.wait_for_selector("#jf-record-form")
+@pytest.fixture
+def offline_app(live, context, page):
+    """Call to log in, open the app, go offline and reload: from then on the shell and data come from the phone.
+
+    A call, not a plain fixture, so a test can first put on the server what the phone should pick up.
+    """
+    def _open(username=None):
+        api_login(context, live, username or live.ids["teacher"])
+        open_app(page, live)
+        context.set_offline(True)
+        page.reload()
+        page.wait_for_selector("body[data-ready='1']")
+        return page
+
+    return _open
+
+
+def wait_for(page, condition, timeout=15000):
+    """Poll a Python condition (what a route or dialog handler saw, the server's database) while the page runs."""
+    waited = 0
+    while not condition():
+        if waited >= timeout:
+            raise AssertionError(f"timed out after {timeout} ms waiting for {condition}")
+        page.wait_for_timeout(50)
+        waited += 50
+
+
+def fill_required(page):
+    """Fill every required field of the open record form (text, then the first choice of each group)."""
     for el in page.query_selector_all("#jf-record-form textarea[required], #jf-record-form input[type=text][required]"):
         el.fill("测试内容")
     for el in page.query_selector_all("#jf-record-form input[type=number][required]"):
@@ -241,6 +266,13 @@ def fill_record(page, kind, child_id, photos=(), before_save=None):
         first = fs.query_selector("input[type=radio]")
         if first:
             first.check()
+
+
+def fill_record(page, kind, child_id, photos=(), before_save=None):
+    """Open a new-record form, fill every required field, attach photos and save."""
+    page.evaluate("h => { location.hash = h }", f"#/new/{kind}/{child_id}")
+    page.wait_for_selector("#jf-record-form")
+    fill_required(page)
     if photos:
         files = [{"name": f"p{i}.jpg", "mimeType": "image/jpeg", "buffer": data} for i, data in enumerate(photos)]
         page.set_input_files("#jf-photos", files)

@@ -19,12 +19,8 @@ def phone_photos():
     return sideways, plain
 
 
-def test_offline_home_visit_with_two_photos_syncs_once(live, context, page, phone_photos):
-    api_login(context, live, live.ids["teacher"])
-    open_app(page, live)
-    context.set_offline(True)
-    page.reload()
-    page.wait_for_selector("body[data-ready='1']")
+def test_offline_home_visit_with_two_photos_syncs_once(live, context, page, offline_app, phone_photos):
+    offline_app()
 
     record_id = fill_record(page, "home_visit", live.ids["c1"], photos=phone_photos)
     wait_waiting(page, 1)

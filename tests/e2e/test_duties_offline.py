@@ -1,16 +1,16 @@
 """The teacher's duties on the phone (roster counts plus the outbox, offline) and emergencies reported offline."""
-import uuid
 from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import delete, func, select
 
 from app import clock
+from app.duties.services import phone_plan
 from app.extensions import db
 from app.models import Child, DutyRule, Guardian, Incident, Pairing, User
-from app.records.services import ingest
 
-from .conftest import api_login, fill_record, open_app, wait_until, wait_waiting
+from ..builders import ingest_ok, item
+from .conftest import api_login, fill_record, open_app, wait_for, wait_until, wait_waiting
 
 pytestmark = pytest.mark.e2e
 
@@ -23,9 +23,7 @@ def _add(live, kind, fields, days_ago, n=1):
     def go():
         teacher = db.session.get(User, live.ids["teacher_id"])
         day = clock.today_local() - timedelta(days=days_ago)
-        items = [{"id": str(uuid.uuid4()), "kind": kind, "child_id": live.ids["c1"], "fields": fields, "photos": [],
-                  "occurred_at": f"{day.isoformat()}T12:00:00+08:00"} for _ in range(n)]
-        assert all(r["status"] == "created" for r in ingest(teacher, items))
+        ingest_ok(teacher, [item(kind, live.ids["c1"], f"{day.isoformat()}T12:00:00+08:00", fields) for _ in range(n)])
         db.session.commit()
     live.query(go)
 
@@ -57,13 +55,9 @@ def talk_due(page, live):
     return [d for d in duties(page) if d[0] == "talk" and d[1] == live.ids["c1"]]
 
 
-def test_talk_recorded_offline_clears_its_duty_at_once_and_stays_cleared(live, context, page):
+def test_talk_recorded_offline_clears_its_duty_at_once_and_stays_cleared(live, context, page, offline_app):
     _last_week(live)  # last week's talk done: this week's is due, not overdue
-    api_login(context, live, live.ids["teacher"])
-    open_app(page, live)
-    context.set_offline(True)
-    page.reload()
-    page.wait_for_selector("body[data-ready='1']")
+    offline_app()
     go_home(page)
     assert talk_due(page, live) == [["talk", live.ids["c1"], "due", "待办"]]
 
@@ -141,7 +135,7 @@ def test_overdue_first_and_marked_windows_recomputed_when_the_roster_is_stale(li
     # becomes the previous period (done) and this week's talk is due, not overdue. The periods are the server's.
     def plan_a_week_ago():
         teacher = db.session.get(User, live.ids["teacher_id"])
-        return duty.phone_plan(teacher.school_id, duty.today_local() - timedelta(days=7),
+        return phone_plan(teacher.school_id, clock.today_local() - timedelta(days=7),
                                select(Child.id).where(Child.id == c1))
     old = live.query(plan_a_week_ago)
     for counts in old["counts"].values():
@@ -172,14 +166,10 @@ def incidents(live):
     return live.query(lambda: db.session.scalars(select(Incident)).all())
 
 
-def test_emergency_reported_offline_syncs_once_with_its_deadlines(live, context, page):
+def test_emergency_reported_offline_syncs_once_with_its_deadlines(live, context, page, offline_app):
     live.query(lambda: (db.session.add(Guardian(child_id=live.ids["c1"], role="father", name="父亲甲", phone="13700000001")),
                         db.session.commit()))
-    api_login(context, live, live.ids["teacher"])
-    open_app(page, live)
-    context.set_offline(True)
-    page.reload()
-    page.wait_for_selector("body[data-ready='1']")
+    offline_app()
     when = _report(page, live.ids["c1"])
 
     assert page.get_attribute("#jf-incident-status", "data-status") == "queued"
@@ -216,10 +206,7 @@ def test_a_lost_answer_is_resent_and_counted_once(live, context, page):
             route.continue_()
     context.route("**/api/v1/incidents", lose_first_answer)
     _report(page, live.ids["c1"], "illness")
-    for _ in range(200):
-        if answered:
-            break
-        page.wait_for_timeout(50)
+    wait_for(page, lambda: answered, timeout=10000)
     assert posts and answered and len(incidents(live)) == 1
     page.click("#jf-sync")
     wait_until(page, "() => document.getElementById('jf-incident-status').dataset.status === 'sent'")

@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from .conftest import api_login, form_login, local_records, open_app, wait_until
+from .conftest import api_login, form_login, local_records, open_app, wait_for, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -21,10 +21,9 @@ def test_logout_wipes_local_data_for_the_next_teacher(live, context, page):
 
     page.goto(live.url + "/")  # a server page, with the normal logout form
     dialogs = []
-    page.once("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.once("dialog", lambda d: (d.dismiss(), dialogs.append(d.message)))
     page.click("#logout-form button[type=submit]")
-    wait_until(page, "() => true")
-    page.wait_for_timeout(300)
+    wait_for(page, lambda: dialogs)  # cancelling returns from the handler at once: nothing else is coming
     assert dialogs == ["还有 1 条记录未同步，退出后将丢失，确定退出吗？"]
     assert page.url == live.url + "/" and page.evaluate("JF.session.countLocal()") == 1  # cancelled: nothing lost
 
@@ -56,9 +55,9 @@ def test_shell_logout_button(live, context, page):
     open_app(page, live)
     context.set_offline(True)
     messages = []
-    page.once("dialog", lambda d: (messages.append(d.message), d.accept()))
+    page.once("dialog", lambda d: (d.accept(), messages.append(d.message)))
     page.click("#jf-logout")
-    page.wait_for_timeout(200)
+    wait_for(page, lambda: messages)  # the handler returns right after the alert
     assert messages == ["请连接网络后再退出登录。"] and page.evaluate(DB_EXISTS)
 
     context.set_offline(False)

@@ -78,7 +78,7 @@ def test_new_deploy_replaces_the_worker_and_keeps_the_queue(live, context, page,
     record_id = fill_record(page, "talk", live.ids["c1"], photos=small_jpegs[:1])
     context.set_offline(False)
     live.gate.down = True  # the server is being redeployed: the record cannot go yet
-    page.wait_for_timeout(300)
+    wait_until(page, "() => /服务器暂时不可用/.test(document.getElementById('jf-error').textContent)", timeout=20000)
     assert [r["id"] for r in local_records(page)] == [record_id]
 
     monkeypatch.setattr(pwa, "SHELL_VERSION", "next-deploy")

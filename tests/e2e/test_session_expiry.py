@@ -3,17 +3,13 @@ import re
 
 import pytest
 
-from .conftest import api_login, fill_record, form_login, local_records, open_app, wait_until, wait_waiting
+from .conftest import fill_record, form_login, local_records, wait_until, wait_waiting
 
 pytestmark = pytest.mark.e2e
 
 
-def test_expired_session_keeps_queue_and_syncs_after_login(live, context, page, small_jpegs):
-    api_login(context, live, live.ids["teacher"])
-    open_app(page, live)
-    context.set_offline(True)
-    page.reload()
-    page.wait_for_selector("body[data-ready='1']")
+def test_expired_session_keeps_queue_and_syncs_after_login(live, context, page, offline_app, small_jpegs):
+    offline_app()
     record_id = fill_record(page, "talk", live.ids["c1"], photos=small_jpegs[:1])
     wait_waiting(page, 1)
 
@@ -23,8 +19,9 @@ def test_expired_session_keeps_queue_and_syncs_after_login(live, context, page, 
     assert page.get_attribute("#jf-error", "href") == "/login?next=/app/"
     assert [(r["id"], r["status"]) for r in local_records(page)] == [(record_id, "queued")]
     assert live.records() == []
+    tried = page.evaluate("async () => (await JF.db.kvGet('sync')).error.at")
     page.click("#jf-sync")  # trying again changes nothing: still asked to log in, still kept
-    page.wait_for_timeout(300)
+    wait_until(page, "t => JF.db.kvGet('sync').then(s => !s.error || s.error.at !== t)", tried)  # that try has ended
     assert page.inner_text("#jf-error") == "登录已过期，请重新登录" and len(local_records(page)) == 1
 
     page.click("#jf-error")

@@ -30,8 +30,7 @@ def test_status_bar_shows_waiting_last_sync_progress_and_errors(live, context, p
     page.evaluate("h => { location.hash = h }", f"#/new/home_visit/{live.ids['c1']}")
     page.wait_for_selector("#jf-record-form")
     page.evaluate("() => window.scrollTo(0, document.body.scrollHeight)")
-    page.wait_for_timeout(100)
-    assert page.evaluate("() => window.scrollY") > 0
+    wait_until(page, "() => window.scrollY > 0")
     box = page.locator("#jf-waiting").bounding_box()
     assert box and 0 <= box["y"] < 780 and page.is_visible("#jf-sync")
 

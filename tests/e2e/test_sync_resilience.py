@@ -2,7 +2,7 @@
 loses nothing and duplicates nothing once it comes back."""
 import pytest
 
-from .conftest import api_login, fill_record, local_records, open_app, wait_until, wait_waiting
+from .conftest import api_login, fill_record, local_records, open_app, wait_for, wait_until, wait_waiting
 
 pytestmark = pytest.mark.e2e
 
@@ -20,12 +20,8 @@ def error_text(page):
     return page.inner_text("#jf-error") if page.is_visible("#jf-error") else ""
 
 
-def test_server_down_mid_sync_then_back(live, context, page, small_jpegs):
-    api_login(context, live, live.ids["teacher"])
-    open_app(page, live)
-    context.set_offline(True)
-    page.reload()
-    page.wait_for_selector("body[data-ready='1']")
+def test_server_down_mid_sync_then_back(live, context, page, offline_app, small_jpegs):
+    offline_app()
     record_id = fill_record(page, "home_visit", live.ids["c1"], photos=small_jpegs[:2])
     wait_waiting(page, 1)
 
@@ -69,10 +65,7 @@ def test_background_sync_sends_with_the_app_closed(live, context, page, small_jp
 
     idle = context.new_page()  # about:blank: no app code runs; only the worker can send
     context.set_offline(False)
-    for _ in range(100):
-        if live.records():
-            break
-        idle.wait_for_timeout(100)
+    wait_for(idle, live.records, timeout=10000)
     assert [r[0] for r in live.records()] == [record_id]
     assert live.gate.count("POST", "/api/v1/records") == 1
     idle.goto(live.url + "/offline")  # same origin, no app code: look at the local store directly

@@ -9,7 +9,7 @@ from app.extensions import db
 from app.models import Photo, Record, User
 from app.verify.totp import STEP_SECONDS, code_at
 
-from .conftest import api_login, open_app, wait_for_worker, wait_until, wait_waiting
+from .conftest import api_login, fill_required, open_app, wait_for_worker, wait_until, wait_waiting
 
 pytestmark = pytest.mark.e2e
 
@@ -30,21 +30,8 @@ def draw_signature(page, shift=0.0):
         page.mouse.up()
 
 
-def fill_required(page):
-    for el in page.query_selector_all("#jf-record-form textarea[required], #jf-record-form input[type=text][required]"):
-        el.fill("测试内容")
-    for fs in page.query_selector_all("#jf-record-form fieldset"):
-        first = fs.query_selector("input[type=radio]")
-        if first:
-            first.check()
-
-
-def test_offline_visit_with_signature_and_code_survives_reload_and_syncs(live, context, page):
-    api_login(context, live, live.ids["teacher"])
-    open_app(page, live)
-    context.set_offline(True)
-    page.reload()
-    page.wait_for_selector("body[data-ready='1']")
+def test_offline_visit_with_signature_and_code_survives_reload_and_syncs(live, context, page, offline_app):
+    offline_app()
 
     page.evaluate("h => { location.hash = h }", f"#/new/home_visit/{live.ids['c1']}")
     page.wait_for_selector("#jf-record-form")
@@ -55,8 +42,10 @@ def test_offline_visit_with_signature_and_code_survives_reload_and_syncs(live, c
     assert "确认口令" in page.inner_text("#f-confirm_code-help")
     code.fill("１２３4５")  # an input method in full-width mode: still digits, but only five
     assert code.input_value() == "12345"
+    page.evaluate("() => { window.refused = false; document.getElementById('f-confirm_code')"
+                  ".addEventListener('invalid', () => { window.refused = true; }, {once: true}); }")
     page.click("#jf-save")
-    page.wait_for_timeout(200)
+    wait_until(page, "() => window.refused")  # the browser checked the form and refused the code
     assert not page.evaluate("() => location.hash").startswith("#/child/")  # not 6 digits: the form will not save
     code.fill("123456")
     page.fill("#f-signed_by", "奶奶")
