@@ -3,6 +3,7 @@ last, the emergency categories and clocks the server publishes."""
 import pytest
 from sqlalchemy import select
 
+from app import clock
 from app.extensions import db
 from app.models import Record, School
 
@@ -125,6 +126,6 @@ def test_the_phones_due_list_is_the_servers(live, context, page):
         teacher = db.session.get(User, live.ids["teacher_id"])
         children = db.session.scalars(select(Child).where(Child.id == live.ids["c1"])).all()
         return sorted([r["kind"], r["child"].id, r["status"], r["due_on"].isoformat() if r["due_on"] else ""]
-                      for r in duty.duties_for(teacher, children, duty.today_local()))
+                      for r in duty.duties_for(teacher, children, clock.today_local()))
     phone = page.evaluate("() => JF.home.duties().map((x) => [x.kind, x.c.id, x.status, x.end])")
     assert sorted(phone) == server_rows() and "talk" not in {r[0] for r in phone}
