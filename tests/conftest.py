@@ -49,6 +49,7 @@ def app(tmp_path, monkeypatch):
             "SQLALCHEMY_DATABASE_URI": _database_url(tmp_path),
             "UPLOAD_DIR": str(tmp_path / "uploads"),
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # the real cost is tested in test_auth
+            "LOGIN_ADDRESS_DELAY_MAX": 0.01,  # many failed logins stay fast; test_sessions checks the real delays
         }
     )
     app.test_client_class = FreshContextClient
