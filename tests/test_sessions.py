@@ -178,7 +178,7 @@ def test_account_forms_need_csrf(client, build):
 def sleeps(monkeypatch):
     """Record the delays the login would sleep instead of sleeping them."""
     slept = []
-    monkeypatch.setattr(services, "_sleep", slept.append, raising=False)
+    monkeypatch.setattr(services, "_sleep", slept.append)
     return slept
 
 
