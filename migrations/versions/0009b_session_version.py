@@ -22,5 +22,6 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('user', schema=None) as batch_op:
-        batch_op.drop_column('session_version')
+    # A plain DROP COLUMN (SQLite 3.35+): batch mode would copy and drop the user table, which SQLite's foreign keys
+    # refuse once records and children point at users.
+    op.drop_column('user', 'session_version')
