@@ -69,8 +69,10 @@ def register_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
+        from .auth.services import session_is_current
+
         user = db.session.get(models.User, int(user_id)) if user_id.isdigit() else None
-        return user if user is not None and user.active else None
+        return user if user is not None and user.active and session_is_current(user) else None
 
     @login_manager.unauthorized_handler
     def unauthorized():

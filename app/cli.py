@@ -1,4 +1,4 @@
-"""Flask commands: seed-demo, send-reminders, create-user, import-roster, rebuild-tallies, banner."""
+"""Flask commands: seed-demo, send-reminders, create-user, deactivate-user, import-roster, rebuild-tallies, banner."""
 import click
 from flask import Flask
 from sqlalchemy import select
@@ -77,6 +77,22 @@ def register(app: Flask) -> None:
         db.session.add(user)
         db.session.commit()
         click.echo(f"created {role} {username} (#{user.id})")
+
+    @app.cli.command("deactivate-user")
+    @click.argument("username")
+    def deactivate_user(username):
+        """Close a staff account: it cannot log in, and every session it has ends now."""
+        from .audit import audit
+        from .auth.services import end_all_sessions
+
+        user = db.session.scalar(select(User).where(User.username == username.lower()))
+        if user is None:
+            raise click.UsageError(f"no user named {username}")
+        user.active = False
+        end_all_sessions(user)
+        audit("deactivated", "user", user.id)
+        db.session.commit()
+        click.echo(f"deactivated {user.username} (#{user.id}); its sessions are ended")
 
     @app.cli.command("import-roster")
     @click.argument("path", type=click.Path(exists=True, dir_okay=False))

@@ -22,6 +22,11 @@ class Config:
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     LOGIN_MAX_FAILURES = 5
     LOGIN_FAILURE_WINDOW = 15 * 60
+    # Per address (a whole school may share one) logins are slowed, never refused: after this many failures in the
+    # window, each attempt waits STEP seconds more than the last, at most MAX.
+    LOGIN_ADDRESS_FREE_FAILURES = 10
+    LOGIN_ADDRESS_DELAY_STEP = 0.5
+    LOGIN_ADDRESS_DELAY_MAX = 3.0
     ROSTER_IMPORT_MAX_ROWS = 5000
     PHOTO_MAX_BYTES = 12 * 1024 * 1024
     PHOTO_MAX_PIXELS = 40_000_000

@@ -51,6 +51,7 @@ def make_app(path: Path):
                 "SQLALCHEMY_DATABASE_URI": _database_url(path),
                 "UPLOAD_DIR": str(path / "uploads"),
                 "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # the real cost is tested in test_auth
+                "LOGIN_ADDRESS_DELAY_MAX": 0.01,  # many failed logins stay fast; test_sessions checks the real delays
             }
         )
     app.test_client_class = FreshContextClient

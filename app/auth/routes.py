@@ -1,14 +1,16 @@
-"""Login and logout pages, and the language switch."""
+"""Login and logout pages, the account page (password, other phones), and the language switch."""
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, login_required
 
-from ..web import client_ip
+from ..audit import audit
+from ..extensions import db
+from ..web import EmptyForm, client_ip
 from . import bp
-from .forms import LoginForm
-from .services import authenticate, end_session
+from .forms import ChangePasswordForm, LoginForm
+from .services import authenticate, change_password, end_other_sessions, end_session, verify_current_password
 
 
 def _safe_next(target: str | None) -> str:
@@ -46,6 +48,45 @@ def login():
 def logout():
     end_session()
     return redirect(url_for("auth.login"))
+
+
+def _account_page(form: ChangePasswordForm, status: int = 200):
+    return render_template("auth/account.html", form=form, end_form=EmptyForm()), status
+
+
+@bp.route("/account")
+@login_required
+def account():
+    return _account_page(ChangePasswordForm())
+
+
+@bp.route("/account/password", methods=["POST"])
+@login_required
+def password():
+    form = ChangePasswordForm()
+    if not form.validate_on_submit():
+        return _account_page(form, 400)
+    error = verify_current_password(current_user, form.old_password.data, client_ip())
+    if error == "rate_limited":
+        flash(_("密码错误次数过多，请稍后再试。"), "error")
+        return _account_page(form, 429)
+    if error:
+        form.old_password.errors.append(_("原密码不正确。"))
+        return _account_page(form, 400)
+    change_password(current_user, form.new_password.data)
+    flash(_("密码已修改，其他设备上的登录已退出。"), "success")
+    return redirect(url_for("auth.account"))
+
+
+@bp.route("/account/sessions/end-others", methods=["POST"])
+@login_required
+def end_others():
+    # CSRF is checked for every POST by Flask-WTF; this form carries only the token.
+    end_other_sessions(current_user)
+    audit("sessions_ended", "user", current_user.id)
+    db.session.commit()
+    flash(_("其他设备上的登录已全部退出。"), "success")
+    return redirect(url_for("auth.account"))
 
 
 @bp.route("/lang/<code>")

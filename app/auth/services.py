@@ -1,17 +1,25 @@
-"""Logging in: password check, rate limit of failures, a fresh session."""
+"""Logging in: password check, limits on failures, sessions the server can end."""
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app, session
-from flask_login import login_user, logout_user
-from sqlalchemy import delete, func, select
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import delete, func, or_, select, update
+from werkzeug.security import check_password_hash
 
 from ..audit import audit
 from ..clock import utcnow
 from ..extensions import db
 from ..models import LoginFailure, User
+from ..models.people import hash_password
+
+# The session key holding the user's session version at login (see User.session_version).
+SESSION_VERSION_KEY = "_sv"
+_sleep = time.sleep  # tests record the delays instead of waiting them out
+_dummy_hashes: dict[str | None, str] = {}
 
 
 @dataclass
@@ -24,8 +32,8 @@ class LoginResult:
 def _failures_since(username: str, ip: str):
     window = timedelta(seconds=current_app.config["LOGIN_FAILURE_WINDOW"])
     since = utcnow() - window
-    # Limit per (username, address) so that one attacker cannot lock a teacher out from everywhere,
-    # and per address overall so that one address cannot try many usernames.
+    # Limit per (username, address) so that one attacker cannot lock a teacher out from everywhere;
+    # per address only slow down, because a whole school may share one address behind NAT.
     per_user = db.session.scalar(
         select(func.count()).where(LoginFailure.username == username, LoginFailure.ip == ip, LoginFailure.at >= since)
     )
@@ -33,15 +41,40 @@ def _failures_since(username: str, ip: str):
     return per_user, per_ip
 
 
+def _slow_down(per_ip: int) -> None:
+    """Delay every attempt from an address with many recent failures, more with each, up to a cap."""
+    free = current_app.config["LOGIN_ADDRESS_FREE_FAILURES"]
+    if per_ip >= free:
+        step, cap = current_app.config["LOGIN_ADDRESS_DELAY_STEP"], current_app.config["LOGIN_ADDRESS_DELAY_MAX"]
+        _sleep(min(cap, step * (per_ip - free + 1)))
+
+
+def _dummy_hash() -> str:
+    """A hash made like a real one, to check passwords of unknown users against."""
+    method = current_app.config.get("PASSWORD_HASH_METHOD")
+    if method not in _dummy_hashes:
+        _dummy_hashes[method] = hash_password("no account has this password")
+    return _dummy_hashes[method]
+
+
+def _password_matches(user: User | None, password: str) -> bool:
+    """Check the password; unknown and inactive accounts cost the same hash, so timing tells nothing."""
+    if user is None:
+        check_password_hash(_dummy_hash(), password)
+        return False
+    return user.check_password(password) and user.active
+
+
 def authenticate(username: str, password: str, ip: str) -> LoginResult:
     """Check a username and password, counting failures; log the user in on success."""
     username = (username or "").strip().lower()[:64]
     limit = current_app.config["LOGIN_MAX_FAILURES"]
     per_user, per_ip = _failures_since(username, ip)
-    if per_user >= limit or per_ip >= limit * 4:
+    if per_user >= limit:
         return LoginResult(None, "rate_limited", current_app.config["LOGIN_FAILURE_WINDOW"])
+    _slow_down(per_ip)
     user = db.session.scalar(select(User).where(func.lower(User.username) == username))
-    if user is None or not user.active or not user.check_password(password or ""):
+    if not _password_matches(user, password or ""):
         db.session.add(LoginFailure(username=username, ip=ip))
         db.session.commit()
         return LoginResult(None, "bad_credentials")
@@ -49,16 +82,56 @@ def authenticate(username: str, password: str, ip: str) -> LoginResult:
     # A new session on login: nothing from before (e.g. a planted session) carries over.
     session.clear()
     login_user(user)
+    session[SESSION_VERSION_KEY] = user.session_version
     session.permanent = True
     audit("login", "user", user.id, user=user)
     db.session.commit()
     return LoginResult(user)
 
 
+def session_is_current(user: User) -> bool:
+    """True when this session was opened at the user's current session version."""
+    return session.get(SESSION_VERSION_KEY) == user.session_version
+
+
+def end_all_sessions(user: User) -> None:
+    """Raise the user's session version: every session opened before it ends at its next request."""
+    db.session.execute(update(User).where(User.id == user.id).values(session_version=User.session_version + 1))
+    db.session.refresh(user, ["session_version"])
+
+
+def end_other_sessions(user: User) -> None:
+    """End every session of the user but this one (the caller commits)."""
+    end_all_sessions(user)
+    session[SESSION_VERSION_KEY] = user.session_version
+
+
+def change_password(user: User, new_password: str) -> None:
+    """Store a new password and end the user's other sessions; this one stays logged in."""
+    user.set_password(new_password)
+    end_other_sessions(user)
+    audit("password_changed", "user", user.id, user=user)
+    db.session.commit()
+
+
 def end_session() -> None:
-    """Log out and drop everything in the session cookie."""
+    """Log out: end every copy of this session on the server and drop everything in the cookie."""
+    if current_user.is_authenticated:
+        end_all_sessions(current_user)
+        db.session.commit()
     logout_user()
     session.clear()
+
+
+def verify_current_password(user: User, password: str, ip: str) -> str | None:
+    """Check a logged-in user's password under the login's per-account limit; None or the error."""
+    if _failures_since(user.username, ip)[0] >= current_app.config["LOGIN_MAX_FAILURES"]:
+        return "rate_limited"
+    if user.check_password(password):
+        return None
+    db.session.add(LoginFailure(username=user.username, ip=ip))
+    db.session.commit()
+    return "bad_credentials"
 
 
 def prune_failures(now: datetime | None = None) -> int:

@@ -46,6 +46,15 @@ class Village(db.Model):
     __table_args__ = (UniqueConstraint("school_id", "name"),)
 
 
+def hash_password(password: str) -> str:
+    """A salted hash of a password, made the way passwords are stored."""
+    from flask import current_app, has_app_context
+
+    # Tests lower the cost (PASSWORD_HASH_METHOD); deployments keep werkzeug's default (scrypt).
+    method = current_app.config.get("PASSWORD_HASH_METHOD") if has_app_context() else None
+    return generate_password_hash(password, **({"method": method} if method else {}))
+
+
 class User(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
@@ -57,6 +66,9 @@ class User(UserMixin, db.Model):
     village_id: Mapped[int | None] = mapped_column(ForeignKey("village.id"))
     phone: Mapped[str | None] = mapped_column(String(32))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Signed cookies cannot be revoked: each session carries this number from login, and logging out, a new
+    # password or "log out my other phones" raises it, which ends every copy of every earlier session.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Committee members: the RFC 6238 secret (base32) behind the code their phone shows offline.
     totp_secret: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -66,11 +78,7 @@ class User(UserMixin, db.Model):
 
     def set_password(self, password: str) -> None:
         """Store a salted hash of the password."""
-        from flask import current_app, has_app_context
-
-        # Tests lower the cost (PASSWORD_HASH_METHOD); deployments keep werkzeug's default (scrypt).
-        method = current_app.config.get("PASSWORD_HASH_METHOD") if has_app_context() else None
-        self.password_hash = generate_password_hash(password, **({"method": method} if method else {}))
+        self.password_hash = hash_password(password)
 
     def check_password(self, password: str) -> bool:
         """True when the password matches the stored hash."""

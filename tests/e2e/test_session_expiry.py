@@ -3,17 +3,33 @@ import re
 
 import pytest
 
+from app.auth.services import end_all_sessions
+from app.extensions import db
+from app.models import User
+
 from .conftest import fill_record, form_login, local_records, wait_until, wait_waiting
 
 pytestmark = pytest.mark.e2e
 
 
-def test_expired_session_keeps_queue_and_syncs_after_login(live, context, page, offline_app, small_jpegs):
+def _end_on_server(live):
+    """The teacher logged out (or changed the password) on another phone: this phone's session ends on the server."""
+    def end():
+        end_all_sessions(db.session.get(User, live.ids["teacher_id"]))
+        db.session.commit()
+    live.query(end)
+
+
+@pytest.mark.parametrize("ended", ["cookie_gone", "ended_on_server"])
+def test_expired_session_keeps_queue_and_syncs_after_login(live, context, page, offline_app, small_jpegs, ended):
     offline_app()
     record_id = fill_record(page, "talk", live.ids["c1"], photos=small_jpegs[:1])
     wait_waiting(page, 1)
 
-    context.clear_cookies()  # the session is gone (expired, or the server forgot it)
+    if ended == "cookie_gone":
+        context.clear_cookies()  # the session is gone (expired, or the server forgot it)
+    else:
+        _end_on_server(live)  # the cookie is still there, but the server no longer honours it
     context.set_offline(False)
     wait_until(page, "() => document.getElementById('jf-error').textContent === '登录已过期，请重新登录'", timeout=20000)
     assert page.get_attribute("#jf-error", "href") == "/login?next=/app/"
