@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app, session
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, select, update
 from werkzeug.security import check_password_hash
 
 from ..audit import audit
