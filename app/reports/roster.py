@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 from ..children.importer import COLUMNS
 from ..extensions import db
 from ..models import Child, Pairing
-from .xlsx import workbook_bytes
+from .xlsx import append_row, workbook_bytes
 
 SEX = {"male": "男", "female": "女"}
 AWAY = {"both": "父母均外出", "father": "父亲外出", "mother": "母亲外出", "none": "均未外出"}
@@ -80,6 +80,6 @@ def roster_xlsx(children: Select) -> tuple[bytes, int]:
          .order_by(Child.class_name, Child.student_no).execution_options(yield_per=BATCH))
     n = 0
     for child in db.session.scalars(q):
-        ws.append(row_for(child))
+        append_row(ws, row_for(child))
         n += 1
     return workbook_bytes(wb), n
