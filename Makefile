@@ -36,9 +36,10 @@ run: seed
 	@$(FLASK) banner --host $(HOST) --port $(PORT)
 	$(FLASK) run --host $(HOST) --port $(PORT) --no-reload
 
-# Production-style serving: several stateless workers (see README, Deployment).
+# Production-style serving: stateless gthread workers that a slow 2G upload cannot get killed (app/gunicorn_conf.py;
+# WORKERS and THREADS from the environment; see README, Deployment).
 serve: migrate
-	$(BIN)/gunicorn --workers $${WORKERS:-3} --bind $(HOST):$(PORT) 'app:create_app()'
+	$(BIN)/gunicorn --config app/gunicorn_conf.py --bind $(HOST):$(PORT) 'app:create_app()'
 
 # System packages the browser tests need: Debian's Chromium and CJK fonts.
 system-deps:

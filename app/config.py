@@ -33,7 +33,11 @@ class Config:
     RECORDS_PER_BATCH = 100
     # Web Push: the push services write here when our pushes misbehave. Set the operator's real address.
     VAPID_SUBJECT = os.environ.get("VAPID_SUBJECT", "mailto:jiafang-admin@example.org")
-    PUSH_ALLOW_LOOPBACK = False  # tests only: accept http://127.0.0.1 push endpoints
+    # The browsers' push services, the only hosts push endpoints may name ("*.name": any name below it; Windows and
+    # Apple shard by subdomain). See app/notify/endpoints.py.
+    PUSH_ALLOWED_HOSTS = ["fcm.googleapis.com", "updates.push.services.mozilla.com", "*.notify.windows.com",
+                          "web.push.apple.com", "*.push.apple.com"]
+    PUSH_ALLOW_LOOPBACK = False  # tests only (ignored unless TESTING): accept http://127.0.0.1 push endpoints
 
 
 def secret_key(instance_path: str) -> str:

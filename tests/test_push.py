@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import socket
 import stat
 import threading
 from datetime import timedelta
@@ -94,8 +95,29 @@ def service():
     s.close()
 
 
+FCM_ADDRESS = "142.250.71.10"  # a public address (documentation ranges are not "global")
+
+
 @pytest.fixture
-def pushy(app, tmp_path):
+def dns(monkeypatch):
+    """The resolver as the tests want it: the names in the returned dict answer their addresses, others really resolve."""
+    names = {"fcm.googleapis.com": [FCM_ADDRESS]}
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host not in names:
+            return real(host, port, *args, **kwargs)
+        answer = names[host]
+        addrs = answer.pop(0) if answer and isinstance(answer[0], list) else answer  # a list of lists: one per lookup
+        return [(socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, 6, "",
+                 (a, port or 443, 0, 0) if ":" in a else (a, port or 443)) for a in addrs]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return names
+
+
+@pytest.fixture
+def pushy(app, tmp_path, dns):
     """The app with its instance folder in tmp_path (the VAPID key is made there) and loopback endpoints allowed."""
     app.instance_path = str(tmp_path / "instance")
     app.config["PUSH_ALLOW_LOOPBACK"] = True
@@ -349,3 +371,142 @@ def test_no_personal_data_in_any_payload_or_log(pushy, client, world, service, c
     assert "notification=" in logged
     for secret in (child.name, teacher.name, "private-path-123"):
         assert secret not in logged
+
+
+# --- endpoints the server will call -----------------------------------------------------------------------------
+
+class Listener:
+    """A bare TCP port on loopback that records every connection and the first bytes sent on it."""
+
+    def __init__(self):
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.sock.settimeout(0.1)
+        self.port = self.sock.getsockname()[1]
+        self.seen: list[bytes] = []
+        self.running = True
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while self.running:
+            try:
+                conn, _addr = self.sock.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.settimeout(2)
+                try:
+                    self.seen.append(conn.recv(1024))
+                except OSError:
+                    self.seen.append(b"?")
+
+    def close(self):
+        self.running = False
+        self.thread.join()
+        self.sock.close()
+
+
+@pytest.fixture
+def listener():
+    s = Listener()
+    yield s
+    s.close()
+
+
+@pytest.mark.parametrize("endpoint", [
+    "https://127.0.0.1/push/x", "https://10.1.2.3/push/x", "https://169.254.169.254/latest/meta-data/",
+    "https://[::1]/push/x", "https://[fc00::1]/push/x", "http://fcm.googleapis.com/fcm/send/x",
+    "https://push.example.com/fcm/send/x", "https://fcm.googleapis.com.example.com/x", "https://xfcm.googleapis.com/x",
+    "https://localhost/push/x",
+])
+def test_endpoints_off_the_list_or_not_https_are_refused(pushy, client, world, endpoint):
+    pushy.config["PUSH_ALLOW_LOOPBACK"] = False
+    csrf = login(client, world["A"]["teacher"].username)
+    r = subscribe(client, csrf, Browser(endpoint))
+    assert (r.status_code, r.get_json()["error"]) == (400, "bad_endpoint")
+    assert db.session.scalars(select(PushSubscription)).all() == []
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1", "10.0.0.5", "192.168.1.1", "169.254.169.254", "::1", "fc00::5",
+                                     "fe80::1", "::ffff:10.0.0.5", "100.64.0.1", "0.0.0.0"])
+def test_listed_host_resolving_into_our_network_is_refused(pushy, client, world, dns, address):
+    dns["fcm.googleapis.com"] = [FCM_ADDRESS, address]  # one bad address among good ones is enough to refuse
+    csrf = login(client, world["A"]["teacher"].username)
+    r = subscribe(client, csrf, Browser("https://fcm.googleapis.com/fcm/send/abc"))
+    assert (r.status_code, r.get_json()["error"]) == (400, "bad_endpoint")
+    assert "内部网络" in r.get_json()["message"]
+
+
+def test_listed_hosts_and_their_subdomains_are_accepted(pushy, client, world, dns):
+    pushy.config["PUSH_ALLOW_LOOPBACK"] = False
+    for name in ("wns2-par02p.notify.windows.com", "web.push.apple.com", "updates.push.services.mozilla.com"):
+        dns[name] = [FCM_ADDRESS]
+    csrf = login(client, world["A"]["teacher"].username)
+    for endpoint in ("https://fcm.googleapis.com/fcm/send/a", "https://wns2-par02p.notify.windows.com/w/?token=b",
+                     "https://web.push.apple.com/c", "https://updates.push.services.mozilla.com/wpush/v2/d"):
+        assert subscribe(client, csrf, Browser(endpoint)).status_code == 201, endpoint
+    pushy.config["PUSH_ALLOWED_HOSTS"] = ["push.example.org"]  # configurable: the list is the operator's
+    dns["push.example.org"] = [FCM_ADDRESS]
+    assert subscribe(client, csrf, Browser("https://push.example.org/e")).status_code == 201
+    assert subscribe(client, csrf, Browser("https://fcm.googleapis.com/fcm/send/f")).status_code == 400
+
+
+def test_loopback_switch_is_off_by_default_and_only_works_in_tests(pushy, client, world, service):
+    from app.config import Config
+
+    assert Config.PUSH_ALLOW_LOOPBACK is False and not getattr(Config, "TESTING", False)
+    csrf = login(client, world["A"]["teacher"].username)
+    pushy.testing = False  # a production app whose instance/config.py switched it on
+    r = subscribe(client, csrf, Browser(service.origin + "/push/x"))
+    pushy.testing = True
+    assert (r.status_code, r.get_json()["error"]) == (400, "bad_endpoint")
+
+
+def test_endpoint_moves_to_another_user_only_with_its_keys(pushy, app, world, service):
+    a, b = app.test_client(), app.test_client()
+    ta, tb = world["A"]["teacher"], world["A"]["other_teacher"]
+    csrf_a, csrf_b = login(a, ta.username), login(b, tb.username)
+    phone = Browser(service.origin + "/push/mine")
+    assert subscribe(a, csrf_a, phone).status_code == 201
+    thief = Browser(phone.endpoint)  # the same URL, keys of its own
+    r = subscribe(b, csrf_b, thief)
+    assert (r.status_code, r.get_json()["error"]) == (409, "endpoint_taken")
+    db.session.expire_all()
+    sub = db.session.scalar(select(PushSubscription))
+    assert sub.user_id == ta.id and sub.auth == b64url(phone.auth)
+    remind(tb)
+    push_pending()
+    assert service.to("/push/mine") == []  # B's reminders do not go to A's phone either
+    assert subscribe(a, csrf_a, phone).status_code == 200  # the owner re-subscribing is fine
+
+
+def test_send_time_check_refuses_a_name_that_now_resolves_inside(pushy, client, world, dns, listener):
+    pushy.config["PUSH_ALLOW_LOOPBACK"] = False
+    teacher = world["A"]["teacher"]
+    csrf = login(client, teacher.username)
+    assert subscribe(client, csrf, Browser(f"https://fcm.googleapis.com:{listener.port}/fcm/send/x")).status_code == 201
+    dns["fcm.googleapis.com"] = ["127.0.0.1"]
+    remind(teacher)
+    assert push_pending()["failed"] == 1
+    assert listener.seen == []  # not even connected
+
+
+def test_connection_refuses_a_peer_inside_after_the_check_passed(pushy, client, world, dns, listener):
+    pushy.config["PUSH_ALLOW_LOOPBACK"] = False
+    teacher = world["A"]["teacher"]
+    csrf = login(client, teacher.username)
+    assert subscribe(client, csrf, Browser(f"https://fcm.googleapis.com:{listener.port}/fcm/send/x")).status_code == 201
+    dns["fcm.googleapis.com"] = [[FCM_ADDRESS], ["127.0.0.1"]]  # DNS rebinding: public for the check, then loopback
+    remind(teacher)
+    assert push_pending()["failed"] == 1
+    assert listener.seen in ([], [b""])  # closed before a byte (the TLS hello) was sent
+
+
+def test_redirects_are_not_followed(pushy, client, world, service):
+    teacher = world["A"]["teacher"]
+    csrf = login(client, teacher.username)
+    subscribe(client, csrf, Browser(service.origin + "/push/moved"))
+    service.answers["/push/moved"] = [(307, {"Location": service.origin + "/push/elsewhere"})]
+    remind(teacher)
+    assert push_pending()["failed"] == 1
+    assert service.to("/push/elsewhere") == []

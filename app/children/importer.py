@@ -84,11 +84,13 @@ def template_xlsx() -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
+    from ..reports.xlsx import append_row
+
     wb = Workbook()
     ws = wb.active
     ws.title = "花名册"
-    ws.append([h + ("*" if req else "") for _k, h, req in COLUMNS])
-    ws.append(EXAMPLE)
+    append_row(ws, [h + ("*" if req else "") for _k, h, req in COLUMNS])
+    append_row(ws, EXAMPLE)
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for i in range(1, len(COLUMNS) + 1):
@@ -102,7 +104,7 @@ def template_xlsx() -> bytes:
         "所在村须是学校已有的村名；责任教师账号填教师的登录账号。",
         "监护人同意日期和告知书版本必填：没有监护人同意不能建档。",
     ):
-        notes.append([line])
+        append_row(notes, [line])
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -27,6 +27,7 @@ from sqlalchemy import select
 from ..clock import as_utc, utcnow
 from ..extensions import db
 from ..models import Notification, PushSubscription
+from .endpoints import endpoint_error, loopback_allowed, session
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ KEY_FILE = "vapid_private.pem"
 TITLE = "家访通"
 BODY = "您有新的提醒，请打开家访通查看。"
 TTL = 12 * 3600          # a reminder older than half a day is not worth waking a phone for
-TIMEOUT = 10             # seconds per push service call
+TIMEOUT = (3.05, 5)      # seconds to connect, to answer: a push service that dawdles is tried again next run
 WINDOW = timedelta(hours=24)  # older pending notifications are left to the in-app centre
 DEFAULT_BACKOFF = timedelta(minutes=10)
 GONE = (404, 410)
@@ -106,14 +107,17 @@ def _short(endpoint: str) -> str:
     return urlsplit(endpoint).hostname or "?"
 
 
-def _send(sub: PushSubscription, n: Notification, vapid: Vapid) -> tuple[int, str | None]:
-    """One push; answers the push service's status code (0 when unreachable) and its Retry-After header."""
+def _send(sub: PushSubscription, n: Notification, vapid: Vapid, http) -> tuple[int, str | None]:
+    """One push; answers the push service's status code (0 when unreachable or refused) and its Retry-After header."""
+    if endpoint_error(sub.endpoint):  # stored before the rules, or its name now resolves into our network
+        log.warning("push to subscription %s refused: endpoint not allowed now", sub.id)
+        return 0, None
     info = {"endpoint": sub.endpoint, "keys": {"p256dh": sub.p256dh, "auth": sub.auth}}
     # A fresh claims dict every time: pywebpush writes the endpoint's `aud` (and `exp`) into the dict it is given.
     claims = {"sub": current_app.config["VAPID_SUBJECT"]}
     try:
         resp = webpush(info, data=payload(n), vapid_private_key=vapid, vapid_claims=claims,
-                       content_encoding="aes128gcm", ttl=TTL, timeout=TIMEOUT)
+                       content_encoding="aes128gcm", ttl=TTL, timeout=TIMEOUT, requests_session=http)
         return resp.status_code, None
     except WebPushException as e:
         if e.response is None:
@@ -136,6 +140,7 @@ def push_pending(now: datetime | None = None) -> dict:
     if not pending:
         return stats
     vapid = None  # made (and the key file with it) only when someone has subscribed
+    http = session(allow_loopback=loopback_allowed())
     subs_by_user: dict[int, list[PushSubscription]] = {}
     for sub in db.session.scalars(select(PushSubscription).where(
             PushSubscription.user_id.in_({n.user_id for n in pending}))):
@@ -147,7 +152,7 @@ def push_pending(now: datetime | None = None) -> dict:
                 complete = False  # backing off: this one waits for a later run
                 continue
             vapid = vapid or _vapid()
-            status, retry_header = _send(sub, n, vapid)
+            status, retry_header = _send(sub, n, vapid, http)
             if 200 <= status < 300:
                 stats["sent"] += 1
                 sub.failures = 0
@@ -168,6 +173,7 @@ def push_pending(now: datetime | None = None) -> dict:
             n.pushed_at = now
             stats["done"] += 1
         db.session.commit()  # per notification: a crash half way never re-sends what went out
+    http.close()
     return stats
 
 

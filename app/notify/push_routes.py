@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hmac
 import re
-from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric import ec
-from flask import current_app, jsonify, request
+from flask import jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -16,11 +16,10 @@ from ..extensions import db
 from ..models import PushSubscription
 from ..web import api_error
 from . import bp
+from .endpoints import endpoint_error
 from .push import public_key
 
-MAX_ENDPOINT = 1000  # the column's length
 B64URL = re.compile(r"^[A-Za-z0-9_-]+={0,2}$")
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def _b64url(value) -> bytes | None:
@@ -45,25 +44,6 @@ def _is_p256_point(raw: bytes | None) -> bool:
     return True
 
 
-def _endpoint_error(endpoint) -> str | None:
-    if not isinstance(endpoint, str) or not endpoint:
-        return _("缺少推送地址（endpoint）。")
-    if len(endpoint) > MAX_ENDPOINT:
-        return _("推送地址太长。")
-    try:
-        url = urlsplit(endpoint)
-        host = url.hostname
-    except ValueError:
-        return _("推送地址无效。")
-    if not host or url.username or url.password:
-        return _("推送地址无效。")
-    if url.scheme == "https":
-        return None
-    if url.scheme == "http" and host in LOOPBACK and current_app.config.get("PUSH_ALLOW_LOOPBACK"):
-        return None
-    return _("推送地址必须使用 HTTPS。")
-
-
 @bp.route("/api/v1/push/key")
 @login_required
 def push_key():
@@ -79,7 +59,7 @@ def push_subscribe():
     if not isinstance(body, dict):
         return api_error(400, "bad_json", _("请求内容应为 JSON。"))
     endpoint = body.get("endpoint")
-    error = _endpoint_error(endpoint)
+    error = endpoint_error(endpoint)
     if error:
         return api_error(400, "bad_endpoint", error)
     keys = body.get("keys") if isinstance(body.get("keys"), dict) else {}
@@ -89,14 +69,19 @@ def push_subscribe():
     secret = _b64url(auth)
     if secret is None or len(secret) != 16:
         return api_error(400, "bad_keys", _("推送密钥 auth 无效。"))
+    p256dh, auth = p256dh.rstrip("="), auth.rstrip("=")
     sub = db.session.scalar(select(PushSubscription).where(PushSubscription.endpoint == endpoint))
+    # Only the browser holding the subscription knows its keys: a bare endpoint URL must not take another's pushes.
+    if sub is not None and sub.user_id != current_user.id and not (
+            hmac.compare_digest(sub.p256dh, p256dh) and hmac.compare_digest(sub.auth, auth)):
+        return api_error(409, "endpoint_taken", _("这个推送地址已被另一个账号使用。"))
     status = 200
     if sub is None:
         sub = PushSubscription(endpoint=endpoint)
         db.session.add(sub)
         status = 201
     sub.user_id = current_user.id
-    sub.p256dh, sub.auth = p256dh.rstrip("="), auth.rstrip("=")
+    sub.p256dh, sub.auth = p256dh, auth
     sub.retry_after, sub.failures = None, 0
     db.session.commit()
     return jsonify({"status": "created" if status == 201 else "updated"}), status

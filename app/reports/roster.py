@@ -12,7 +12,7 @@ from ..children.importer import COLUMNS
 from ..extensions import db
 from ..models import Child, Pairing
 from ..models.people import PARENTS_AWAY, SEXES
-from .xlsx import workbook_bytes
+from .xlsx import append_row, workbook_bytes
 
 # Columns beyond the import template: the rest of the file and of the contact card (the importer skips them).
 EXTRA = [
@@ -79,6 +79,6 @@ def roster_xlsx(children: Select) -> tuple[bytes, int]:
          .order_by(Child.class_name, Child.student_no).execution_options(yield_per=BATCH))
     n = 0
     for child in db.session.scalars(q):
-        ws.append(row_for(child))
+        append_row(ws, row_for(child))
         n += 1
     return workbook_bytes(wb), n

@@ -9,7 +9,7 @@ from ..duties.services import DUTY_KINDS, PERIOD_LABELS
 from ..incidents.services import CATEGORIES, CLOCKS, TARGET_LABELS
 from ..records.kinds import KINDS
 from ..verify.labels import CONFIRM_LABELS, REVIEW_LABELS
-from .xlsx import bold_header, workbook_bytes
+from .xlsx import append_row, bold_header, workbook_bytes
 
 PERCENT = "0.0%"
 
@@ -41,7 +41,7 @@ def monthly_xlsx(report: dict, school_name: str) -> bytes:
     bold_header(ws, [h for _k, h in cols])
     total = report["total"] | {"class_name": _("全校合计")}
     for row in [total, *report["rows"]]:
-        ws.append([school_name if k == "school" else row.get(k) for k, _h in cols])
+        append_row(ws, [school_name if k == "school" else row.get(k) for k, _h in cols])
         for cell, (k, _h) in zip(ws[ws.max_row], cols):
             if k.endswith("_share") or k.startswith("coverage_"):
                 cell.number_format = PERCENT
@@ -56,21 +56,22 @@ def monthly_xlsx(report: dict, school_name: str) -> bytes:
                 i["occurred_at"].strftime("%Y-%m-%d %H:%M")]
         for t in CLOCKS:
             line += [i[f"minutes_{t}"], _("是") if i[f"in_time_{t}"] else _("否")]
-        inc.append(line)
+        append_row(inc, line)
     notes = wb.create_sheet(_("说明"))
     m = report["month"]
-    notes.append([_("月份"), m.start.strftime("%Y-%m")])
-    notes.append([_("统计区间"), f"{m.start.isoformat()} — {m.end.isoformat()}"])
-    notes.append([_("生成时间"), report["made_at"].strftime("%Y-%m-%d %H:%M")])
+    append_row(notes, [_("月份"), m.start.strftime("%Y-%m")])
+    append_row(notes, [_("统计区间"), f"{m.start.isoformat()} — {m.end.isoformat()}"])
+    append_row(notes, [_("生成时间"), report["made_at"].strftime("%Y-%m-%d %H:%M")])
     for r in report["rules"]:
         periods = report["judged"].get(r.kind)
         span = "；".join(f"{w.start.isoformat()}—{w.end.isoformat()}" for w in periods) if periods else _("本月不考核")
-        notes.append([_kind(r.kind), _("%(period)s %(n)d 次", period=str(PERIOD_LABELS[r.period]), n=r.times), span])
+        append_row(notes, [_kind(r.kind), _("%(period)s %(n)d 次", period=str(PERIOD_LABELS[r.period]), n=r.times),
+                           span])
     for line in (_("只统计汇总数，不含任何儿童姓名。时间按北京时间。"),
                  _("次数只计待审核和已通过的记录；被退回的记录在更正后计入。"),
                  _("达标：在每个考核周期内都完成了规定次数的在册儿童；按周的任务看周日落在本月的各周，"
                    "按季度或学期的任务看截至月末的进度。")):
-        notes.append([line])
+        append_row(notes, [line])
     return workbook_bytes(wb)
 
 
@@ -82,21 +83,21 @@ def term_xlsx(rec: dict) -> bytes:
     for label, value in ((_("教师"), t.name), (_("账号"), t.username), (_("学期"), rec["term_name"]),
                          (_("学期起止"), f"{w.start.isoformat()} — {w.end.isoformat()}"),
                          (_("统计截至"), rec["until"].isoformat()), (_("结对学生数"), len(rec["rows"]))):
-        ws.append([label, value])
-    ws.append([])
+        append_row(ws, [label, value])
+    append_row(ws, [])
     bold_header(ws, [_("任务"), _("要求"), _("记录次数"), _("已完成周期"), _("应完成周期"), _("完成率")])
     for r in rec["rules"]:
         due, met = rec["totals"]["due"][r["kind"]], rec["totals"]["met"][r["kind"]]
-        ws.append([_kind(r["kind"]), _("%(period)s %(n)d 次", period=str(PERIOD_LABELS[r["period"]]), n=r["times"]),
-                   rec["totals"]["counts"][r["kind"]], met, due, met / due if due else None])
+        append_row(ws, [_kind(r["kind"]), _("%(period)s %(n)d 次", period=str(PERIOD_LABELS[r["period"]]), n=r["times"]),
+                        rec["totals"]["counts"][r["kind"]], met, due, met / due if due else None])
         ws.cell(ws.max_row, 6).number_format = PERCENT
-    ws.append([])
+    append_row(ws, [])
     bold_header(ws, [_("任务"), *[str(REVIEW_LABELS[s]) for s in REVIEW_LABELS]])
     for k in DUTY_KINDS:
-        ws.append([_kind(k), *[rec["states"].get((k, s), 0) for s in REVIEW_LABELS]])
-    ws.append([])
+        append_row(ws, [_kind(k), *[rec["states"].get((k, s), 0) for s in REVIEW_LABELS]])
+    append_row(ws, [])
     bold_header(ws, [_("家访确认"), *[str(CONFIRM_LABELS[s]) for s in CONFIRM_LABELS]])
-    ws.append([_kind("home_visit"), *[rec["confirms"].get(s, 0) for s in CONFIRM_LABELS]])
+    append_row(ws, [_kind("home_visit"), *[rec["confirms"].get(s, 0) for s in CONFIRM_LABELS]])
 
     kids = wb.create_sheet(_("学生"))
     headers = [_("学号"), _("姓名"), _("班级"), _("包保责任人")]
@@ -109,13 +110,13 @@ def term_xlsx(rec: dict) -> bytes:
         line = [c.student_no, c.name, c.class_name, _("是") if row["responsible"] else _("否")]
         for r in rec["rules"]:
             line += [row["counts"][r["kind"]], row["met"][r["kind"]], r["due"]]
-        kids.append(line)
+        append_row(kids, line)
 
     recs = wb.create_sheet(_("记录"))
     bold_header(recs, [_("记录编号"), _("时间"), _("种类"), _("班级"), _("学生"), _("照片数"), _("审核状态"),
                        _("村委会确认")])
     for r in rec["records"]:
-        recs.append([r["id"], r["occurred_at"].astimezone(CHINA).strftime("%Y-%m-%d %H:%M"), _kind(r["kind"]),
-                     r["class_name"], r["child_name"], r["photos"], str(REVIEW_LABELS[r["review_state"]]),
-                     str(CONFIRM_LABELS[r["confirm_state"]]) if r["kind"] == "home_visit" else ""])
+        append_row(recs, [r["id"], r["occurred_at"].astimezone(CHINA).strftime("%Y-%m-%d %H:%M"), _kind(r["kind"]),
+                          r["class_name"], r["child_name"], r["photos"], str(REVIEW_LABELS[r["review_state"]]),
+                          str(CONFIRM_LABELS[r["confirm_state"]]) if r["kind"] == "home_visit" else ""])
     return workbook_bytes(wb)

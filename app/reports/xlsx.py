@@ -6,6 +6,27 @@ import io
 from flask import Response
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Text a spreadsheet may take for a formula (openpyxl writes "=…" as one; Excel and WPS re-read the rest on editing).
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def text_safe(ws, values) -> list:
+    """A row for `ws.append` (normal or write-only sheet) in which no text becomes a formula; numbers stay numbers."""
+    from openpyxl.cell import WriteOnlyCell
+
+    row = []
+    for v in values:
+        if isinstance(v, str) and v.startswith(FORMULA_LEADS):
+            v = WriteOnlyCell(ws, value=v)
+            v.data_type = "s"
+            v.quotePrefix = True  # Excel keeps it text even when the cell is edited and confirmed again
+        row.append(v)
+    return row
+
+
+def append_row(ws, values) -> None:
+    """Append user data to a sheet, every text as text: the one way rows get into an export."""
+    ws.append(text_safe(ws, values))
 
 
 def workbook_bytes(wb) -> bytes:
@@ -18,7 +39,7 @@ def bold_header(ws, headers: list[str], width: int = 14) -> None:
     """Append a bold header row to a normal (not write-only) sheet and widen its columns."""
     from openpyxl.styles import Font
 
-    ws.append(headers)
+    append_row(ws, headers)
     for cell in ws[ws.max_row]:
         cell.font = Font(bold=True)
     for i in range(1, len(headers) + 1):

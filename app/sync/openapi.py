@@ -195,16 +195,19 @@ def spec() -> dict:
             "responses": {"200": ok_json("base64url, uncompressed P-256 point", {"type": "object", "properties": {
                 "public_key": {"type": "string"}}}), "401": unauthorized}}},
         "/api/v1/push/subscriptions": {
-            "post": {"summary": "Store this browser's PushSubscription for the caller (a shared phone's moves to whoever subscribes last)",
+            "post": {"summary": "Store this browser's PushSubscription for the caller (a shared phone's moves to whoever "
+                                "subscribes last with the same keys)",
                      "parameters": [csrf],
                      "requestBody": {"required": True, "content": {"application/json": {"schema": {
                          "type": "object", "required": ["endpoint", "keys"], "properties": {
-                             "endpoint": {"type": "string", "format": "uri", "description": "https only"},
+                             "endpoint": {"type": "string", "format": "uri", "description":
+                                          "https on a known push service (PUSH_ALLOWED_HOSTS), public addresses only"},
                              "keys": {"type": "object", "required": ["p256dh", "auth"], "properties": {
                                  "p256dh": {"type": "string", "description": "base64url P-256 point"},
                                  "auth": {"type": "string", "description": "base64url, 16 bytes"}}}}}}}},
                      "responses": {"201": {"description": "created"}, "200": {"description": "updated"},
-                                   "400": _err("bad JSON, endpoint or keys", "bad_endpoint"), "401": unauthorized}},
+                                   "400": _err("bad JSON, endpoint or keys", "bad_endpoint"), "401": unauthorized,
+                                   "409": _err("another user's endpoint, other keys", "endpoint_taken")}},
             "delete": {"summary": "Remove the caller's own subscription for this endpoint",
                        "parameters": [csrf],
                        "requestBody": {"required": True, "content": {"application/json": {"schema": {
