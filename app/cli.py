@@ -92,7 +92,9 @@ def register(app: Flask) -> None:
         if user is None:
             raise click.UsageError(f"no principal named {username}")
         try:
-            result = import_file(user.school_id, user, Path(path).name, Path(path).read_bytes(),
+            with open(path, "rb") as f:  # past the byte limit, read no more than is needed to refuse the file
+                data = f.read(app.config["ROSTER_IMPORT_MAX_BYTES"] + 1)
+            result = import_file(user.school_id, user, Path(path).name, data,
                                  app.config["ROSTER_IMPORT_MAX_ROWS"])
         except UnreadableFile as e:
             raise click.ClickException(str(e)) from None

@@ -23,6 +23,10 @@ class Config:
     LOGIN_MAX_FAILURES = 5
     LOGIN_FAILURE_WINDOW = 15 * 60
     ROSTER_IMPORT_MAX_ROWS = 5000
+    # A 5,000-row roster is about 0.5 MB as .xlsx and 1.5 MB as .csv; its sheet XML about 8 MB unzipped.
+    ROSTER_IMPORT_MAX_BYTES = 8 * 1024 * 1024
+    ROSTER_IMPORT_MAX_ENTRY_BYTES = 16 * 1024 * 1024  # each part of the .xlsx, unzipped
+    ROSTER_IMPORT_MAX_UNZIPPED_BYTES = 48 * 1024 * 1024  # all parts together
     PHOTO_MAX_BYTES = 12 * 1024 * 1024
     PHOTO_MAX_PIXELS = 40_000_000
     RECORDS_PER_BATCH = 100
