@@ -1,4 +1,4 @@
-"""Flask commands: seed-demo, send-reminders, create-user, import-roster, rebuild-tallies, banner."""
+"""Flask commands: seed-demo, send-reminders, create-user, import-roster, rebuild-tallies, housekeeping, banner."""
 import click
 from flask import Flask
 from sqlalchemy import select
@@ -101,6 +101,15 @@ def register(app: Flask) -> None:
         for e in result.errors:
             click.echo(f"row {e.row}: {e.reason}")
         click.echo(f"created {result.created}, updated {result.updated}, rejected {len(result.errors)}")
+
+    @app.cli.command("housekeeping")
+    def housekeeping():
+        """Remove uploads no record listed within a week, and stale temporary files. Run it daily from cron."""
+        from .photo_quota import housekeep
+
+        n = housekeep()
+        click.echo(f"removed {n['photos']} unlinked photos ({n['files']} files, {n['bytes'] / 2**20:.1f} MB), "
+                   f"{n['temp_files']} temporary files")
 
     @app.cli.command("banner")
     @click.option("--host", default="127.0.0.1")

@@ -29,6 +29,14 @@ class Config:
     ROSTER_IMPORT_MAX_UNZIPPED_BYTES = 48 * 1024 * 1024  # all parts together
     PHOTO_MAX_BYTES = 12 * 1024 * 1024
     PHOTO_MAX_PIXELS = 40_000_000
+    # A teacher's heavy day: a week of offline visits synced at once, ~30 visits x 5 photos + signatures (~200);
+    # 500 leaves room for that and still stops a script. Photos leave the phone at ~250 KB (static/js/capture.js).
+    PHOTO_UPLOADS_PER_DAY = 500
+    # Bytes uploaded but listed by no record yet: the photos of records in flight (~800 phone photos); bounds the disk
+    # one account can fill with uploads it never links (12 MB each: 16 of them).
+    PHOTO_UNLINKED_BYTES_MAX = 200 * 1024 * 1024
+    PHOTO_UNLINKED_MAX_AGE = 7 * 24 * 3600  # `flask housekeeping` removes unlinked uploads older than this
+    UPLOAD_TMP_MAX_AGE = 24 * 3600  # ... and half-written temporary files older than this
     RECORDS_PER_BATCH = 100
     # Web Push: the push services write here when our pushes misbehave. Set the operator's real address.
     VAPID_SUBJECT = os.environ.get("VAPID_SUBJECT", "mailto:jiafang-admin@example.org")

@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 from ..access import children_query
 from ..extensions import db
 from ..models import Child, Record
+from ..photo_quota import check_upload_quota
 from ..photo_service import PhotoRejected, find_own, save_upload
 from ..records.services import SHA_RE, ingest
 from ..util import api_error
@@ -118,6 +119,9 @@ def photo_put(sha256):
     if find_own(current_user, sha256) is not None:
         return _json({"sha256": sha256, "status": "exists"})
     kind = "signature" if request.args.get("kind") == "signature" else "photo"
+    over = check_upload_quota(current_user, len(data))
+    if over is not None:
+        return api_error(429, over.code, over.message)
     try:
         up = save_upload(current_user, sha256, data, kind=kind)
     except PhotoRejected as e:
