@@ -1,4 +1,5 @@
-"""Flask commands: seed-demo, send-reminders, create-user, deactivate-user, import-roster, rebuild-tallies, banner."""
+"""Flask commands: seed-demo, send-reminders, create-user, deactivate-user, import-roster, rebuild-tallies, housekeeping,
+banner."""
 import click
 from flask import Flask
 from sqlalchemy import select
@@ -107,13 +108,24 @@ def register(app: Flask) -> None:
         if user is None:
             raise click.UsageError(f"no principal named {username}")
         try:
-            result = import_file(user.school_id, user, Path(path).name, Path(path).read_bytes(),
+            with open(path, "rb") as f:  # past the byte limit, read no more than is needed to refuse the file
+                data = f.read(app.config["ROSTER_IMPORT_MAX_BYTES"] + 1)
+            result = import_file(user.school_id, user, Path(path).name, data,
                                  app.config["ROSTER_IMPORT_MAX_ROWS"])
         except UnreadableFile as e:
             raise click.ClickException(str(e)) from None
         for e in result.errors:
             click.echo(f"row {e.row}: {e.reason}")
         click.echo(f"created {result.created}, updated {result.updated}, rejected {len(result.errors)}")
+
+    @app.cli.command("housekeeping")
+    def housekeeping():
+        """Remove uploads no record listed within a week, and stale temporary files. Run it daily from cron."""
+        from .photos.quota import housekeep
+
+        n = housekeep()
+        click.echo(f"removed {n['photos']} unlinked photos ({n['files']} files, {n['bytes'] / 2**20:.1f} MB), "
+                   f"{n['temp_files']} temporary files")
 
     @app.cli.command("banner")
     @click.option("--host", default="127.0.0.1")

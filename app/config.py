@@ -28,8 +28,20 @@ class Config:
     LOGIN_ADDRESS_DELAY_STEP = 0.5
     LOGIN_ADDRESS_DELAY_MAX = 3.0
     ROSTER_IMPORT_MAX_ROWS = 5000
+    # A 5,000-row roster is about 0.5 MB as .xlsx and 1.5 MB as .csv; its sheet XML about 8 MB unzipped.
+    ROSTER_IMPORT_MAX_BYTES = 8 * 1024 * 1024
+    ROSTER_IMPORT_MAX_ENTRY_BYTES = 16 * 1024 * 1024  # each part of the .xlsx, unzipped
+    ROSTER_IMPORT_MAX_UNZIPPED_BYTES = 48 * 1024 * 1024  # all parts together
     PHOTO_MAX_BYTES = 12 * 1024 * 1024
     PHOTO_MAX_PIXELS = 40_000_000
+    # A teacher's heavy day: a week of offline visits synced at once, ~30 visits x 5 photos + signatures (~200);
+    # 500 leaves room for that and still stops a script. Photos leave the phone at ~250 KB (static/js/capture.js).
+    PHOTO_UPLOADS_PER_DAY = 500
+    # Bytes uploaded but listed by no record yet: the photos of records in flight (~800 phone photos); bounds the disk
+    # one account can fill with uploads it never links (12 MB each: 16 of them).
+    PHOTO_UNLINKED_BYTES_MAX = 200 * 1024 * 1024
+    PHOTO_UNLINKED_MAX_AGE = 7 * 24 * 3600  # `flask housekeeping` removes unlinked uploads older than this
+    UPLOAD_TMP_MAX_AGE = 24 * 3600  # ... and half-written temporary files older than this
     RECORDS_PER_BATCH = 100
     # Web Push: the push services write here when our pushes misbehave. Set the operator's real address.
     VAPID_SUBJECT = os.environ.get("VAPID_SUBJECT", "mailto:jiafang-admin@example.org")

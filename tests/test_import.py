@@ -1,6 +1,10 @@
 """Roster import from .xlsx and .csv: good, bad and repeated rows; unreadable files change nothing."""
 import io
+import time
+import tracemalloc
+import zipfile
 
+import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
@@ -176,3 +180,182 @@ def test_cli_import(app, world, tmp_path):
     assert result.exit_code == 0, result.output
     assert "created 1, updated 0, rejected 1" in result.output and "row 3:" in result.output
     assert db.session.scalar(select(Child.school_id).where(Child.student_no == "S001")) == world["A"]["school"].id
+
+
+# --- Hostile and oversized files (issue 14, item 7): refused with a 400 in Chinese, quickly, in little memory. ---
+
+SHEET = "xl/worksheets/sheet1.xml"
+NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+REQUIRED = [h for _k, h, req in COLUMNS if req]
+
+
+def rezip(base: bytes, parts: dict) -> bytes:
+    """`base` with some parts replaced: bytes, or a function writing into the open zip entry (for huge parts)."""
+    src = zipfile.ZipFile(io.BytesIO(base))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            part = parts.get(info.filename, src.read(info.filename))
+            if callable(part):
+                with dst.open(info.filename, "w") as f:
+                    part(f)
+            else:
+                dst.writestr(info.filename, part)
+    return out.getvalue()
+
+
+def sheet_xml(rows_xml: str, doctype: str = "") -> bytes:
+    header = "".join(f'<c t="inlineStr"><is><t>{h}</t></is></c>' for h in REQUIRED)
+    return (f'<?xml version="1.0" encoding="UTF-8"?>{doctype}<worksheet {NS}><sheetData>'
+            f"<row>{header}</row>{rows_xml}</sheetData></worksheet>").encode()
+
+
+def measured(fn):
+    """Run fn; return its result, the seconds it took and the peak of Python memory it allocated (bytes)."""
+    tracemalloc.start()
+    t = time.perf_counter()
+    try:
+        result = fn()
+    finally:
+        elapsed = time.perf_counter() - t
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return result, elapsed, peak
+
+
+@pytest.fixture
+def before(client, world):
+    """A principal with one imported child; returns a function telling what is stored."""
+    login(client, world["A"]["principal"].username)
+    upload(client, xlsx([row()]), "roster.xlsx")
+
+    def state():
+        db.session.expire_all()
+        return (count(Child), count(Guardian), count(Consent),
+                db.session.scalar(select(Child.name).where(Child.student_no == "S001")))
+    return state
+
+
+def test_200k_rows_stop_at_the_row_limit(client, before, monkeypatch):
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    parsed = []
+    real = WorkSheetParser.parse_row
+    monkeypatch.setattr(WorkSheetParser, "parse_row", lambda self, el: parsed.append(1) or real(self, el))
+    # 200,001 rows in a 0.5 MB file (one number per row), as a hostile upload would be.
+    data = rezip(xlsx([row()]), {SHEET: sheet_xml("".join(f"<row><c><v>{i}</v></c></row>" for i in range(200_000)))})
+    assert len(data) < 1_000_000
+    stored = before()
+    r, elapsed, peak = measured(lambda: upload(client, data, "big.xlsx"))
+    assert r.status_code == 400
+    assert "文件超过 5000 行" in r.get_data(as_text=True)
+    assert len(parsed) <= 5000 + 2  # read up to the limit and no further (it was all 200,001)
+    assert elapsed < 8  # 22 s before, most of it openpyxl looking for a <dimension> the sheet does not have
+    assert before() == stored
+    print(f"200k rows: {elapsed:.2f} s, peak {peak / 2**20:.1f} MB")
+
+
+def test_rows_padded_to_a_million_stop_at_the_limit(client, before):
+    # One row numbered 1,048,576: openpyxl fills the gap with empty rows, which must count towards the limit.
+    data = rezip(xlsx([row()]), {SHEET: sheet_xml('<row r="1048576"><c t="inlineStr"><is><t>S1</t></is></c></row>')})
+    stored = before()
+    r, elapsed, peak = measured(lambda: upload(client, data, "padded.xlsx"))
+    assert r.status_code == 400 and "文件超过 5000 行" in r.get_data(as_text=True)
+    assert before() == stored
+    print(f"padded rows: {elapsed:.2f} s, peak {peak / 2**20:.1f} MB")
+
+
+def test_zip_bomb_is_refused_before_parsing(client, before, monkeypatch):
+    def bomb(f):  # 200 MB of text in one cell, about 200 KB compressed
+        f.write(sheet_xml("<row><c t=\"inlineStr\"><is><t>").rstrip(b"</t></is></c></row></sheetData></worksheet>"))
+        chunk = b"A" * 2**20
+        for _ in range(200):
+            f.write(chunk)
+        f.write(b"</t></is></c></row></sheetData></worksheet>")
+
+    data = rezip(xlsx([row()]), {SHEET: bomb})
+    assert len(data) < 400_000
+    from openpyxl.reader.excel import ExcelReader
+
+    monkeypatch.setattr(ExcelReader, "read", lambda self: pytest.fail("parsed a zip bomb"))
+    stored = before()
+    r, elapsed, peak = measured(lambda: upload(client, data, "bomb.xlsx"))
+    assert r.status_code == 400 and "解压后过大" in r.get_data(as_text=True)
+    assert peak < 20 * 2**20 and elapsed < 5
+    assert before() == stored
+    print(f"zip bomb: {elapsed:.2f} s, peak {peak / 2**20:.1f} MB")
+
+
+def test_each_part_is_capped_even_when_it_compresses_modestly(app, client, before):
+    app.config["ROSTER_IMPORT_MAX_ENTRY_BYTES"] = 2**20
+    rows_xml = "".join(f'<row><c t="inlineStr"><is><t>{i:x}{i * 7919 % 104729:x}</t></is></c></row>' for i in range(60_000))
+    data = rezip(xlsx([row()]), {SHEET: sheet_xml(rows_xml)})
+    r = upload(client, data, "wide.xlsx")
+    assert r.status_code == 400 and "解压后过大" in r.get_data(as_text=True)
+
+
+LAUGHS = ('<!DOCTYPE worksheet [<!ENTITY a "hahahahahahahahahahaha">'
+          + "".join(f'<!ENTITY {c} "{("&" + p + ";") * 10}">' for p, c in zip("abcdefgh", "bcdefghi")) + "]>")
+
+
+@pytest.mark.parametrize("name, part", [
+    ("malformed", lambda base: {SHEET: sheet_xml("<row><c><v>1</v></row>")}),
+    ("not xml", lambda base: {SHEET: b"\x00\x01 not xml at all"}),
+    ("billion laughs", lambda base: {SHEET: sheet_xml('<row><c t="inlineStr"><is><t>&i;</t></is></c></row>', LAUGHS)}),
+    ("billion laughs in the workbook", lambda base: {"xl/workbook.xml": zipfile.ZipFile(io.BytesIO(base)).read(
+        "xl/workbook.xml").replace(b"<workbook ", LAUGHS.replace("worksheet", "workbook").encode() + b"<workbook ", 1)}),
+    ("external entity", lambda base: {SHEET: sheet_xml(
+        '<row><c t="inlineStr"><is><t>S1</t></is></c><c t="inlineStr"><is><t>&x;</t></is></c></row>',
+        '<!DOCTYPE worksheet [<!ENTITY x SYSTEM "file:///etc/passwd">]>')}),
+    ("corrupt deflate", None),
+])
+def test_malformed_or_hostile_xml_is_a_400_in_chinese(client, before, name, part):
+    base = xlsx([row(姓名="改名")])
+    if part is None:  # the sheet's compressed bytes garbled in place: the directory is fine, inflating fails
+        data = bytearray(base)
+        at = data.index(SHEET.encode(), 0) + len(SHEET) + 40
+        data[at:at + 60] = b"\xff" * 60
+        data = bytes(data)
+    else:
+        data = rezip(base, part(base))
+    stored = before()
+    r, elapsed, peak = measured(lambda: upload(client, data, "hostile.xlsx"))
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400, name
+    assert "无法读取这个 Excel 文件" in html, name
+    assert "root:" not in html
+    assert before() == stored
+    assert peak < 20 * 2**20, name
+    print(f"{name}: {elapsed:.2f} s, peak {peak / 2**20:.1f} MB")
+
+
+def test_openpyxl_reads_through_defusedxml():
+    from openpyxl import xml
+    from openpyxl.worksheet import _reader
+
+    assert xml.DEFUSEDXML is True
+    assert _reader.iterparse.__module__.startswith("defusedxml")
+
+
+def test_csv_is_capped_in_bytes_and_rows(app, client, before):
+    stored = before()
+    app.config["ROSTER_IMPORT_MAX_BYTES"] = 64 * 1024
+    big = csv_bytes([row(学号=f"B{i}", 健康状况="良好" * 300) for i in range(100)])
+    assert len(big) > 64 * 1024
+    r = upload(client, big, "big.csv")
+    assert r.status_code == 400 and "文件太大" in r.get_data(as_text=True)
+    app.config["ROSTER_IMPORT_MAX_ROWS"] = 50
+    r = upload(client, csv_bytes([row(学号=f"B{i}") for i in range(51)]), "many.csv")
+    assert r.status_code == 400 and "文件超过 50 行" in r.get_data(as_text=True)
+    assert before() == stored
+    r = upload(client, csv_bytes([row(学号=f"B{i}") for i in range(50)]), "fifty.csv")
+    assert "新建 50 份档案" in r.get_data(as_text=True)
+
+
+def test_cli_refuses_a_hostile_file(app, world, tmp_path):
+    path = tmp_path / "laughs.xlsx"
+    path.write_bytes(rezip(xlsx([row()]), {SHEET: sheet_xml('<row><c t="inlineStr"><is><t>&i;</t></is></c></row>', LAUGHS)}))
+    before = count(Child)
+    result = app.test_cli_runner().invoke(args=["import-roster", str(path), "--principal", world["A"]["principal"].username])
+    assert result.exit_code == 1 and "无法读取" in result.output
+    assert count(Child) == before

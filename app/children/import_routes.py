@@ -27,7 +27,9 @@ def import_roster():
             status = 400
         else:
             try:
-                result = import_file(current_user.school_id, current_user, upload.filename, upload.read(),
+                # One byte past the limit is enough to refuse the file without holding all of it.
+                data = upload.read(current_app.config["ROSTER_IMPORT_MAX_BYTES"] + 1)
+                result = import_file(current_user.school_id, current_user, upload.filename, data,
                                      current_app.config["ROSTER_IMPORT_MAX_ROWS"])
             except UnreadableFile as e:
                 flash(str(e), "error")

@@ -9,10 +9,14 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from flask import current_app
 from flask_babel import gettext as _
+from openpyxl.reader.excel import ExcelReader
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 from sqlalchemy import select
 
 from ..audit import audit
@@ -57,6 +61,7 @@ AWAY = {**{word: code for code, word in PARENTS_AWAY.items()}, **{code: code for
         "双方外出": "both", "父母外出": "both"}
 YES = {"是", "y", "yes", "1", "true", "寄宿"}
 NO = {"否", "n", "no", "0", "false", "走读", ""}
+MAX_COLUMNS = 100  # the template has 26; room for a school's own extra columns
 EXAMPLE = ["20260101", "张小明", "男", "2016-03-05", "四年级", "4(1)班", "否", "青山村", "青山村三组 12 号",
            "父母均外出", "良好", "", "张大爷", "祖父", "13800000000", "66", "高血压", "张建国", "13900000001",
            "广东东莞", "李梅", "13900000002", "浙江义乌", "2026-09-01", "2026-1", "teacher1"]
@@ -112,32 +117,51 @@ def template_xlsx() -> bytes:
 
 def read_rows(filename: str, data: bytes, max_rows: int) -> list[tuple[int, dict]]:
     """Parse the file into (row number, {key: text}) pairs; UnreadableFile when it cannot be read."""
+    limits = current_app.config
+    if len(data) > limits["ROSTER_IMPORT_MAX_BYTES"]:
+        raise UnreadableFile(_("文件太大（最多 %(mb)d MB）：请分成几个文件导入。",
+                               mb=limits["ROSTER_IMPORT_MAX_BYTES"] // 2**20))
     name = (filename or "").lower()
     if name.endswith(".csv"):
-        table = _csv_table(data)
+        table = _csv_rows(data)
     elif name.endswith(".xlsx") or data[:2] == b"PK":
-        table = _xlsx_table(data)
+        _check_zip(data, limits["ROSTER_IMPORT_MAX_ENTRY_BYTES"], limits["ROSTER_IMPORT_MAX_UNZIPPED_BYTES"])
+        table = _xlsx_rows(data)
     else:
         raise UnreadableFile(_("只支持 .xlsx 或 .csv 文件。"))
-    header_at = None
-    for i, row in enumerate(table[:10]):
-        if any(_norm_header(c) in HEADERS for c in row):
-            header_at = i
-            break
-    if header_at is None:
-        raise UnreadableFile(_("找不到表头：请使用下载的模板。"))
-    keys = [HEADERS.get(_norm_header(c)) for c in table[header_at]]
-    missing = [h for k, h, req in COLUMNS if req and k not in keys]
-    if missing:
-        raise UnreadableFile(_("缺少必填列：%(cols)s", cols="、".join(missing)))
+    try:
+        return _collect(table, max_rows)
+    finally:
+        table.close()  # stopping early must still close the workbook
+
+
+def _collect(table: Iterator[Sequence], max_rows: int) -> list[tuple[int, dict]]:
+    """Find the header, then take rows until the end or until the row limit is passed (read no further)."""
+    too_many = UnreadableFile(_("文件超过 %(n)d 行：一次最多导入 %(n)d 行，请分成几个文件。", n=max_rows))
+    # Blank rows are skipped but still read: a sheet padded with a million empty rows must stop too.
+    max_scanned = 2 * max_rows + 20
+    keys = None
     rows = []
-    for offset, raw in enumerate(table[header_at + 1:], start=header_at + 2):
+    for n, raw in enumerate(table, start=1):
+        if n > max_scanned:
+            raise too_many
+        if keys is None:
+            if any(_norm_header(c) in HEADERS for c in raw):
+                keys = [HEADERS.get(_norm_header(c)) for c in raw]
+                missing = [h for k, h, req in COLUMNS if req and k not in keys]
+                if missing:
+                    raise UnreadableFile(_("缺少必填列：%(cols)s", cols="、".join(missing)))
+            elif n >= 10:
+                break
+            continue
         values = {k: _text(v) for k, v in zip(keys, raw) if k}
         if not any(values.values()):
             continue
-        rows.append((offset, values))
-    if len(rows) > max_rows:
-        raise UnreadableFile(_("一次最多导入 %(n)d 行。", n=max_rows))
+        if len(rows) == max_rows:
+            raise too_many
+        rows.append((n, values))
+    if keys is None:
+        raise UnreadableFile(_("找不到表头：请使用下载的模板。"))
     return rows
 
 
@@ -157,7 +181,7 @@ def _text(v) -> str:
     return str(v).strip()
 
 
-def _csv_table(data: bytes) -> list[list]:
+def _csv_rows(data: bytes) -> Iterator[list]:
     for enc in ("utf-8-sig", "gb18030"):  # Excel in China saves CSV as GBK by default
         try:
             text = data.decode(enc)
@@ -166,24 +190,67 @@ def _csv_table(data: bytes) -> list[list]:
             continue
     else:
         raise UnreadableFile(_("CSV 文件编码无法识别，请另存为 UTF-8。"))
+    return _csv_reader(text)
+
+
+def _csv_reader(text: str) -> Iterator[list]:
     try:
-        return list(csv.reader(io.StringIO(text)))
-    except csv.Error:
+        yield from csv.reader(io.StringIO(text))
+    except csv.Error:  # includes a field over csv's 128 KB limit
         raise UnreadableFile(_("CSV 文件格式有误。")) from None
 
 
-def _xlsx_table(data: bytes) -> list[list]:
-    from openpyxl import load_workbook
+def _check_zip(data: bytes, max_entry: int, max_total: int) -> None:
+    """Refuse a zip bomb from its directory alone, before any XML is inflated.
 
+    zipfile never inflates an entry past the size its directory declares (and a lie fails the CRC check), so the
+    declared sizes bound what parsing can cost."""
     try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        try:
-            ws = wb.worksheets[0]
-            return [list(r) for r in ws.iter_rows(values_only=True)]
-        finally:
-            wb.close()
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, IndexError, TypeError):
+        entries = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
         raise UnreadableFile(_("无法读取这个 Excel 文件，请确认是 .xlsx 格式。")) from None
+    total = 0
+    for e in entries:
+        total += e.file_size
+        # Sheet XML deflates about 10:1; 200:1 is only reached by padding made to expand.
+        bomb = e.file_size > 2**20 and e.file_size > 200 * max(e.compress_size, 1)
+        if e.file_size > max_entry or total > max_total or bomb or len(entries) > 10_000:
+            raise UnreadableFile(_("这个 Excel 文件解压后过大，不像是花名册：请使用下载的模板，或分成几个文件导入。"))
+
+
+def _xlsx_rows(data: bytes) -> Iterator[tuple]:
+    try:
+        reader = _FirstSheetReader(io.BytesIO(data), read_only=True, data_only=True)
+        reader.read()
+        try:
+            # Bound the width too: a row may not pad itself out to 16,384 columns.
+            yield from reader.wb.worksheets[0].iter_rows(max_col=MAX_COLUMNS, values_only=True)
+        finally:
+            reader.wb.close()
+    except Exception:  # noqa: BLE001
+        # A broken or hostile file fails anywhere inside zipfile, zlib, expat/defusedxml or openpyxl (ParseError,
+        # EntitiesForbidden, BadZipFile, zlib.error, KeyError, ...); nothing has touched the database yet.
+        raise UnreadableFile(_("无法读取这个 Excel 文件：文件已损坏或含有不允许的内容，请另存为 .xlsx 后重试。")) from None
+
+
+class _Sheet(ReadOnlyWorksheet):
+    """openpyxl's streaming worksheet without its dimension scan."""
+
+    def _get_size(self):
+        # openpyxl looks for <dimension> by parsing until it is found: in a sheet without one (a hostile file omits
+        # it) that is the whole sheet, 10 s for 200k rows, before the first row is read. We pass the bounds instead.
+        pass
+
+
+class _FirstSheetReader(ExcelReader):
+    """openpyxl's read-only reader (its XML goes through defusedxml, which refuses entity expansion and external
+    entities), opening only the first worksheet."""
+
+    def read_worksheets(self):
+        for sheet, rel in self.parser.find_sheets():
+            if rel.target in self.valid_files and "chartsheet" not in rel.Type:
+                self.wb._sheets.append(_Sheet(self.wb, sheet.name, rel.target, self.shared_strings))
+                return
 
 
 def _date(v: str, label: str) -> date | None:

@@ -136,3 +136,9 @@ class Confirmation(db.Model):
     by: Mapped[User | None] = relationship()
     photo: Mapped["Photo | None"] = relationship()  # noqa: F821
     __table_args__ = (Index("ix_confirmation_member_step", "by_id", "code_step"),)
+
+
+# Outside the classes so the upload quota's indexes stay apart from other changes to these tables.
+# Today's uploads per user (the daily quota), and "is this photo a signature kept by a confirmation" (unlinked).
+Index("ix_photo_uploader_uploaded", Photo.uploader_id, Photo.uploaded_at)
+Index("ix_confirmation_photo", Confirmation.photo_id)

@@ -11,6 +11,7 @@ from ..access import visible_photo
 from ..audit import audit
 from ..web import api_error
 from . import bp
+from .quota import check_upload_quota
 from .services import SHA_RE, PhotoRejected, find_own, keys, rejection_message, save_upload, store
 
 STATUS_FOR = {"not_an_image": 415, "image_rejected": 422, "too_large": 413}
@@ -70,6 +71,9 @@ def put(sha256):
     if find_own(current_user, sha256) is not None:
         return _answer(sha256, "exists")
     kind = "signature" if request.args.get("kind") == "signature" else "photo"
+    over = check_upload_quota(current_user, len(data))
+    if over is not None:
+        return api_error(429, over.code, over.message)
     try:
         up = save_upload(current_user, sha256, data, kind=kind)
     except PhotoRejected as e:
