@@ -26,8 +26,8 @@ from . import totp
 CODE_WINDOW_BEFORE = timedelta(minutes=30)
 CODE_WINDOW_AFTER = timedelta(hours=3)
 # Wrong codes one teacher may type for one village in a day (typos, a stale screen) before that teacher's codes for that
-# village are no longer checked that day: a guess matches with about 1 chance in 14,000, so this bounds guessing to
-# about 1 success in 7.7 years of trying every day (README, "Evidence checks").
+# village are no longer checked that day (the code_locked rule's text says 5). The window holds ~71 steps, so a guess
+# matches one member with about 1 chance in 14,000: 5 a day make about 12 % a year per member (README, "Evidence checks").
 CODE_WRONG_PER_DAY = 5
 
 
