@@ -1,9 +1,9 @@
 """Evidence records: home visits, talks, parent calls, counselling notes. Append-only."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import utcnow
@@ -125,7 +125,7 @@ class Confirmation(db.Model):
     # The member: who pressed the button, whose code matched, or (signature) unknown.
     by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     method: Mapped[str] = mapped_column(String(12))  # queue | code | signature
-    outcome: Mapped[str] = mapped_column(String(12))  # confirmed | disputed | signed | invalid | replayed
+    outcome: Mapped[str] = mapped_column(String(12))  # confirmed | disputed | signed | invalid | replayed | locked
     comment: Mapped[str | None] = mapped_column(String(1000))
     # For codes: the TOTP time step that matched (replay detection), or the code as typed when none matched.
     code_step: Mapped[int | None] = mapped_column(db.BigInteger)
@@ -142,3 +142,15 @@ class Confirmation(db.Model):
 # Today's uploads per user (the daily quota), and "is this photo a signature kept by a confirmation" (unlinked).
 Index("ix_photo_uploader_uploaded", Photo.uploader_id, Photo.uploaded_at)
 Index("ix_confirmation_photo", Confirmation.photo_id)
+
+
+class CodeAttempt(db.Model):
+    """Committee codes one teacher typed for one village on one day (China time): bounds guessing the 6 digits.
+
+    `tries` is raised before a code is checked and lowered again when the code matched, so it counts wrong codes (plus
+    checks still running); one row per (author, village, day) lets concurrent requests count under one row lock."""
+
+    author_id: Mapped[int] = mapped_column(ForeignKey("user.id"), primary_key=True)
+    village_id: Mapped[int] = mapped_column(ForeignKey("village.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    tries: Mapped[int] = mapped_column(Integer, default=0)

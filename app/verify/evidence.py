@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..clock import as_utc, parse_local_time
 from ..extensions import db
@@ -27,6 +27,7 @@ REUSE_LIST_AT_MOST = 5           # record ids the flag names (its "records")
 PHOTO_TIME_MAX_GAP = timedelta(hours=3)    # EXIF capture time vs the visit's time
 FAR_FROM_VILLAGE_KM = 3.0        # photo GPS / phone location vs the child's village
 WRITTEN_LATE_AFTER = timedelta(hours=24)   # saved on the phone (or sent) this long after the visit
+SAME_SYNC = timedelta(hours=1)   # records of one sync arrive minutes apart (photos re-sent, a second round): not "earlier"
 UNREMARKABLE_MAX_SCORE = 10     # at most one minor flag (e.g. not yet confirmed): offered for bulk approval
 EVIDENCE_KINDS = DUTY_KINDS  # what counts as a duty is what the principal reviews; counselling notes are neither
 
@@ -50,7 +51,9 @@ RULES = [
     Rule("far_from_village", 25, _l("地点离孩子家所在村太远"),
          _l("照片的位置或手机记录的位置离孩子所在村超过 3 公里。")),
     Rule("written_late", 15, _l("事后补写"),
-         _l("记录在走访时间 24 小时以后才填写或提交（手机有网络时应当场同步），可能是回到办公室后补写的。")),
+         _l("记录在走访时间 24 小时以后才填写，可能是回到办公室后补写的。填写时间以手机记下的保存时间为准，但不晚于"
+            "服务器收到的时间；如果走访一天以后，这位教师的手机已经同步过别的记录却没有同时发来这一条，说明这条当时"
+            "还没有写，填写时间按那次同步算。一直没有信号、几天后才第一次同步的手机不受影响。")),
     Rule("no_photo", 20, _l("没有照片"), _l("家访记录没有附照片。照片是家访确实发生的主要证据；没有信号时离线记录也能拍照。"), ("home_visit",)),
     Rule("no_confirmation", 10, _l("村委会未确认"),
          _l("村委会还没有确认这次家访（现场口令、签名或在待确认列表里确认都可以）。"), ("home_visit",)),
@@ -62,6 +65,10 @@ RULES = [
          ("home_visit",)),
     Rule("code_replayed", 40, _l("确认口令重复使用"),
          _l("同一个村干部口令已经用于另一次家访。每个口令只在几分钟内有效，两次走访不应得到同一个口令。"),
+         ("home_visit",)),
+    Rule("code_locked", 40, _l("口令输错太多，未核对"),
+         _l("这位教师当天为这个村填写的村干部口令已经错了 5 次。为防止猜口令，当天再为该村填写的口令一律不核对，"
+            "不能算作村干部确认，校长已收到提醒。请村干部在待确认列表里确认，或向教师了解情况。"),
          ("home_visit",)),
     Rule("disputed", 60, _l("村委会提出异议"), _l("村委会成员认为这次家访没有按记录发生，见其说明。"), ("home_visit",)),
 ]
@@ -82,6 +89,20 @@ def _saved_at(record: Record) -> datetime:
     # A saved time without an offset says nothing certain about when it was written.
     saved = parse_local_time(meta.get("saved_at"), naive=None) if isinstance(meta, dict) else None
     return saved or as_utc(record.received_at)
+
+
+def _written_at(record: Record) -> datetime:
+    """When the record was written, as far as the server can tell: the phone's saved time is a hint, bounded above by
+    when the server got it and below by the author's last earlier sync (the phone was online then and did not send it).
+
+    Syncs more than a day after the visit are the only ones that can matter, so most records need no query."""
+    received = as_utc(record.received_at)
+    written = min(_saved_at(record), received)
+    if received - as_utc(record.occurred_at) <= WRITTEN_LATE_AFTER + SAME_SYNC:
+        return written
+    synced = db.session.scalar(select(func.max(Record.received_at)).where(
+        Record.author_id == record.author_id, Record.source == "api", Record.received_at < received - SAME_SYNC))
+    return max(written, as_utc(synced)) if synced is not None else written
 
 
 class Context:
@@ -153,7 +174,7 @@ def check(record: Record, ctx: Context | None = None) -> list[dict]:
         far = [d for d in far if d > FAR_FROM_VILLAGE_KM]
         if far:
             flag("far_from_village", f"{max(far):.1f} km")
-    late = _saved_at(record) - occurred
+    late = _written_at(record) - occurred
     if late > WRITTEN_LATE_AFTER:
         flag("written_late", f"{late.total_seconds() / 3600:.0f} h")
     reused = _reused_elsewhere(record, photos, ctx)
@@ -175,6 +196,8 @@ def check(record: Record, ctx: Context | None = None) -> list[dict]:
                 flag("code_invalid")
             elif c.method == "code" and c.outcome == "replayed":
                 flag("code_replayed")
+            elif c.method == "code" and c.outcome == "locked":
+                flag("code_locked")
     return flags
 
 

@@ -6,5 +6,5 @@ CONFIRM_LABELS = {"none": _l("村委会未确认"), "signed": _l("只有签名")
                   "disputed": _l("村委会有异议")}
 METHOD_LABELS = {"queue": _l("在待确认列表中"), "code": _l("现场口令"), "signature": _l("现场签名")}
 OUTCOME_LABELS = {"confirmed": _l("确认"), "disputed": _l("有异议"), "signed": _l("签名"), "invalid": _l("口令无效"),
-                  "replayed": _l("口令重复使用")}
+                  "replayed": _l("口令重复使用"), "locked": _l("口令输错太多，未核对")}
 ACTION_LABELS = {"approve": _l("通过"), "return": _l("退回"), "correct": _l("已更正")}

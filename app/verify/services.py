@@ -8,20 +8,27 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
 from ..access import may_see_evidence, may_see_history, records_query
 from ..audit import audit
-from ..clock import as_utc
+from ..clock import CHINA, as_utc
 from ..extensions import db
-from ..models import Child, Confirmation, Record, ReviewEvent, User
+from ..incidents.services import _principals
+from ..models import Child, CodeAttempt, Confirmation, Record, ReviewEvent, User, Village
+from ..notify.services import notify
 from . import evidence, totp
 
 # A code typed during the visit is accepted from a little before the visit's time to a few hours after it
 # (the teacher may fill the time in when arriving, the code when leaving).
 CODE_WINDOW_BEFORE = timedelta(minutes=30)
 CODE_WINDOW_AFTER = timedelta(hours=3)
+# Wrong codes one teacher may type for one village in a day (typos, a stale screen) before that teacher's codes for that
+# village are no longer checked that day (the code_locked rule's text says 5). The window holds ~71 steps, so a guess
+# matches one member with about 1 chance in 14,000: 5 a day make about 12 % a year per member (README, "Evidence checks").
+CODE_WRONG_PER_DAY = 5
 
 
 class VerifyError(ValueError):
@@ -48,10 +55,15 @@ def village_members(village_id: int | None) -> list[User]:
 def check_code(record: Record, code: str) -> Confirmation:
     """Match a code typed on the teacher's phone against the committee members of the child's village."""
     child = db.session.get(Child, record.child_id)
+    village_id = child.village_id if child else None
+    members = village_members(village_id)
+    tries = _code_try(record, village_id, 1) if members else 0
+    if tries > CODE_WRONG_PER_DAY:
+        return _code_locked(record, village_id, code)
     occurred = as_utc(record.occurred_at)
     latest = min(occurred + CODE_WINDOW_AFTER, as_utc(record.received_at))
     first, last = totp.step_of((occurred - CODE_WINDOW_BEFORE).timestamp()), totp.step_of(latest.timestamp())
-    for member in village_members(child.village_id if child else None):
+    for member in members:
         step = totp.matching_step(member.totp_secret, code, first, last)
         if step is None:
             continue
@@ -66,7 +78,47 @@ def check_code(record: Record, code: str) -> Confirmation:
     db.session.add(c)
     if c.outcome == "confirmed":
         record.confirm_state = "confirmed"
+    if c.outcome != "invalid" and members:
+        _code_try(record, village_id, -1)  # a code that matched a member's step was no guess
+    elif tries == CODE_WRONG_PER_DAY:
+        _alert_code_locked(record, village_id)
     return c
+
+
+def _code_try(record: Record, village_id: int, delta: int) -> int:
+    """Add `delta` to the author's code tries for the village on the day the record arrived; return the new count.
+
+    One upsert: on PostgreSQL concurrent requests wait on the row's lock, on SQLite on the database's write lock, so
+    each sees the count the others left (counting earlier code_invalid flags would miss requests still running)."""
+    day = as_utc(record.received_at).astimezone(CHINA).date()
+    key = {"author_id": record.author_id, "village_id": village_id, "day": day}
+    if delta < 0:
+        db.session.execute(update(CodeAttempt).filter_by(**key).values(tries=CodeAttempt.tries + delta))
+        return 0
+    insert = postgresql.insert if db.session.connection().dialect.name == "postgresql" else sqlite.insert
+    stmt = insert(CodeAttempt).values(**key, tries=delta).on_conflict_do_update(
+        index_elements=list(key), set_={"tries": CodeAttempt.tries + delta}).returning(CodeAttempt.tries)
+    return db.session.execute(stmt).scalar_one()
+
+
+def _code_locked(record: Record, village_id: int, code: str) -> Confirmation:
+    """Too many wrong codes today: keep the code as typed, check nothing, and tell the principal."""
+    c = Confirmation(record_id=record.id, method="code", outcome="locked", comment=code)
+    db.session.add(c)
+    _alert_code_locked(record, village_id)
+    return c
+
+
+def _alert_code_locked(record: Record, village_id: int) -> None:
+    """Tell the school's principals once per teacher, village and day (no child named: push may show it)."""
+    author, village = db.session.get(User, record.author_id), db.session.get(Village, village_id)
+    day = as_utc(record.received_at).astimezone(CHINA).date()
+    text = _("%(teacher)s 今天为%(village)s填写的村干部口令已错 %(n)d 次，今天再为该村填写的口令不再核对，"
+             "这些家访须由村干部在待确认列表里确认。请查看这位教师的家访记录。",
+             teacher=author.name, village=village.name, n=CODE_WRONG_PER_DAY)
+    for principal_id in _principals(record.school_id):
+        notify(principal_id, f"code_locked:{author.id}:{village_id}:{day.isoformat()}", "code_locked", text,
+               f"/review/?teacher={author.id}&village={village_id}")
 
 
 def add_signature(record: Record, photo_id: int | None, signed_by: str | None) -> Confirmation:
