@@ -12,11 +12,11 @@ from app.verify import totp
 from app.verify.services import CODE_WINDOW_AFTER, CODE_WINDOW_BEFORE, CODE_WRONG_PER_DAY
 
 from .conftest import login, page_csrf
-from .test_concurrency import N, _race
-from .test_sync import post, visit
+from .builders import post, race, visit
 from .test_verify import A, _at, _codes, _fresh, _member_secret, _send, teacher_token  # noqa: F401  (fixtures)
 
 VISIT = timedelta(hours=-2)
+N = 6  # requests sent at once (race()'s default)
 
 
 @pytest.fixture
@@ -133,7 +133,7 @@ def test_concurrent_guesses_are_counted_together(app, A):
     for b in bodies:
         b["fields"]["confirm_code"] = next(codes)
     queue = iter(bodies)
-    answers = _race(app, A["teacher"].username, lambda c, tok: post(c, tok, [next(queue)]))
+    answers = race(app, A["teacher"].username, lambda c, tok: post(c, tok, [next(queue)]))
     assert [body["results"][0]["status"] for _code, body in answers] == ["created"] * N
     db.session.expire_all()
     outcomes = db.session.execute(select(Confirmation.outcome, func.count()).group_by(Confirmation.outcome)).all()
