@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Photo
-from app.models.base import utcnow
+from app.clock import utcnow
 
 from . import imaging
 from .conftest import login

@@ -506,7 +506,8 @@ def test_dhash_is_64_bit_and_deterministic():
     im = imaging.photo(24, (640, 480))
     h = dhash(im)
     assert 0 <= h < 2 ** 64 and dhash(im) == h and dhash(im.convert("L")) == h
-    assert process(_save(im, "PNG")).phash == dhash(im)  # lossless and under 1600 px: hashed as is
+    # The stored hash is the 320 px thumbnail's: the same picture within a few bits (equality depended on the noise).
+    assert hamming(process(_save(im, "PNG")).phash, dhash(im)) <= 4
     assert dhash(Image.new("RGB", (50, 50), "grey")) == 0
 
 
