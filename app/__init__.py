@@ -113,7 +113,7 @@ def register_templating(app: Flask) -> None:
     from flask_login import current_user
 
     from .verify import evidence
-    from .access import can
+    from .access import can, may_read_content
     from .duties.services import DUTY_KINDS, PERIOD_LABELS
     from .incidents.services import CATEGORIES, METHODS, TARGET_LABELS
     from .notify.services import unread_count
@@ -126,7 +126,9 @@ def register_templating(app: Flask) -> None:
 
     # Globals, not context processors: macros imported without context see globals only.
     app.jinja_env.globals.update(
-        asset=asset, page_url=page_url, record_summary=record_summary,
+        asset=asset, page_url=page_url,
+        record_summary=lambda record, length=80: record_summary(current_user, record, length),
+        may_read_content=lambda record, printed=False: may_read_content(current_user, record, printed),
         verification_of=lambda record: verification_of(current_user, record),
         KINDS=KINDS, DUTY_KINDS=DUTY_KINDS, PERIOD_LABELS=PERIOD_LABELS, EVIDENCE_KINDS=evidence.EVIDENCE_KINDS,
         REVIEW_LABELS=REVIEW_LABELS, CONFIRM_LABELS=CONFIRM_LABELS, METHOD_LABELS=METHOD_LABELS,

@@ -5,8 +5,11 @@
 - principal, counsellor: every child of their school;
 - admin: manages accounts and villages of their school, not children's files;
 - records follow the children: a teacher sees the records of their paired children and their own records,
-  a committee member only the home visits in their village, counselling notes only counsellors and the principal;
-- photos are seen by their uploader and by whoever may see a record that lists them;
+  a committee member only the home visits in their village; that a counselling session took place (date, child,
+  counsellor) only counsellors and the principal;
+- a record's content (its fields and photos) is read by whoever sees the record, except counselling notes: only the
+  school's counsellors read those, and never in print (may_read_content);
+- photos are seen by their uploader and by whoever may read the content of a record that lists them;
 - incidents: the school's for principal and counsellor; a teacher the ones they reported or about their children;
 - nobody sees another school. Unknown or forbidden ids answer 404, so existence is not revealed.
 
@@ -21,14 +24,14 @@ from flask_login import current_user, login_required
 from sqlalchemy import Select, exists, false, select
 
 from .extensions import db
-from .models import Child, Confirmation, Incident, Pairing, Photo, Record, RecordPhoto, User
+from .models import CONFIDENTIAL_KINDS, Child, Confirmation, Incident, Pairing, Photo, Record, RecordPhoto, User
 
 CAPABILITIES: dict[str, tuple[str, ...]] = {
     "read_children": ("teacher", "committee", "principal", "counsellor"),  # lists, files, cards, timelines, roster
     "see_whole_school": ("principal", "counsellor"),  # every child and record of the school
     "list_children_at_home": ("teacher", "committee"),  # the home page lists their (few) children
-    "read_counselling": ("counsellor", "principal"),
-    "print_counselling": ("counsellor",),  # the printed archive is passed around: even the principal's copy omits them
+    "see_counselling": ("counsellor", "principal"),  # that a session took place: its date, child and counsellor
+    "read_counselling": ("counsellor",),  # what was said: 心理咨询资料予以绝对保密, the principal included
     "manage_children": ("principal",),  # files, guardians, consent, pairings, roster import
     "manage_villages": ("principal", "admin"),
     "write_records": ("teacher", "principal", "counsellor"),  # and see the ones returned to them
@@ -83,8 +86,8 @@ def can_see_child(user: User, child_id: int) -> bool:
 def records_query(user: User) -> Select:
     """A SELECT of the records `user` may see; every record list, page and export starts here."""
     q = select(Record).where(Record.school_id == user.school_id)
-    if not can(user, "read_counselling"):
-        q = q.where(Record.kind != "counselling")
+    if not can(user, "see_counselling"):
+        q = q.where(Record.kind.not_in(CONFIDENTIAL_KINDS))
     if can(user, "see_whole_school"):
         return q
     if user.role == "teacher":
@@ -103,12 +106,29 @@ def get_record(user: User, record_id: int) -> Record:
     return record
 
 
+def may_read_content(user: User, record: Record, printed: bool = False) -> bool:
+    """Whether `user`, who sees `record` (through records_query), may read its fields and see its photos.
+
+    Counselling notes only for the school's counsellors, and never on a printed page (the archive is passed around):
+    everyone else who sees such a record sees only that a session took place."""
+    if record.kind not in CONFIDENTIAL_KINDS:
+        return True
+    return not printed and can(user, "read_counselling")
+
+
+def content_query(user: User) -> Select:
+    """records_query narrowed to the records whose content `user` may read (may_read_content, as SQL)."""
+    q = records_query(user)
+    return q if can(user, "read_counselling") else q.where(Record.kind.not_in(CONFIDENTIAL_KINDS))
+
+
 def visible_photo(user: User, sha256: str) -> Photo | None:
-    """A photo with these bytes that `user` uploaded or may see through a record; None otherwise."""
+    """A photo with these bytes that `user` uploaded or may see through a record whose content they may read;
+    None otherwise (a counselling session's photos are its content)."""
     own = db.session.scalar(select(Photo).where(Photo.sha256 == sha256, Photo.uploader_id == user.id))
     if own is not None:
         return own
-    seen = records_query(user).with_only_columns(Record.id).subquery()
+    seen = content_query(user).with_only_columns(Record.id).subquery()
     listed = db.session.scalar(
         select(Photo)
         .join(RecordPhoto, RecordPhoto.photo_id == Photo.id)

@@ -1,9 +1,14 @@
 """The access matrix: every route × every role, including children of another village and another school."""
+from datetime import timedelta
+
 import pytest
 
 from app.access import children_query
 from app.extensions import db
+from app.photos.services import save_upload
 
+from . import imaging
+from .builders import ingest_ok, item, local_iso
 from .conftest import Builders, Snapshot, build_world, fresh_database, login, make_app
 
 ROLES = ["teacher", "committee", "principal", "counsellor", "admin"]
@@ -51,11 +56,25 @@ MATRIX = [
     ("/reports/term-record", dict(teacher=200, committee=403, principal=200, counsellor=403, admin=403)),
     ("/notifications/", dict(teacher=200, committee=200, principal=200, counsellor=200, admin=200)),
     ("/api/v1/notifications", dict(teacher=200, committee=200, principal=200, counsellor=200, admin=200)),
+    # A counselling note about c1 with a photo: the principal sees that it took place, only counsellors its content.
+    ("/records/{cr}", dict(teacher=404, committee=404, principal=200, counsellor=200, admin=404)),
+    ("/photos/{cp}/thumb", dict(teacher=404, committee=404, principal=404, counsellor=200, admin=404)),
+    ("/photos/{cp}/full", dict(teacher=404, committee=404, principal=404, counsellor=200, admin=404)),
 ]
 
 
 def _ids(world):
     return {"c1": world["A"]["c1"].id, "c2": world["A"]["c2"].id, "b1": world["B"]["c1"].id}
+
+
+def _counselling_note(world) -> dict:
+    """A counselling note with a photo, written by school A's counsellor about c1."""
+    counsellor = world["A"]["counsellor"]
+    data = imaging.jpeg(seed=31)
+    save_upload(counsellor, imaging.sha(data), data)
+    [rec] = ingest_ok(counsellor, [item("counselling", world["A"]["c1"], local_iso(timedelta(hours=-1)),
+                                        photos=[imaging.sha(data)])])
+    return {"cr": rec.id, "cp": imaging.sha(data)}
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +83,8 @@ def matrix_world(tmp_path_factory):
     with fresh_database(make_app(tmp_path_factory.mktemp("matrix"))) as app:
         w = build_world(Builders())
         usernames = {role: w["A"][role].username for role in ROLES}
-        ids, snapshot = _ids(w), Snapshot()
+        ids = _ids(w) | _counselling_note(w)
+        snapshot = Snapshot()
         db.session.remove()
         yield app, usernames, ids, snapshot
 

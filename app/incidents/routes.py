@@ -55,7 +55,8 @@ def new():
                 db.session.rollback()
                 errors[e.field] = e.message
     return render_template("incidents/new.html", form=form, children=children, errors=errors,
-                           values=request.form if request.method == "POST" else {},
+                           # ?category= preselects one (a high-risk counselling note offers 心理危机)
+                           values=request.form if request.method == "POST" else {"category": request.args.get("category")},
                            client_id=request.form.get("client_id") or str(uuid.uuid4()),
                            child_id=request.values.get("child", type=int),
                            now=input_now()), 400 if errors else 200

@@ -18,14 +18,14 @@ from ..audit import audit
 from ..clock import as_utc, parse_local_time, utcnow
 from ..extensions import db
 from ..models import Incident, IncidentNotice, User
-from ..notify.services import notify
+from ..notify.services import notify, principal_ids
 
 CLOCKS = {"guardian": timedelta(minutes=30), "parents": timedelta(hours=1), "bureau": timedelta(hours=2)}
 SOON = timedelta(minutes=10)
 TARGET_LABELS = {"guardian": _l("监护人"), "parents": _l("父母"), "bureau": _l("教育局")}
 METHODS = {"phone": _l("电话"), "in_person": _l("当面"), "sms": _l("短信"), "message": _l("微信/消息"), "document": _l("书面报告")}
 CATEGORIES = {"injury": _l("受伤"), "illness": _l("急病"), "missing": _l("走失/失联"), "safety": _l("安全事故"),
-              "other": _l("其他")}
+              "crisis": _l("心理危机"), "other": _l("其他")}
 
 
 def phone_rules() -> dict:
@@ -95,13 +95,9 @@ def report(user: User, data: dict, now: datetime | None = None) -> tuple[Inciden
         return db.session.scalar(select(Incident).where(Incident.client_id == client_id)), False
     audit("report", "incident", inc.id, user=user)
     text = _("突发事件 #%(id)d：30 分钟内通知监护人，1 小时内通知父母，2 小时内报告教育局。", id=inc.id)
-    for u in {user.id, *_principals(user.school_id)}:
+    for u in {user.id, *principal_ids(user.school_id)}:
         notify(u, f"incident:{inc.id}:new", "incident", text, f"/incidents/{inc.id}")
     return inc, True
-
-
-def _principals(school_id: int) -> list[int]:
-    return list(db.session.scalars(select(User.id).where(User.school_id == school_id, User.role == "principal", User.active)))
 
 
 def log_notice(inc: Incident, user: User, target: str, method: str, at_value, note: str | None,
@@ -177,7 +173,7 @@ def escalate(now: datetime | None = None, sms=None) -> dict:
             elif c["state"] == "late":
                 text = _("突发事件 #%(id)d：已超过通知%(who)s的时限，请校长立即处理。", id=inc.id, who=label)
                 new = [notify(u, f"incident:{inc.id}:{c['target']}:late", "escalation", text, f"/incidents/{inc.id}")
-                       for u in {inc.reported_by_id, *_principals(inc.school_id)}]
+                       for u in {inc.reported_by_id, *principal_ids(inc.school_id)}]
                 if any(new):
                     made["late"] += 1
                     if sms is not None:

@@ -58,7 +58,7 @@ class Notification(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     key: Mapped[str] = mapped_column(String(120))
-    kind: Mapped[str] = mapped_column(String(24))  # duties_due | duties_overdue | incident | escalation | returned
+    kind: Mapped[str] = mapped_column(String(24))  # duties_due | duties_overdue | incident | escalation | returned | counselling
     text: Mapped[str] = mapped_column(String(300))
     url: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -94,7 +94,7 @@ class Incident(db.Model):
     reported_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     reported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    category: Mapped[str] = mapped_column(String(16))  # injury | illness | missing | safety | other
+    category: Mapped[str] = mapped_column(String(16))  # injury | illness | missing | safety | crisis | other
     description: Mapped[str] = mapped_column(Text)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))

@@ -13,6 +13,7 @@ from .people import Child, User
 
 KINDS = ("home_visit", "talk", "parent_call", "counselling")
 DUTY_KINDS = ("home_visit", "talk", "parent_call")  # the kinds that count as duties (and that the principal reviews)
+CONFIDENTIAL_KINDS = ("counselling",)  # their content is for counsellors only (see app/access.py may_read_content)
 
 
 class Record(db.Model):

@@ -28,6 +28,11 @@ def notify(user: User | int, key: str, kind: str, text: str, url: str | None = N
     return n
 
 
+def principal_ids(school_id: int) -> list[int]:
+    """The school's active principals: who is told of emergencies and alerts."""
+    return list(db.session.scalars(select(User.id).where(User.school_id == school_id, User.role == "principal", User.active)))
+
+
 def unread_count(user: User) -> int:
     return db.session.scalar(select(func.count()).select_from(Notification).where(
         Notification.user_id == user.id, Notification.read_at.is_(None))) or 0

@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 
+from ..models import CONFIDENTIAL_KINDS
+
 RATINGS = [("good", _l("良好")), ("fair", _l("一般")), ("concern", _l("需关注"))]
 
 
@@ -18,6 +20,7 @@ class Field:
     min: int | None = None
     max: int | None = None
     help: object = None
+    default: str | None = None  # stored when the field is left empty
 
     @property
     def max_length(self) -> int | None:
@@ -29,9 +32,13 @@ class Kind:
     name: str
     label: object
     fields: list[Field]
-    # Roles that may write this kind; only these (and the principal, for counselling) read it beyond its author.
+    # Roles that may write this kind (who may read it is app/access.py's).
     writers: tuple[str, ...] = ("teacher", "principal")
-    confidential: bool = False
+
+    @property
+    def confidential(self) -> bool:
+        """Its content is for counsellors only (app/access.py may_read_content)."""
+        return self.name in CONFIDENTIAL_KINDS
 
 
 def _rated(area: str, label) -> list[Field]:
@@ -79,11 +86,16 @@ PARENT_CALL = Kind("parent_call", _l("亲情电话"), [
     Field("summary", _l("通话内容"), "longtext", required=True),
 ])
 
+RISK_LEVELS = [("none", _l("无")), ("low", _l("低")), ("medium", _l("中")), ("high", _l("高"))]
+
 COUNSELLING = Kind("counselling", _l("心理辅导"), [
     Field("topic", _l("辅导主题"), "text", required=True),
     Field("summary", _l("辅导记录"), "longtext", required=True),
     Field("plan", _l("后续计划"), "longtext"),
-], writers=("counsellor",), confidential=True)
+    # "high" alerts the principals at once, without any content (app/records/counselling.py).
+    Field("risk", _l("风险等级"), "enum", choices=RISK_LEVELS, default="none",
+          help=_l("选“高”会立即提醒校长（提醒中不含记录内容）。")),
+], writers=("counsellor",))
 
 KINDS: dict[str, Kind] = {k.name: k for k in (HOME_VISIT, TALK, PARENT_CALL, COUNSELLING)}
 
@@ -109,6 +121,8 @@ def clean_fields(kind: Kind, data) -> tuple[dict, dict]:
         if value in (None, ""):
             if f.required:
                 errors[f.name] = _("必填。")
+            elif f.default is not None:
+                clean[f.name] = f.default
             continue
         if f.type in ("text", "longtext"):
             if not isinstance(value, str):
@@ -167,7 +181,8 @@ def kinds_json() -> list[dict]:
                  "choices": [{"value": v, "label": str(lbl)} for v, lbl in f.choices],
                  **({"min": f.min, "max": f.max} if f.type == "int" else {}),
                  **({"max_length": f.max_length} if f.max_length else {}),
-                 **({"help": str(f.help)} if f.help else {})}
+                 **({"help": str(f.help)} if f.help else {}),
+                 **({"default": f.default} if f.default is not None else {})}
                 for f in k.fields
             ],
         }

@@ -13,7 +13,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..access import can, children_query, get_child, get_record, records_query, requires
+from ..access import can, children_query, get_child, get_record, may_read_content, records_query, requires
 from ..audit import audit
 from ..clock import CHINA, input_now
 from ..extensions import db
@@ -21,6 +21,7 @@ from ..models import Child, Record, RecordPhoto
 from ..photos.services import PhotoRejected, rejection_message, save_upload
 from ..web import EmptyForm, paginate
 from . import bp
+from .counselling import emergency_url, is_high_risk
 from .kinds import KINDS, kinds_for_writer
 from .services import ingest
 
@@ -56,6 +57,11 @@ def new(kind_name):
     if form.validate_on_submit():
         errors = _save_form(kind, original)
         if not errors:
+            saved = _stored(request.form.get("client_id", ""))
+            if saved is not None and is_high_risk(saved):
+                # The record's page is the confirmation here: it offers to open an emergency at once.
+                flash(_("已保存。已提醒校长（提醒中不含记录内容）。"), "ok")
+                return redirect(url_for("records.show", record_id=saved.id))
             flash(_("已保存。"), "ok")
             return redirect(url_for("records.child_timeline", child_id=int(request.form["child_id"])))
         db.session.rollback()
@@ -67,6 +73,15 @@ def new(kind_name):
         child_id=request.values.get("child", type=int) or request.form.get("child_id", type=int),
         original=original, returned_because=returned_because,
     ), 400 if errors else 200
+
+
+def _stored(client_id: str) -> Record | None:
+    """The record the form just saved, by its client id."""
+    try:
+        cid = str(uuid.UUID(client_id))
+    except ValueError:
+        return None
+    return db.session.scalar(records_query(current_user).where(Record.client_id == cid))
 
 
 def _correcting(kind):
@@ -160,7 +175,7 @@ def child_timeline(child_id):
     audit("view_records", "child", child.id, commit=True)
     return render_template(
         "records/timeline.html", child=child, records=pg.items, kind=kind if kind in KINDS else None, page=pg.page,
-        has_next=pg.has_next, kinds=[k for k in KINDS.values() if not k.confidential or can(current_user, "read_counselling")],
+        has_next=pg.has_next, kinds=[k for k in KINDS.values() if not k.confidential or can(current_user, "see_counselling")],
         writable=kinds_for_writer(current_user.role),
     )
 
@@ -179,6 +194,8 @@ def mine():
 def show(record_id):
     record = get_record(current_user, record_id)
     audit("view", "record", record.id, commit=True)
-    return render_template("records/show.html", record=record, kind=KINDS[record.kind])
+    return render_template("records/show.html", record=record, kind=KINDS[record.kind],
+                           content=may_read_content(current_user, record), high_risk=is_high_risk(record),
+                           can_report=can(current_user, "report_incidents"), emergency_url=emergency_url(record))
 
 

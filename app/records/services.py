@@ -11,11 +11,12 @@ from flask_babel import gettext as _
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
-from ..access import child_ids_query
+from ..access import child_ids_query, may_read_content
 from ..clock import parse_local_time, utcnow
 from ..extensions import db
 from ..models import AuditEntry, Child, Record, RecordPhoto, User
 from ..photos.services import SHA_RE, own_photo_ids
+from .counselling import alert_high_risk
 from .kinds import KINDS, clean_fields
 
 FUTURE_SLACK = timedelta(minutes=10)
@@ -143,6 +144,7 @@ def ingest(author: User, items: list, source: str = "api") -> list[dict]:
         created = _store(author, todo, own_photos, now, source, results)
         if created:
             after_ingest(author, created, own_photos)
+            alert_high_risk(created)  # created only: a resent note (duplicate) never alerts again
     db.session.commit()
     return results
 
@@ -200,8 +202,10 @@ def _link_photos_and_audit(author, records, todo, own_photos, now) -> None:
     ])
 
 
-def record_summary(record: Record, length: int = 80) -> str:
-    """A one-line summary of a record for lists."""
+def record_summary(reader: User, record: Record, length: int = 80) -> str:
+    """A one-line summary of a record for lists; nothing of a record whose content `reader` may not read."""
+    if not may_read_content(reader, record):
+        return _("内容保密，仅心理辅导教师可以查看。")
     f = record.fields or {}
     parts = [f.get(k) for k in ("purpose", "topic", "summary", "told_guardian") if f.get(k)]
     text = " — ".join(parts)

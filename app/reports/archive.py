@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from sqlalchemy.orm import selectinload
 
-from ..access import can, records_query
+from ..access import records_query
 from ..extensions import db
 from ..models import Child, Record, RecordPhoto, User
 
 
 def archive_records(user: User, child: Child) -> list[Record]:
-    """The child's records the reader may see, oldest first; counselling notes only for a counsellor (the archive
-    is printed and passed around, so even the principal's copy leaves them out)."""
+    """The child's records the reader may see, oldest first. A counselling session is listed (date, counsellor) to
+    those who may know of it, but its content never is: the page shows only what may_read_content(printed=True)
+    allows."""
     q = records_query(user).where(Record.child_id == child.id)
-    if not can(user, "print_counselling"):
-        q = q.where(Record.kind != "counselling")
     return db.session.scalars(
         q.options(selectinload(Record.photos).selectinload(RecordPhoto.photo), selectinload(Record.author))
         .order_by(Record.occurred_at, Record.id)).all()

@@ -25,6 +25,8 @@ def _field_schema(f) -> dict:
     elif f.type == "enum":
         s.update(type="string", enum=[v for v, _l in f.choices])
         s["x-labels"] = {v: str(lbl) for v, lbl in f.choices}
+    if f.default is not None:
+        s["default"] = f.default
     return s
 
 
@@ -35,7 +37,7 @@ def _kind_schema(kind) -> dict:
         "additionalProperties": False,
         "required": [f.name for f in kind.fields if f.required],
         "properties": {f.name: _field_schema(f) for f in kind.fields},
-        **({"x-confidential": True, "description": "Written and read only by counsellors (and the principal)."} if kind.confidential else {}),
+        **({"x-confidential": True, "description": "Written and read only by the school's counsellors; the principal sees only that a session took place."} if kind.confidential else {}),
     }
 
 

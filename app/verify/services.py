@@ -16,9 +16,8 @@ from ..access import may_see_evidence, may_see_history, records_query
 from ..audit import audit
 from ..clock import CHINA, as_utc
 from ..extensions import db
-from ..incidents.services import _principals
 from ..models import Child, CodeAttempt, Confirmation, Record, ReviewEvent, User, Village
-from ..notify.services import notify
+from ..notify.services import notify, principal_ids
 from . import evidence, totp
 
 # A code typed during the visit is accepted from a little before the visit's time to a few hours after it
@@ -116,7 +115,7 @@ def _alert_code_locked(record: Record, village_id: int) -> None:
     text = _("%(teacher)s 今天为%(village)s填写的村干部口令已错 %(n)d 次，今天再为该村填写的口令不再核对，"
              "这些家访须由村干部在待确认列表里确认。请查看这位教师的家访记录。",
              teacher=author.name, village=village.name, n=CODE_WRONG_PER_DAY)
-    for principal_id in _principals(record.school_id):
+    for principal_id in principal_ids(record.school_id):
         notify(principal_id, f"code_locked:{author.id}:{village_id}:{day.isoformat()}", "code_locked", text,
                f"/review/?teacher={author.id}&village={village_id}")
 

@@ -33,7 +33,7 @@
     if (f.type === "enum") {
       return h("fieldset", { class: "field" }, h("legend", {}, f.label + (f.required ? " *" : "")),
         h("div", { class: "choices" }, f.choices.map((c) => h("label", { class: "choice" },
-          h("input", { type: "radio", name: f.name, value: c.value, required: f.required, checked: value === c.value }), c.label))), help);
+          h("input", { type: "radio", name: f.name, value: c.value, required: f.required, checked: (value === undefined ? f.default : value) === c.value }), c.label))), help);
     }
     const attrs = { id, name: f.name, required: f.required, value: value === undefined || value === null ? "" : String(value),
       "aria-describedby": help ? id + "-help" : null };

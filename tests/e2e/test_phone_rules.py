@@ -5,9 +5,9 @@ from sqlalchemy import select
 
 from app import clock
 from app.extensions import db
-from app.models import Record, School
+from app.models import Notification, Record, School
 
-from .conftest import api_login, fill_record, open_app, wait_until, wait_waiting
+from .conftest import api_login, fill_record, fill_required, open_app, wait_until, wait_waiting
 
 pytestmark = pytest.mark.e2e
 
@@ -44,6 +44,29 @@ def test_a_counsellors_offline_app_offers_counselling_and_the_server_takes_it(li
         ("counselling", live.ids["c1"])]
 
 
+def test_the_counselling_risk_level_reaches_the_phone_and_high_alerts_the_principal(live, context, page, build, tmp_path):
+    username = live.query(lambda: build.user("counsellor", db.session.scalar(select(School)), username="counsellorb").username)
+    principal = live.query(lambda: build.user("principal", db.session.scalar(select(School)), username="principalb").id)
+    page.set_viewport_size({"width": 360, "height": 780})
+    api_login(context, live, username)
+    open_app(page, live)
+    page.evaluate("h => { location.hash = h }", f"#/new/counselling/{live.ids['c1']}")
+    page.wait_for_selector("#jf-record-form")
+    # The field comes from /api/v1/kinds, with its default chosen: no change to the app was needed.
+    assert page.evaluate("() => [...document.querySelectorAll('input[name=risk]')].map(i => i.value)") == [
+        "none", "low", "medium", "high"]
+    assert page.is_checked("input[name=risk][value=none]")
+    fill_required(page)
+    page.check("input[name=risk][value=high]")
+    page.screenshot(path=str(tmp_path / "counselling-risk-360.png"), full_page=True)
+    page.click("#jf-save")
+    wait_until(page, "h => location.hash === h", f"#/child/{live.ids['c1']}")
+    wait_waiting(page, 0, timeout=30000)
+    assert live.query(lambda: [r.fields["risk"] for r in db.session.scalars(select(Record))]) == ["high"]
+    assert live.query(lambda: [(n.user_id, n.kind) for n in db.session.scalars(select(Notification))]) == [
+        (principal, "counselling")]
+
+
 def test_the_due_list_asks_for_a_refresh_once_the_rosters_periods_run_out(live, context, page):
     api_login(context, live, live.ids["teacher"])
     open_app(page, live)
@@ -73,7 +96,7 @@ def test_emergency_categories_and_clocks_are_the_servers(live, context, page):
     }""")
     page.wait_for_selector("#jf-incident-form")
     labels = page.evaluate("() => [...document.querySelectorAll('#jf-incident-form input[name=category]')].map(i => i.value)")
-    assert labels == ["injury", "illness", "missing", "safety", "other", "flood"]
+    assert labels == ["injury", "illness", "missing", "safety", "crisis", "other", "flood"]
     wait_until(page, "() => document.body.dataset.ready === '1'")
 
 
