@@ -22,10 +22,12 @@ THUMB_QUALITY = 70
 class PhotoRejected(Exception):
     """The bytes are not a photo we accept; `code` is the API's reason code."""
 
-    def __init__(self, code: str, reason: str):
+    def __init__(self, code: str, reason: str, message: str | None = None, **params):
         super().__init__(reason)
         self.code = code
         self.reason = reason
+        self.message = message  # which user-facing text (photos.services.REJECTIONS) when not the code's own
+        self.params = params
 
 
 @dataclass
@@ -45,8 +47,12 @@ class Processed:
     phash: int  # unsigned 64-bit dHash
 
 
-def process(data: bytes, max_bytes: int = 12 * 1024 * 1024, max_pixels: int = 40_000_000) -> Processed:
-    """Check and decode `data`, returning clean re-encoded copies and the metadata; raise PhotoRejected."""
+def process(data: bytes, max_bytes: int = 12 * 1024 * 1024, max_pixels: int = 40_000_000,
+            max_full_pixels: int = 4096 * 4096) -> Processed:
+    """Check and decode `data`, returning clean re-encoded copies and the metadata; raise PhotoRejected.
+
+    `max_pixels` bounds baseline JPEGs, which libjpeg decodes at reduced size (draft); `max_full_pixels` bounds what
+    is decoded at full size whatever we ask: PNG, WebP and progressive JPEG (its whole coefficient buffer)."""
     if len(data) > max_bytes:
         raise PhotoRejected("too_large", f"photo larger than {max_bytes} bytes")
     with warnings.catch_warnings():
@@ -61,8 +67,16 @@ def process(data: bytes, max_bytes: int = 12 * 1024 * 1024, max_pixels: int = 40
             raise PhotoRejected("not_an_image", "not a JPEG, PNG or WebP image") from None
         fmt = im.format
         orig_w, orig_h = im.size
-        if orig_w * orig_h > max_pixels or orig_w <= 0 or orig_h <= 0:
-            raise PhotoRejected("image_rejected", "too many pixels")
+        # Checked on the header's size, before a single pixel is decoded: a flat 6300x6300 PNG is 130 KB of bytes
+        # and 200-600 MB of decoder memory (bench/bench_photos.py).
+        full = fmt != "JPEG" or bool(im.info.get("progressive"))
+        limit = max_full_pixels if full else max_pixels
+        if orig_w <= 0 or orig_h <= 0:
+            raise PhotoRejected("image_rejected", "empty image")
+        if orig_w * orig_h > limit:
+            kind = "progressive JPEG" if full and fmt == "JPEG" else fmt
+            raise PhotoRejected("image_rejected", f"too many pixels for {kind}: {orig_w}x{orig_h} > {limit}",
+                                message="too_many_pixels", kind=kind, w=orig_w, h=orig_h, limit=limit)
         if getattr(im, "n_frames", 1) > 1:
             raise PhotoRejected("image_rejected", "animated images are not photos")
         meta = _metadata(im)
