@@ -25,7 +25,8 @@ class Config:
     ROSTER_IMPORT_MAX_ROWS = 5000
     PHOTO_MAX_BYTES = 12 * 1024 * 1024
     PHOTO_MAX_PIXELS = 40_000_000  # baseline JPEG: libjpeg decodes it at 1/2..1/8 scale (draft), ~70 MB at most
-    PHOTO_MAX_PIXELS_FULL = 4096 * 4096  # PNG, WebP, progressive JPEG: decoded at full size (≈ 8-12 bytes a pixel)
+    PHOTO_MAX_PIXELS_FULL = 4096 * 4096  # PNG, progressive JPEG: decoded at full size, ≤ 150 MB at this limit
+    PHOTO_MAX_PIXELS_WEBP = 2896 * 2896  # WebP costs twice a PNG's memory a pixel: half the pixels, ≤ 130 MB
     PHOTO_DECODE_SLOTS = 2  # decodes at once per process: one per core
     PHOTO_DECODE_WAIT = 10  # seconds an upload waits for a slot before a 503 "busy" (the phone retries)
     RECORDS_PER_BATCH = 100

@@ -26,6 +26,7 @@ from .builders import put_photo, race
 from .conftest import login
 
 LIMIT_SIDE = 4096  # the default PHOTO_MAX_PIXELS_FULL is 4096 x 4096
+WEBP_SIDE = 2896  # and PHOTO_MAX_PIXELS_WEBP 2896 x 2896
 
 
 def _flat(fmt: str, size, **kw) -> bytes:
@@ -90,7 +91,7 @@ def test_png_bomb_refused_before_any_pixel_is_decoded(app, client, teacher, png_
 
 
 def test_webp_over_the_limit_refused(app, client, teacher, monkeypatch):
-    data = _flat("WEBP", (LIMIT_SIDE + 4, LIMIT_SIDE + 4), lossless=True)  # under 1 KB
+    data = _flat("WEBP", (WEBP_SIDE + 1, WEBP_SIDE), lossless=True)  # under 1 KB
     with decodes(monkeypatch) as d:
         r = put_photo(client, teacher["token"], data, ctype="image/webp")
     assert r.status_code == 422 and r.get_json()["error"] == "image_rejected", r.get_json()
@@ -135,20 +136,26 @@ def test_full_decode_limit_is_configurable(app, client, teacher):
 
 # --- the pipeline's own boundaries ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("fmt,kw", [("PNG", {}), ("WEBP", {"lossless": True}), ("JPEG", {"progressive": True})])
-def test_full_decode_boundary(fmt, kw):
+@pytest.mark.parametrize("fmt,kw,limit", [("PNG", {}, "max_full_pixels"), ("JPEG", {"progressive": True}, "max_full_pixels"),
+                                          ("WEBP", {"lossless": True}, "max_webp_pixels")])
+def test_full_decode_boundary(fmt, kw, limit):
     under = _flat(fmt, (100, 100), **kw)
-    assert process(under, max_full_pixels=100 * 100).orig_width == 100
+    generous = {"max_pixels": 10 ** 9, "max_full_pixels": 10 ** 9, "max_webp_pixels": 10 ** 9}
+    assert process(under, **{**generous, limit: 100 * 100}).orig_width == 100
     with pytest.raises(PhotoRejected) as e:
-        process(under, max_full_pixels=100 * 100 - 1, max_pixels=10 ** 9)
+        process(under, **{**generous, limit: 100 * 100 - 1})
     assert e.value.code == "image_rejected" and e.value.message == "too_many_pixels"
+
+
+def test_webp_at_its_limit_accepted():
+    assert process(_flat("WEBP", (WEBP_SIDE, WEBP_SIDE), lossless=True)).orig_width == WEBP_SIDE
 
 
 def test_baseline_jpeg_keeps_the_higher_limit():
     data = _flat("JPEG", (100, 100))
-    assert process(data, max_pixels=100 * 100, max_full_pixels=1).orig_width == 100
+    assert process(data, max_pixels=100 * 100, max_full_pixels=1, max_webp_pixels=1).orig_width == 100
     with pytest.raises(PhotoRejected):
-        process(data, max_pixels=100 * 100 - 1, max_full_pixels=10 ** 9)
+        process(data, max_pixels=100 * 100 - 1, max_full_pixels=10 ** 9, max_webp_pixels=10 ** 9)
 
 
 # --- decode slots ----------------------------------------------------------------------------------------------

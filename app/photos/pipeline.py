@@ -48,11 +48,12 @@ class Processed:
 
 
 def process(data: bytes, max_bytes: int = 12 * 1024 * 1024, max_pixels: int = 40_000_000,
-            max_full_pixels: int = 4096 * 4096) -> Processed:
+            max_full_pixels: int = 4096 * 4096, max_webp_pixels: int = 2896 * 2896) -> Processed:
     """Check and decode `data`, returning clean re-encoded copies and the metadata; raise PhotoRejected.
 
     `max_pixels` bounds baseline JPEGs, which libjpeg decodes at reduced size (draft); `max_full_pixels` bounds what
-    is decoded at full size whatever we ask: PNG, WebP and progressive JPEG (its whole coefficient buffer)."""
+    is decoded at full size whatever we ask: PNG and progressive JPEG (its whole coefficient buffer); `max_webp_pixels`
+    WebP, which libwebp decodes into its own canvas that Pillow then copies twice (~16 bytes a pixel, PNG ~6)."""
     if len(data) > max_bytes:
         raise PhotoRejected("too_large", f"photo larger than {max_bytes} bytes")
     with warnings.catch_warnings():
@@ -70,7 +71,7 @@ def process(data: bytes, max_bytes: int = 12 * 1024 * 1024, max_pixels: int = 40
         # Checked on the header's size, before a single pixel is decoded: a flat 6300x6300 PNG is 130 KB of bytes
         # and 200-600 MB of decoder memory (bench/bench_photos.py).
         full = fmt != "JPEG" or bool(im.info.get("progressive"))
-        limit = max_full_pixels if full else max_pixels
+        limit = max_webp_pixels if fmt == "WEBP" else max_full_pixels if full else max_pixels
         if orig_w <= 0 or orig_h <= 0:
             raise PhotoRejected("image_rejected", "empty image")
         if orig_w * orig_h > limit:
@@ -96,6 +97,8 @@ def process(data: bytes, max_bytes: int = 12 * 1024 * 1024, max_pixels: int = 40
     except Exception:  # a broken orientation tag must not lose the photo; keep the pixels as stored
         pass
     display = _to_rgb(im)
+    if display is not im:
+        im.close()  # free the decoded original before the reductions below allocate theirs
     display.thumbnail((DISPLAY_LONG_SIDE, DISPLAY_LONG_SIDE), Image.Resampling.LANCZOS)  # in place; no-op if small
     f = THUMB_LONG_SIDE / max(display.size)
     thumb = display.resize((max(1, round(display.width * f)), max(1, round(display.height * f))),
@@ -123,9 +126,11 @@ def _to_rgb(im: Image.Image) -> Image.Image:
     if im.mode == "RGB":
         return im
     if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
-        rgba = im.convert("RGBA")
+        # No copy of an RGBA original, and its own alpha band as the mask: two full-size images at once, not four
+        # (a 4096x4096 RGBA PNG peaked at 209 MiB that way; bench/bench_photos.py).
+        rgba = im if im.mode == "RGBA" else im.convert("RGBA")
         bg = Image.new("RGB", rgba.size, (255, 255, 255))
-        bg.paste(rgba, mask=rgba.getchannel("A"))
+        bg.paste(rgba, mask=rgba)
         return bg
     return im.convert("RGB")
 

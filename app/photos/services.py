@@ -116,7 +116,7 @@ def save_upload(user: User, sha: str, data: bytes, kind: str = "photo") -> Uploa
     cfg = current_app.config
     with decode_slot():  # a decode holds up to ~100 MB: bound how many run at once, not how many are sent
         p = process(data, max_bytes=cfg["PHOTO_MAX_BYTES"], max_pixels=cfg["PHOTO_MAX_PIXELS"],
-                    max_full_pixels=cfg["PHOTO_MAX_PIXELS_FULL"])
+                    max_full_pixels=cfg["PHOTO_MAX_PIXELS_FULL"], max_webp_pixels=cfg["PHOTO_MAX_PIXELS_WEBP"])
     s = store()
     k = keys(sha)
     had = {name: s.exists(key) for name, key in k.items()}

@@ -158,7 +158,7 @@ def spec() -> dict:
                                   "400": _err("the bytes do not hash to the name", "hash_mismatch"),
                                   "413": _err("over the size limit", "too_large"), "415": _err("not JPEG/PNG/WebP by its bytes", "not_an_image"),
                                   "422": _err("decompression bomb, truncated, undecodable, or more pixels than its format may have "
-                                              "(baseline JPEG 40 Mpx; PNG, WebP, progressive JPEG 4096×4096)", "image_rejected"),
+                                              "(baseline JPEG 40 Mpx; PNG and progressive JPEG 4096×4096; WebP 2896×2896)", "image_rejected"),
                                   "503": {**_err("every decode slot of the server stayed busy; nothing stored, send again later", "busy"),
                                           "headers": {"Retry-After": {"description": "seconds", "schema": {"type": "integer"}}}}}},
         },
