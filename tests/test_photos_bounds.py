@@ -223,3 +223,26 @@ def test_concurrent_uploads_never_decode_more_than_the_slots(app, teacher, monke
     assert sorted(s for s, _ in answers) == [201] * 6, answers
     assert peak[0] == 2
 
+
+
+@pytest.mark.parametrize("kw", [{"lossless": True}, {"quality": 60}, {"quality": 60, "exif": b"Exif\x00\x00II*\x00"}])
+def test_webp_over_its_limit_never_reaches_libwebp(monkeypatch, kw):
+    """Pillow's WebP opener makes libwebp allocate two full canvases before any size check of ours could run."""
+    from PIL import WebPImagePlugin
+
+    made = []
+    real = WebPImagePlugin._webp.WebPAnimDecoder
+    monkeypatch.setattr(WebPImagePlugin._webp, "WebPAnimDecoder", lambda data: made.append(1) or real(data))
+    over = _flat("WEBP", (WEBP_SIDE, WEBP_SIDE + 1), **kw)  # lossy VP8, lossless VP8L, extended VP8X
+    with pytest.raises(PhotoRejected) as e:
+        process(over)
+    assert e.value.params["w"] == WEBP_SIDE and e.value.params["h"] == WEBP_SIDE + 1 and made == []
+    assert process(_flat("WEBP", (300, 200), **kw)).orig_width == 300 and made == [1]  # read the same way
+
+
+def test_webp_with_an_unreadable_header_is_not_an_image():
+    data = bytearray(_flat("WEBP", (30, 20), lossless=True))
+    data[20] = 0  # the VP8L signature byte
+    with pytest.raises(PhotoRejected) as e:
+        process(bytes(data))
+    assert e.value.code == "not_an_image"

@@ -5,6 +5,7 @@ Nothing here touches the database or the disk; `photos.services` stores what `pr
 from __future__ import annotations
 
 import io
+import struct
 import warnings
 from dataclasses import dataclass
 from datetime import datetime
@@ -56,6 +57,12 @@ def process(data: bytes, max_bytes: int = 12 * 1024 * 1024, max_pixels: int = 40
     WebP, which libwebp decodes into its own canvas that Pillow then copies twice (~16 bytes a pixel, PNG ~6)."""
     if len(data) > max_bytes:
         raise PhotoRejected("too_large", f"photo larger than {max_bytes} bytes")
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        # libwebp allocates two full canvases when Pillow merely opens the file: read the size ourselves first.
+        size = _webp_canvas(data)
+        if size is None:
+            raise PhotoRejected("not_an_image", "not a JPEG, PNG or WebP image")
+        _bound("WEBP", *size, max_webp_pixels)
     with warnings.catch_warnings():
         # Pillow only warns between MAX_IMAGE_PIXELS and twice that; a warning here is a rejection.
         warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -74,10 +81,7 @@ def process(data: bytes, max_bytes: int = 12 * 1024 * 1024, max_pixels: int = 40
         limit = max_webp_pixels if fmt == "WEBP" else max_full_pixels if full else max_pixels
         if orig_w <= 0 or orig_h <= 0:
             raise PhotoRejected("image_rejected", "empty image")
-        if orig_w * orig_h > limit:
-            kind = "progressive JPEG" if full and fmt == "JPEG" else fmt
-            raise PhotoRejected("image_rejected", f"too many pixels for {kind}: {orig_w}x{orig_h} > {limit}",
-                                message="too_many_pixels", kind=kind, w=orig_w, h=orig_h, limit=limit)
+        _bound("progressive JPEG" if full and fmt == "JPEG" else fmt, orig_w, orig_h, limit)
         if getattr(im, "n_frames", 1) > 1:
             raise PhotoRejected("image_rejected", "animated images are not photos")
         meta = _metadata(im)
@@ -108,6 +112,27 @@ def process(data: bytes, max_bytes: int = 12 * 1024 * 1024, max_pixels: int = 40
         display_jpeg=_jpeg(display, DISPLAY_QUALITY), thumb_jpeg=_jpeg(thumb, THUMB_QUALITY),
         phash=dhash(thumb), **meta,  # the 320 px thumb hashes as well as the display, 20x cheaper
     )
+
+
+def _bound(kind: str, w: int, h: int, limit: int) -> None:
+    """Refuse an image of more than `limit` pixels, saying which format's limit it broke."""
+    if w * h > limit:
+        raise PhotoRejected("image_rejected", f"too many pixels for {kind}: {w}x{h} > {limit}",
+                            message="too_many_pixels", kind=kind, w=w, h=h, limit=limit)
+
+
+def _webp_canvas(data: bytes) -> tuple[int, int] | None:
+    """A WebP's canvas size from its first chunk's header (lossy VP8, lossless VP8L or extended VP8X), no decoding."""
+    chunk = data[12:16]
+    if chunk == b"VP8 " and len(data) >= 30 and data[23:26] == b"\x9d\x01\x2a":
+        w, h = struct.unpack("<HH", data[26:30])
+        return w & 0x3FFF, h & 0x3FFF
+    if chunk == b"VP8X" and len(data) >= 30:
+        return int.from_bytes(data[24:27], "little") + 1, int.from_bytes(data[27:30], "little") + 1
+    if chunk == b"VP8L" and len(data) >= 25 and data[20] == 0x2F:
+        bits = int.from_bytes(data[21:25], "little")
+        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+    return None
 
 
 def _jpeg(im: Image.Image, quality: int) -> bytes:
