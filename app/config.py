@@ -33,7 +33,11 @@ class Config:
     ROSTER_IMPORT_MAX_ENTRY_BYTES = 16 * 1024 * 1024  # each part of the .xlsx, unzipped
     ROSTER_IMPORT_MAX_UNZIPPED_BYTES = 48 * 1024 * 1024  # all parts together
     PHOTO_MAX_BYTES = 12 * 1024 * 1024
-    PHOTO_MAX_PIXELS = 40_000_000
+    PHOTO_MAX_PIXELS = 40_000_000  # baseline JPEG: libjpeg decodes it at 1/2..1/8 scale (draft), ~70 MB at most
+    PHOTO_MAX_PIXELS_FULL = 4096 * 4096  # PNG, progressive JPEG: decoded at full size, ≤ 150 MB at this limit
+    PHOTO_MAX_PIXELS_WEBP = 2896 * 2896  # WebP costs twice a PNG's memory a pixel: half the pixels, ≤ 130 MB
+    PHOTO_DECODE_SLOTS = 2  # decodes at once per process: one per core
+    PHOTO_DECODE_WAIT = 10  # seconds an upload waits for a slot before a 503 "busy" (the phone retries)
     # A teacher's heavy day: a week of offline visits synced at once, ~30 visits x 5 photos + signatures (~200);
     # 500 leaves room for that and still stops a script. Photos leave the phone at ~250 KB (static/js/capture.js).
     PHOTO_UPLOADS_PER_DAY = 500

@@ -10,7 +10,11 @@ orientation 6):
 Each set is timed twice, with Image.draft working and with it disabled, each run in a forked child pinned to one
 CPU so its peak RSS is its own. Target: ≥ 40 downscaled photos/s through the API.
 
-Run from the repo root: .venv/bin/python bench/bench_photos.py [photos_per_set]
+Then the peak memory of one upload, each in a fresh forked child (getrusage's peak RSS above the RSS before, Pillow's
+pixel blocks, tracemalloc's peak): a phone JPEG, a 12 Mpx JPEG, 6300x6300 bombs (a flat PNG is 130 KB, a WebP 1 KB)
+refused at the header, and what they would have cost without the per-format limit.
+
+Run from the repo root: .venv/bin/python bench/bench_photos.py [photos_per_set | memory]
 """
 from __future__ import annotations
 
@@ -197,8 +201,96 @@ def draft_decode_ratio(photos: list[bytes]) -> tuple[float, float]:
     return run(True), run(False)
 
 
+def _flat(fmt: str, size, mode="RGB", **kw) -> bytes:
+    out = io.BytesIO()
+    Image.new(mode, size, (200, 200, 200, 255)[:len(mode)]).save(out, fmt, **kw)
+    return out.getvalue()
+
+
+def memory_cases() -> list[tuple[str, bytes, dict]]:
+    """(name, bytes, process() keywords): what phones send, what an attacker sends, and the limits' edges."""
+    phone = imaging.jpeg(seed=7001, size=(1600, 1200), quality=75, exif=imaging.exif_block())
+    out = io.BytesIO()
+    imaging.photo(7002, (4000, 3000)).save(out, "JPEG", quality=85, exif=imaging.exif_block())
+    png_bomb, webp_bomb = _flat("PNG", (6300, 6300)), _flat("WEBP", (6300, 6300), lossless=True)
+    rgba_bomb = _flat("PNG", (6300, 6300), "RGBA")
+    pjpeg = _flat("JPEG", (6300, 6300), quality=85, progressive=True)
+    off = {"max_full_pixels": 10 ** 9, "max_webp_pixels": 10 ** 9}  # as before the per-format limits
+    return [
+        ("phone JPEG 1600x1200", phone, {}),
+        ("JPEG 4000x3000 q85", out.getvalue(), {}),
+        ("JPEG 6300x6300 (draft 1/2)", _flat("JPEG", (6300, 6300), quality=85), {}),
+        ("PNG 4096x4096 RGB (at the limit)", _flat("PNG", (4096, 4096)), {}),
+        ("PNG 4096x4096 RGBA (at the limit)", _flat("PNG", (4096, 4096), "RGBA"), {}),
+        ("WebP 2896x2896 (at the limit)", _flat("WEBP", (2896, 2896), lossless=True), {}),
+        ("WebP 4096x4096: refused", _flat("WEBP", (4096, 4096), lossless=True), {}),
+        ("  the same without the limit", _flat("WEBP", (4096, 4096), lossless=True), {"max_webp_pixels": 10 ** 9}),
+        ("PNG bomb 6300x6300 RGB: refused", png_bomb, {}),
+        ("  the same without the limit", png_bomb, off),
+        ("PNG bomb 6300x6300 RGBA: refused", rgba_bomb, {}),
+        ("  the same without the limit", rgba_bomb, off),
+        ("WebP bomb 6300x6300: refused", webp_bomb, {}),
+        ("  the same without the limit", webp_bomb, off),
+        ("progressive JPEG 6300x6300: refused", pjpeg, {}),
+        ("  the same without the limit", pjpeg, off),
+    ]
+
+
+def _peak(data: bytes, kw: dict, q) -> None:
+    """In a forked child: the memory one process() call takes above what the process held before it."""
+    blocks = Image.core.get_stats()["allocated_blocks"]
+    _reset_peak_rss()
+    before = _rss_kb()
+    tracemalloc.start()
+    t = time.perf_counter()
+    try:
+        p = process(data, **kw)
+        outcome = f"stored {p.width}x{p.height}"
+    except Exception as e:  # PhotoRejected, or whatever the unbounded decode does
+        outcome = f"{getattr(e, 'code', type(e).__name__)}"
+    ms = 1000 * (time.perf_counter() - t)
+    traced = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    q.put({"rss_kb": max(0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before), "traced": traced, "ms": ms,
+           "blocks": Image.core.get_stats()["allocated_blocks"] - blocks, "outcome": outcome})
+
+
+def peak_memory() -> list[tuple[str, int, dict]]:
+    """Each case in a fresh forked child, so one case's heap cannot hide the next one's peak; the lower of two runs
+    (a child now and then faults in pages of heap its parent freed, up to 64 MiB more)."""
+    ctx = mp.get_context("fork")
+    rows = []
+    for name, data, kw in memory_cases():
+        runs = []
+        for _ in range(2):
+            q = ctx.Queue()
+            child = ctx.Process(target=_peak, args=(data, kw, q))
+            child.start()
+            runs.append(q.get())
+            child.join()
+        rows.append((name, len(data), min(runs, key=lambda r: r["rss_kb"])))
+    return rows
+
+
 def mib(kb: float) -> str:
     return f"{kb / 1024:6.1f} MiB"
+
+
+def print_memory() -> None:
+    """The peak-memory table, and what the decode slots make of it."""
+    print("\n== peak memory of one upload (app.photos.process, forked child each; RSS = getrusage peak above the RSS "
+          "before; blocks = Pillow's 16 MiB pixel blocks allocated; tracemalloc sees only the Python heap)")
+    print(f"  {'':38s} {'input':>9s} {'peak RSS':>10s} {'blocks':>6s} {'traced':>9s} {'ms':>6s}  outcome")
+    worst = 0.0
+    for name, size, r in peak_memory():
+        if not name.startswith(" "):
+            worst = max(worst, r["rss_kb"])
+        print(f"  {name:38s} {size / 1024:7.0f} K {mib(r['rss_kb'])} {r['blocks']:6d} {mib(r['traced'] / 1024)} "
+              f"{r['ms']:6.0f}  {r['outcome']}")
+    from app.config import Config
+    print(f"  at most {Config.PHOTO_DECODE_SLOTS} decodes at once per process (PHOTO_DECODE_SLOTS): worst case "
+          f"≈ {Config.PHOTO_DECODE_SLOTS} x {worst / 1024:.0f} MiB = {Config.PHOTO_DECODE_SLOTS * worst / 1024:.0f} MiB "
+          f"above the worker's own, however many uploads arrive")
 
 
 def main(n: int = 40) -> None:
@@ -253,10 +345,14 @@ def main(n: int = 40) -> None:
         print(f"  {ms:6.1f}  {fn}")
     rate = len(sets[down]) / results[down]["wall"]
     verdict = "MET" if api_on >= TARGET else "NOT MET"
+    print_memory()
     print(f"\ntarget ≥ {TARGET:.0f} phone photos/s through the API: {api_on:.1f} -> {verdict} "
           f"(pipeline alone on one core: {rate:.1f}/s)")
     print(f"total {time.perf_counter() - t0:.1f} s")
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 40)
+    if sys.argv[1:] == ["memory"]:
+        print_memory()
+    else:
+        main(int(sys.argv[1]) if len(sys.argv) > 1 else 40)

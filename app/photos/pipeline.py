@@ -5,6 +5,7 @@ Nothing here touches the database or the disk; `photos.services` stores what `pr
 from __future__ import annotations
 
 import io
+import struct
 import warnings
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,10 +23,12 @@ THUMB_QUALITY = 70
 class PhotoRejected(Exception):
     """The bytes are not a photo we accept; `code` is the API's reason code."""
 
-    def __init__(self, code: str, reason: str):
+    def __init__(self, code: str, reason: str, message: str | None = None, **params):
         super().__init__(reason)
         self.code = code
         self.reason = reason
+        self.message = message  # which user-facing text (photos.services.REJECTIONS) when not the code's own
+        self.params = params
 
 
 @dataclass
@@ -45,10 +48,21 @@ class Processed:
     phash: int  # unsigned 64-bit dHash
 
 
-def process(data: bytes, max_bytes: int = 12 * 1024 * 1024, max_pixels: int = 40_000_000) -> Processed:
-    """Check and decode `data`, returning clean re-encoded copies and the metadata; raise PhotoRejected."""
+def process(data: bytes, max_bytes: int = 12 * 1024 * 1024, max_pixels: int = 40_000_000,
+            max_full_pixels: int = 4096 * 4096, max_webp_pixels: int = 2896 * 2896) -> Processed:
+    """Check and decode `data`, returning clean re-encoded copies and the metadata; raise PhotoRejected.
+
+    `max_pixels` bounds baseline JPEGs, which libjpeg decodes at reduced size (draft); `max_full_pixels` bounds what
+    is decoded at full size whatever we ask: PNG and progressive JPEG (its whole coefficient buffer); `max_webp_pixels`
+    WebP, which libwebp decodes into its own canvas that Pillow then copies twice (~16 bytes a pixel, PNG ~6)."""
     if len(data) > max_bytes:
         raise PhotoRejected("too_large", f"photo larger than {max_bytes} bytes")
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        # libwebp allocates two full canvases when Pillow merely opens the file: read the size ourselves first.
+        size = _webp_canvas(data)
+        if size is None:
+            raise PhotoRejected("not_an_image", "not a JPEG, PNG or WebP image")
+        _bound("WEBP", *size, max_webp_pixels)
     with warnings.catch_warnings():
         # Pillow only warns between MAX_IMAGE_PIXELS and twice that; a warning here is a rejection.
         warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -61,8 +75,13 @@ def process(data: bytes, max_bytes: int = 12 * 1024 * 1024, max_pixels: int = 40
             raise PhotoRejected("not_an_image", "not a JPEG, PNG or WebP image") from None
         fmt = im.format
         orig_w, orig_h = im.size
-        if orig_w * orig_h > max_pixels or orig_w <= 0 or orig_h <= 0:
-            raise PhotoRejected("image_rejected", "too many pixels")
+        # Checked on the header's size, before a single pixel is decoded: a flat 6300x6300 PNG is 130 KB of bytes
+        # and 200-600 MB of decoder memory (bench/bench_photos.py).
+        full = fmt != "JPEG" or bool(im.info.get("progressive"))
+        limit = max_webp_pixels if fmt == "WEBP" else max_full_pixels if full else max_pixels
+        if orig_w <= 0 or orig_h <= 0:
+            raise PhotoRejected("image_rejected", "empty image")
+        _bound("progressive JPEG" if full and fmt == "JPEG" else fmt, orig_w, orig_h, limit)
         if getattr(im, "n_frames", 1) > 1:
             raise PhotoRejected("image_rejected", "animated images are not photos")
         meta = _metadata(im)
@@ -82,6 +101,8 @@ def process(data: bytes, max_bytes: int = 12 * 1024 * 1024, max_pixels: int = 40
     except Exception:  # a broken orientation tag must not lose the photo; keep the pixels as stored
         pass
     display = _to_rgb(im)
+    if display is not im:
+        im.close()  # free the decoded original before the reductions below allocate theirs
     display.thumbnail((DISPLAY_LONG_SIDE, DISPLAY_LONG_SIDE), Image.Resampling.LANCZOS)  # in place; no-op if small
     f = THUMB_LONG_SIDE / max(display.size)
     thumb = display.resize((max(1, round(display.width * f)), max(1, round(display.height * f))),
@@ -91,6 +112,27 @@ def process(data: bytes, max_bytes: int = 12 * 1024 * 1024, max_pixels: int = 40
         display_jpeg=_jpeg(display, DISPLAY_QUALITY), thumb_jpeg=_jpeg(thumb, THUMB_QUALITY),
         phash=dhash(thumb), **meta,  # the 320 px thumb hashes as well as the display, 20x cheaper
     )
+
+
+def _bound(kind: str, w: int, h: int, limit: int) -> None:
+    """Refuse an image of more than `limit` pixels, saying which format's limit it broke."""
+    if w * h > limit:
+        raise PhotoRejected("image_rejected", f"too many pixels for {kind}: {w}x{h} > {limit}",
+                            message="too_many_pixels", kind=kind, w=w, h=h, limit=limit)
+
+
+def _webp_canvas(data: bytes) -> tuple[int, int] | None:
+    """A WebP's canvas size from its first chunk's header (lossy VP8, lossless VP8L or extended VP8X), no decoding."""
+    chunk = data[12:16]
+    if chunk == b"VP8 " and len(data) >= 30 and data[23:26] == b"\x9d\x01\x2a":
+        w, h = struct.unpack("<HH", data[26:30])
+        return w & 0x3FFF, h & 0x3FFF
+    if chunk == b"VP8X" and len(data) >= 30:
+        return int.from_bytes(data[24:27], "little") + 1, int.from_bytes(data[27:30], "little") + 1
+    if chunk == b"VP8L" and len(data) >= 25 and data[20] == 0x2F:
+        bits = int.from_bytes(data[21:25], "little")
+        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+    return None
 
 
 def _jpeg(im: Image.Image, quality: int) -> bytes:
@@ -109,9 +151,11 @@ def _to_rgb(im: Image.Image) -> Image.Image:
     if im.mode == "RGB":
         return im
     if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
-        rgba = im.convert("RGBA")
+        # No copy of an RGBA original, and its own alpha band as the mask: two full-size images at once, not four
+        # (a 4096x4096 RGBA PNG peaked at 209 MiB that way; bench/bench_photos.py).
+        rgba = im if im.mode == "RGBA" else im.convert("RGBA")
         bg = Image.new("RGB", rgba.size, (255, 255, 255))
-        bg.paste(rgba, mask=rgba.getchannel("A"))
+        bg.paste(rgba, mask=rgba)
         return bg
     return im.convert("RGB")
 

@@ -14,7 +14,8 @@ from . import bp
 from .quota import check_upload_quota
 from .services import SHA_RE, PhotoRejected, find_own, keys, rejection_message, save_upload, store
 
-STATUS_FOR = {"not_an_image": 415, "image_rejected": 422, "too_large": 413}
+STATUS_FOR = {"not_an_image": 415, "image_rejected": 422, "too_large": 413, "busy": 503}
+BUSY_RETRY_AFTER = 5  # seconds; the phone's outbox backs off on its own as well (5 s doubling)
 
 
 @bp.route("/photos/<sha256>/<variant>")
@@ -77,7 +78,10 @@ def put(sha256):
     try:
         up = save_upload(current_user, sha256, data, kind=kind)
     except PhotoRejected as e:
-        return api_error(STATUS_FOR.get(e.code, 422), e.code, rejection_message(e), detail=e.reason)
+        resp = api_error(STATUS_FOR.get(e.code, 422), e.code, rejection_message(e), detail=e.reason)
+        if e.code == "busy":
+            resp.headers["Retry-After"] = str(BUSY_RETRY_AFTER)
+        return resp
     if not up.created:
         return _answer(sha256, "exists")
     return _answer(sha256, "stored", 201)

@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import re
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timezone
 
 from flask import current_app
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -24,12 +27,42 @@ REJECTIONS = {
     "not_an_image": _l("不是 JPEG、PNG 或 WebP 图片。"),
     "too_large": _l("照片太大。"),
     "image_rejected": _l("图片已损坏或尺寸过大，无法处理。"),
+    "busy": _l("服务器正忙，请稍后再试。"),
 }
 
 
 def rejection_message(e: PhotoRejected) -> str:
     """The user-facing reason a photo was refused."""
+    if e.message == "too_many_pixels":
+        return _("图片像素太多（%(w)d×%(h)d）：%(kind)s 图片最多 %(mp)s 百万像素，请缩小后再上传。",
+                 w=e.params["w"], h=e.params["h"], mp=f"{e.params['limit'] / 1e6:.1f}",
+                 kind=_("渐进式 JPEG") if e.params["kind"] == "progressive JPEG" else e.params["kind"].replace("WEBP", "WebP"))
     return str(REJECTIONS.get(e.code, REJECTIONS["image_rejected"]))
+
+
+_slots_lock = threading.Lock()
+
+
+def decode_slots() -> threading.BoundedSemaphore:
+    """This process's decode slots: at most PHOTO_DECODE_SLOTS photos are decoded at once, whatever the workers' threads."""
+    app = current_app._get_current_object()
+    with _slots_lock:  # two first uploads at once must not make two semaphores
+        s = app.extensions.get("photo_decode_slots")
+        if s is None:
+            s = app.extensions["photo_decode_slots"] = threading.BoundedSemaphore(app.config["PHOTO_DECODE_SLOTS"])
+    return s
+
+
+@contextmanager
+def decode_slot():
+    """Hold a decode slot, waiting at most PHOTO_DECODE_WAIT seconds; PhotoRejected("busy") when none came free."""
+    slots = decode_slots()
+    if not slots.acquire(timeout=current_app.config["PHOTO_DECODE_WAIT"]):
+        raise PhotoRejected("busy", "every decode slot stayed busy")
+    try:
+        yield
+    finally:
+        slots.release()
 
 
 def store() -> PhotoStore:
@@ -80,7 +113,10 @@ def save_upload(user: User, sha: str, data: bytes, kind: str = "photo") -> Uploa
     existing = find_own(user, sha)
     if existing is not None:
         return Upload(existing, False)
-    p = process(data, max_bytes=current_app.config["PHOTO_MAX_BYTES"], max_pixels=current_app.config["PHOTO_MAX_PIXELS"])
+    cfg = current_app.config
+    with decode_slot():  # a decode holds up to ~100 MB: bound how many run at once, not how many are sent
+        p = process(data, max_bytes=cfg["PHOTO_MAX_BYTES"], max_pixels=cfg["PHOTO_MAX_PIXELS"],
+                    max_full_pixels=cfg["PHOTO_MAX_PIXELS_FULL"], max_webp_pixels=cfg["PHOTO_MAX_PIXELS_WEBP"])
     s = store()
     k = keys(sha)
     had = {name: s.exists(key) for name, key in k.items()}
@@ -122,5 +158,5 @@ def _drop_unreferenced(sha: str, had: dict[str, bool]) -> None:
             s.delete(key)
 
 
-__all__ = ["REJECTIONS", "SHA_RE", "PhotoRejected", "Upload", "find_own", "keys", "own_photo_ids", "rejection_message",
+__all__ = ["REJECTIONS", "SHA_RE", "PhotoRejected", "Upload", "decode_slot", "decode_slots", "find_own", "keys", "own_photo_ids", "rejection_message",
            "save_upload", "signed_phash", "store", "unsigned_phash"]

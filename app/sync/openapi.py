@@ -159,9 +159,12 @@ def spec() -> dict:
                     "responses": {"201": {"description": "stored"}, "200": {"description": "exists"},
                                   "400": _err("the bytes do not hash to the name", "hash_mismatch"),
                                   "413": _err("over the size limit", "too_large"), "415": _err("not JPEG/PNG/WebP by its bytes", "not_an_image"),
-                                  "422": _err("decompression bomb, truncated, undecodable", "image_rejected"),
+                                  "422": _err("decompression bomb, truncated, undecodable, or more pixels than its format may have "
+                                              "(baseline JPEG 40 Mpx; PNG and progressive JPEG 4096×4096; WebP 2896×2896)", "image_rejected"),
                                   "429": _err("over the uploader's daily count or bytes not yet listed by a record",
-                                              "upload_quota_unlinked")}},
+                                              "upload_quota_unlinked"),
+                                  "503": {**_err("every decode slot of the server stayed busy; nothing stored, send again later", "busy"),
+                                          "headers": {"Retry-After": {"description": "seconds", "schema": {"type": "integer"}}}}}},
         },
         "/api/v1/records": {"post": {
             "summary": "Send up to 100 records; each is answered on its own",
