@@ -125,6 +125,22 @@ def test_the_limit_is_per_author_and_village_and_per_day(client, build, A, teach
     assert rec.confirm_state == "confirmed" and "code_locked" not in _codes(rec)
 
 
+def test_housekeeping_drops_old_wrong_code_counts_only(app, A):
+    """Only today's count is read: rows older than a week go with the nightly housekeeping, recent ones stay."""
+    from app.clock import today_local
+    from app.models import CodeAttempt
+
+    today = today_local()
+    for age in (0, 7, 8, 30):
+        db.session.add(CodeAttempt(author_id=A["teacher"].id, village_id=A["v1"].id, day=today - timedelta(days=age),
+                                   tries=3))
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["housekeeping"])
+    assert result.exit_code == 0 and "2 old wrong-code counts" in result.output, result.output
+    db.session.expire_all()
+    assert sorted((today - d).days for d in db.session.scalars(select(CodeAttempt.day))) == [0, 7]
+
+
 def test_concurrent_guesses_are_counted_together(app, A):
     """N requests at once, each with a wrong code: only 5 are checked, whatever their interleaving."""
     secret = _member_secret(A["committee"])

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
@@ -98,6 +98,11 @@ def _code_try(record: Record, village_id: int, delta: int) -> int:
     stmt = insert(CodeAttempt).values(**key, tries=delta).on_conflict_do_update(
         index_elements=list(key), set_={"tries": CodeAttempt.tries + delta}).returning(CodeAttempt.tries)
     return db.session.execute(stmt).scalar_one()
+
+
+def prune_code_attempts(today, keep_days: int = 7) -> int:
+    """Drop the wrong-code counts of days older than `keep_days` (only today's count is ever read); caller commits."""
+    return db.session.execute(delete(CodeAttempt).where(CodeAttempt.day < today - timedelta(days=keep_days))).rowcount
 
 
 def _code_locked(record: Record, village_id: int, code: str) -> Confirmation:
