@@ -131,7 +131,7 @@ def clean_fields(kind: Kind, data) -> tuple[dict, dict]:
                 n = int(value)
                 if isinstance(value, float) and value != n or isinstance(value, bool):
                     raise ValueError
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):  # OverflowError: int(float("inf"))
                 errors[f.name] = _("应为整数。")
                 continue
             if (f.min is not None and n < f.min) or (f.max is not None and n > f.max):
