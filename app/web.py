@@ -104,8 +104,7 @@ def json_body(kind: type = dict, error: str = "bad_json"):
         except ValueError:  # not JSON, not UTF-8, or NaN/Infinity (which PostgreSQL's json refuses)
             data = None
     if not isinstance(data, kind):
-        what = _("对象") if kind is dict else _("数组")
-        raise BadInput(_("请求内容应为 JSON %(what)s。", what=what), error)
+        raise BadInput(_("请求内容应为 JSON 对象。") if kind is dict else _("请求内容应为 JSON 数组。"), error)
     if json_depth_exceeds(data):
         raise BadInput(_("JSON 嵌套太深。"), error)
     return data

@@ -44,6 +44,31 @@ def _err(description, code_example):
                                                                           "example": {"error": code_example, "message": "…"}}}}
 
 
+HTTP_METHODS = ("get", "head", "post", "put", "patch", "delete")
+
+
+def _common_errors(paths: dict) -> dict:
+    """Add to every operation the answers any call of its shape can give, where it does not describe them itself:
+    401 when it needs a login, 403 csrf_failed when it takes X-CSRFToken, 400 and 413 for a body (malformed, not the
+    documented type, nested too deep, or too large), 400 for a query parameter out of range."""
+    for item in paths.values():
+        for method, op in item.items():
+            if method not in HTTP_METHODS:
+                continue
+            responses = op["responses"]
+            params = op.get("parameters", []) + item.get("parameters", [])
+            if op.get("security") != []:
+                responses.setdefault("401", _err("not logged in", "unauthorized"))
+            if any(p["in"] == "header" and p["name"] == "X-CSRFToken" for p in params):
+                responses.setdefault("403", _err("missing or stale CSRF token", "csrf_failed"))
+            if "requestBody" in op:
+                responses.setdefault("400", _err("not JSON, not the documented shape, or nested too deep", "bad_json"))
+                responses.setdefault("413", _err("over the size limit", "too_large"))
+            if any(p["in"] == "query" and p["schema"].get("type") == "integer" for p in params):
+                responses.setdefault("400", _err("a parameter is not a whole number in range", "bad_parameter"))
+    return paths
+
+
 def spec() -> dict:
     """Build the OpenAPI document."""
     record_variants = []
@@ -124,7 +149,7 @@ def spec() -> dict:
     unauthorized = _err("not logged in", "unauthorized")
     paths = {
         "/api/v1/session": {
-            "post": {"summary": "Log in", "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "post": {"summary": "Log in", "security": [], "requestBody": {"required": True, "content": {"application/json": {"schema": {
                 "type": "object", "required": ["username", "password"], "properties": {"username": {"type": "string"}, "password": {"type": "string"}}}}}},
                 "responses": {"200": {"description": "logged in", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Session"}}}},
                               "401": _err("bad credentials", "bad_credentials"), "415": _err("not JSON", "unsupported_media_type"),
@@ -132,7 +157,7 @@ def spec() -> dict:
             "get": {"summary": "The current session and a fresh CSRF token", "responses": {
                 "200": {"description": "ok", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Session"}}}},
                 "401": _err("not logged in", "unauthorized")}},
-            "delete": {"summary": "Log out; the client then wipes its local store", "responses": {"204": {"description": "logged out"}}},
+            "delete": {"summary": "Log out; the client then wipes its local store", "security": [], "responses": {"204": {"description": "logged out"}}},
         },
         "/api/v1/roster": {"get": {"summary": "Children the caller may see, with what a visit needs offline",
                                    "parameters": [{"name": "If-None-Match", "in": "header", "schema": {"type": "string"}}],
@@ -227,7 +252,7 @@ def spec() -> dict:
     return {
         "openapi": "3.1.0",
         "info": {"title": "家访通 sync API", "version": "1"},
-        "paths": paths,
+        "paths": _common_errors(paths),
         "components": {"schemas": schemas, "securitySchemes": {"session": {"type": "apiKey", "in": "cookie", "name": "session"}}},
         "security": [{"session": []}],
     }
