@@ -174,3 +174,10 @@ def test_405_says_what_is_allowed(client, method, url, allowed):
     r = getattr(client, method)(url)
     assert r.status_code == 405
     assert allowed <= {m.strip() for m in r.headers.get("Allow", "").split(",")}
+
+
+def test_a_rejected_record_is_answered_with_the_id_it_sent_or_null(client, teacher):
+    child = teacher["child"]
+    r = post(client, teacher["token"], [None, "x", visit(child, id={"a": 1}), visit(child, id="not-a-uuid" * 20)])
+    assert [(x["id"], x["status"]) for x in r.get_json()["results"]] == [
+        (None, "rejected"), (None, "rejected"), (None, "rejected"), (("not-a-uuid" * 20)[:64], "rejected")]

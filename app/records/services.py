@@ -118,7 +118,9 @@ def ingest(author: User, items: list, source: str = "api") -> list[dict]:
     seen_in_batch: set[str] = set()
     for n, (cid, item) in enumerate(zip(ids, items)):
         if cid is None:
-            results[n] = {"id": item.get("id") if isinstance(item, dict) else None, "status": "rejected",
+            sent = item.get("id") if isinstance(item, dict) else None
+            # Echo what the phone sent, so it can match the answer: a string, cut short; nothing else.
+            results[n] = {"id": sent[:64] if isinstance(sent, str) else None, "status": "rejected",
                           "errors": {"id": _("id 必须是手机生成的 UUID。")}}
             continue
         if cid in existing or cid in seen_in_batch:

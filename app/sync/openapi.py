@@ -101,7 +101,8 @@ def spec() -> dict:
             "corrects_id": {"type": "integer", "description": "server id of the record this one corrects"}}},
         "Record": {"oneOf": record_variants, "discriminator": {"propertyName": "kind"}},
         "RecordResult": {"type": "object", "required": ["id", "status"], "properties": {
-            "id": {"type": "string"}, "status": {"type": "string", "enum": ["created", "duplicate", "missing_photos", "rejected"]},
+            "id": {"type": ["string", "null"], "description": "the record's id as sent (cut to 64 characters); null when it sent none"},
+            "status": {"type": "string", "enum": ["created", "duplicate", "missing_photos", "rejected"]},
             "errors": {"type": "object", "description": "rejected: {field: reason}; missing_photos: {photos: [sha256, …]}"}}},
         "Notification": {"type": "object", "properties": {
             "id": {"type": "integer"}, "kind": {"type": "string"}, "text": {"type": "string", "description": "in Chinese"},
