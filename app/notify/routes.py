@@ -13,7 +13,7 @@ from . import bp
 from .services import mark_read, unread_count
 
 PAGE = 50
-MAX_IDS = 500
+MAX_IDS = 500  # ids one read request may name
 
 
 def _mine(limit: int = PAGE):

@@ -3,9 +3,13 @@ from flask import jsonify
 from flask_login import login_required
 
 from ..incidents.services import CATEGORIES, phone_rules
+from ..notify.routes import MAX_IDS
 from ..records.kinds import KINDS, kinds_json
 from ..verify import totp
+from ..web import MAX_ID
 from . import bp
+
+ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}  # a database id: larger ones are refused at the boundary
 
 
 def _field_schema(f) -> dict:
@@ -91,14 +95,14 @@ def spec() -> dict:
         "RecordBase": {"type": "object", "required": ["id", "kind", "child_id", "occurred_at", "fields"], "properties": {
             "id": {"type": "string", "format": "uuid", "description": "made on the phone when the record is started (UUID v4)"},
             "kind": {"type": "string", "enum": list(KINDS)},
-            "child_id": {"type": "integer"},
+            "child_id": ID,
             "occurred_at": {"type": "string", "format": "date-time", "description": "ISO 8601; without an offset it is read as Asia/Shanghai; at most 10 minutes in the future"},
             "fields": {"type": "object"},
             "photos": {"type": "array", "maxItems": 20, "items": {"type": "string", "pattern": "^[0-9a-f]{64}$"}, "description": "SHA-256 of photos this author uploaded first"},
             "location": {"$ref": "#/components/schemas/Location"},
             "client": {"type": "object", "description": "how the phone saved it: {saved_at, online}", "properties": {
                 "saved_at": {"type": "string", "format": "date-time"}, "online": {"type": "boolean"}}},
-            "corrects_id": {"type": "integer", "description": "server id of the record this one corrects"}}},
+            "corrects_id": {**ID, "description": "server id of the record this one corrects"}}},
         "Record": {"oneOf": record_variants, "discriminator": {"propertyName": "kind"}},
         "RecordResult": {"type": "object", "required": ["id", "status"], "properties": {
             "id": {"type": ["string", "null"], "description": "the record's id as sent (cut to 64 characters); null when it sent none"},
@@ -110,7 +114,7 @@ def spec() -> dict:
             "created_at": {"type": "string", "format": "date-time"}, "read": {"type": "boolean"}}},
         "Incident": {"type": "object", "required": ["id", "child_id", "category", "description"], "properties": {
             "id": {"type": "string", "format": "uuid", "description": "made on the phone when the report is started"},
-            "child_id": {"type": "integer"},
+            "child_id": ID,
             "occurred_at": {"type": "string", "format": "date-time", "description": "as for records; the reporting time if left out"},
             "category": {"type": "string", "enum": list(CATEGORIES), "x-labels": {k: str(v) for k, v in CATEGORIES.items()}},
             "description": {"type": "string", "maxLength": 4000}}},
@@ -203,19 +207,22 @@ def spec() -> dict:
                 "401": unauthorized, "404": {"description": "the caller is not a village committee member"}}}},
         "/api/v1/notifications": {"get": {
             "summary": "The caller's latest notifications (reminders, returned records, emergencies) and the unread count",
-            "parameters": [{"name": "id", "in": "query", "schema": {"type": "integer"},
+            "parameters": [{"name": "id", "in": "query", "schema": ID,
                             "description": "answer only this one (what a push message points to)"}],
             "responses": {"200": ok_json("notifications, newest first", {"type": "object", "properties": {
                 "unread": {"type": "integer"}, "notifications": {"type": "array", "items": {"$ref": "#/components/schemas/Notification"}}}}),
                 "401": unauthorized}}},
         "/api/v1/notifications/read": {"post": {
-            "summary": "Mark the caller's notifications read: the listed ones, or all when ids is left out",
+            "summary": "Mark the caller's notifications read: {\"ids\": [...]} the listed ones, {\"all\": true} all of them",
             "parameters": [csrf],
-            "requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": {
-                "ids": {"type": "array", "items": {"type": "integer"}}}}}}},
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {"oneOf": [
+                {"type": "object", "required": ["ids"], "additionalProperties": False, "properties": {
+                    "ids": {"type": "array", "maxItems": MAX_IDS, "items": ID}}},
+                {"type": "object", "required": ["all"], "additionalProperties": False, "properties": {
+                    "all": {"const": True}}}]}}}},
             "responses": {"200": ok_json("marked", {"type": "object", "properties": {
                 "marked": {"type": "integer"}, "unread": {"type": "integer"}}}),
-                "400": _err("ids is not a list of integers", "bad_ids"), "401": unauthorized}}},
+                "400": _err("any other body: nothing is marked", "bad_ids"), "401": unauthorized}}},
         "/api/v1/push/key": {"get": {
             "summary": "The server's VAPID public key, the applicationServerKey for pushManager.subscribe()",
             "responses": {"200": ok_json("base64url, uncompressed P-256 point", {"type": "object", "properties": {
