@@ -27,8 +27,9 @@ def api_error(status: int, code: str, message: str, **extra):
     return resp
 
 
-# The largest id a 64-bit column holds: past it SQLite raises OverflowError and PostgreSQL NumericValueOutOfRange.
-MAX_ID = 2**63 - 1
+# The largest id the id columns hold: they are INTEGER, 32 bits on PostgreSQL (NumericValueOutOfRange past it), 64 on
+# SQLite (OverflowError past 2^63 - 1). Anything larger names no row and must not reach a query.
+MAX_ID = 2**31 - 1
 # Deeper JSON is no request this API takes; Python's parser itself gives up (RecursionError) near 1,000 levels.
 MAX_JSON_DEPTH = 16
 MAX_PAGE = 10**6

@@ -13,7 +13,8 @@ from app.notify.services import notify
 from .builders import local_iso, post, visit
 from .conftest import login
 
-HUGE = 2**64  # one past what a 64-bit id column holds: SQLite raises OverflowError, PostgreSQL NumericValueOutOfRange
+HUGE = 2**64  # past what a 64-bit integer holds: SQLite raises OverflowError
+BIG = 2**31  # past PostgreSQL's INTEGER id columns: NumericValueOutOfRange
 DEEP = "[" * 10_000 + "]" * 10_000
 
 
@@ -37,7 +38,7 @@ def _unread(user) -> int:
 
 @pytest.mark.parametrize("body", [
     "[1]", "", "{}", "null", "1", '"x"', '{"ids": null}', '{"ids": "1"}', '{"ids": [true]}', '{"ids": [1.0]}',
-    f'{{"ids": [{HUGE}]}}', '{"ids": [0]}', '{"all": false}', '{"all": 1}', '{"all": true, "ids": [1]}', '{"id": [1]}',
+    f'{{"ids": [{HUGE}]}}', f'{{"ids": [{BIG}]}}', '{"ids": [0]}', '{"all": false}', '{"all": 1}', '{"all": true, "ids": [1]}', '{"id": [1]}',
     "{broken",
 ])
 def test_a_malformed_read_request_is_refused_and_marks_nothing(client, teacher, body):
@@ -64,6 +65,7 @@ def test_a_bad_record_is_rejected_alone(client, teacher):
     child = teacher["child"]
     good = visit(child)
     bad = [visit(child, kind={}), visit(child, kind=[]), visit(child, child_id=HUGE), visit(child, child_id=-HUGE),
+           visit(child, child_id=BIG), visit(child, corrects_id=BIG),
            visit(child, corrects_id=HUGE), visit(child, id={"a": 1}), visit(child, fields=[1]),
            visit(child, occurred_at=HUGE), visit(child, photos={"a": 1}), visit(child, location=[1, 2]),
            visit(child, client=[1])]
@@ -92,7 +94,7 @@ def test_deeply_nested_json_is_refused(client, teacher, url):
 
 @pytest.mark.parametrize("url", [
     f"/children/{HUGE}", f"/children/{HUGE}/card", f"/records/{HUGE}", f"/children/{HUGE}/records",
-    f"/incidents/{HUGE}", f"/reports/children/{HUGE}/archive", "/children/0",
+    f"/incidents/{HUGE}", f"/reports/children/{HUGE}/archive", "/children/0", f"/children/{BIG}", f"/records/{BIG}",
 ])
 def test_ids_beyond_64_bits_in_paths_are_not_found(client, world, url):
     login(client, world["A"]["principal"].username)
@@ -108,7 +110,8 @@ def test_review_action_on_a_huge_id_is_not_found(client, world):
 @pytest.mark.parametrize("url", [
     "/review/?teacher=99999999999999999999", "/review/?village=99999999999999999999", f"/review/?page={10**30}",
     f"/children/?village={HUGE}", f"/children/?page={10**30}", f"/audit/?page={10**30}", "/review/?teacher=abc",
-    f"/reports/term-record?teacher={HUGE}", f"/reports/roster.xlsx?village={HUGE}",
+    f"/reports/term-record?teacher={HUGE}", f"/reports/roster.xlsx?village={HUGE}", f"/review/?teacher={BIG}",
+    f"/children/?village={BIG}",
 ])
 def test_query_parameters_out_of_range_give_a_chinese_400_page(client, world, url):
     login(client, world["A"]["principal"].username)
@@ -118,8 +121,9 @@ def test_query_parameters_out_of_range_give_a_chinese_400_page(client, world, ur
 
 
 def test_notification_id_out_of_range_is_a_json_400(client, teacher):
-    r = client.get(f"/api/v1/notifications?id={HUGE}")
-    assert r.status_code == 400 and r.get_json()["error"] == "bad_parameter"
+    for value in (HUGE, BIG, 0, -1, "x"):
+        r = client.get(f"/api/v1/notifications?id={value}")
+        assert r.status_code == 400 and r.get_json()["error"] == "bad_parameter"
 
 
 def test_form_child_id_beyond_64_bits_is_a_form_error(client, world):
@@ -156,7 +160,7 @@ def test_an_incident_without_a_time_starts_the_clocks_at_the_report(client, worl
     assert inc.occurred_at == inc.reported_at
 
 
-@pytest.mark.parametrize("field,value", [("child_id", HUGE), ("child_id", True), ("id", {"a": 1}), ("category", {}),
+@pytest.mark.parametrize("field,value", [("child_id", HUGE), ("child_id", BIG), ("child_id", True), ("id", {"a": 1}), ("category", {}),
                                          ("description", ["x"]), ("occurred_at", HUGE)])
 def test_incident_fields_of_the_wrong_type_are_422(client, world, field, value):
     token = login(client, world["A"]["teacher"].username)
