@@ -196,7 +196,7 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_security(app: Flask) -> None:
-    from .web import HttpsAwareSessionInterface
+    from .web import HttpsAwareSessionInterface, refuse_nul
 
     if app.config.get("TRUST_PROXY"):
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -204,6 +204,7 @@ def register_security(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
 
     app.session_interface = HttpsAwareSessionInterface()
+    app.before_request(refuse_nul)
 
     @app.after_request
     def headers(resp):

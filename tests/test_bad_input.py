@@ -185,3 +185,25 @@ def test_a_rejected_record_is_answered_with_the_id_it_sent_or_null(client, teach
     r = post(client, teacher["token"], [None, "x", visit(child, id={"a": 1}), visit(child, id="not-a-uuid" * 20)])
     assert [(x["id"], x["status"]) for x in r.get_json()["results"]] == [
         (None, "rejected"), (None, "rejected"), (None, "rejected"), (("not-a-uuid" * 20)[:64], "rejected")]
+
+
+def test_nul_characters_are_refused_or_stored_safely(client, teacher):
+    """PostgreSQL refuses NUL in text ("cannot contain NUL (0x00) characters"): it must never reach a query."""
+    h = {"X-CSRFToken": teacher["token"]}
+    child = teacher["child"]
+    r = post(client, teacher["token"], [visit(child, fields={**visit(child)["fields"], "purpose": "了解\x00情况"}),
+                                        visit(child, id="\x00" * 36), visit(child, kind="home\x00visit")])
+    assert r.status_code == 200 and [x["status"] for x in r.get_json()["results"]] == ["rejected"] * 3
+    r = client.post("/api/v1/incidents", headers=h, json={"id": "\x00" * 36, "child_id": child.id,
+                                                           "category": "injury", "description": "摔倒"})
+    assert r.status_code == 422
+    r = client.post("/api/v1/incidents", headers=h, json={"id": str(uuid.uuid4()), "child_id": child.id,
+                                                           "category": "injury", "description": "摔\x00倒"})
+    assert r.status_code == 422
+    r = client.delete("/api/v1/push/subscriptions", headers=h, json={"endpoint": "https://push.example/\x00"})
+    assert r.status_code in (400, 404)
+    for url in ("/children/?q=%00", "/records/mine?kind=%00", "/review/?state=%00", "/audit/?action=%00"):
+        assert client.get(url).status_code < 500, url
+    client.delete("/api/v1/session")
+    r = client.post("/api/v1/session", json={"username": "teacher\x00a", "password": "x\x00"})
+    assert r.status_code in (400, 401)

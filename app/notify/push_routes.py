@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import PushSubscription
-from ..web import api_error, json_body
+from ..web import api_error, has_control_chars, json_body
 from . import bp
 from .push import public_key
 
@@ -50,6 +50,8 @@ def _endpoint_error(endpoint) -> str | None:
         return _("缺少推送地址（endpoint）。")
     if len(endpoint) > MAX_ENDPOINT:
         return _("推送地址太长。")
+    if has_control_chars(endpoint):
+        return _("推送地址无效。")
     try:
         url = urlsplit(endpoint)
         host = url.hostname
@@ -105,7 +107,7 @@ def push_subscribe():
 def push_unsubscribe():
     """Remove the caller's own subscription for this endpoint (another user's is not theirs to remove)."""
     endpoint = json_body().get("endpoint")
-    if not isinstance(endpoint, str) or not endpoint:
+    if not isinstance(endpoint, str) or not endpoint or has_control_chars(endpoint):
         return api_error(400, "bad_endpoint", _("缺少推送地址（endpoint）。"))
     sub = db.session.scalar(select(PushSubscription).where(
         PushSubscription.endpoint == endpoint, PushSubscription.user_id == current_user.id))

@@ -97,6 +97,8 @@ def clean_fields(kind: Kind, data) -> tuple[dict, dict]:
     """Validate a record's fields; return (clean values, {field: reason})."""
     from flask_babel import gettext as _
 
+    from ..web import has_control_chars
+
     if not isinstance(data, dict):
         return {}, {"fields": _("fields 必须是对象。")}
     known = {f.name: f for f in kind.fields}
@@ -111,7 +113,7 @@ def clean_fields(kind: Kind, data) -> tuple[dict, dict]:
                 errors[f.name] = _("必填。")
             continue
         if f.type in ("text", "longtext"):
-            if not isinstance(value, str):
+            if not isinstance(value, str) or has_control_chars(value):
                 errors[f.name] = _("应为文字。")
             elif len(value) > f.max_length:
                 errors[f.name] = _("太长（最多 %(n)d 字）。", n=f.max_length)

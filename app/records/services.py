@@ -4,7 +4,6 @@ Every record is answered on its own (created / duplicate / missing_photos / reje
 """
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timedelta, timezone
 
 from flask_babel import gettext as _
@@ -16,21 +15,12 @@ from ..clock import parse_local_time, utcnow
 from ..extensions import db
 from ..models import AuditEntry, Child, Record, RecordPhoto, User
 from ..photos.services import SHA_RE, own_photo_ids
-from ..web import db_id
+from ..web import db_id, uuid_text
 from .kinds import KINDS, clean_fields
 
 FUTURE_SLACK = timedelta(minutes=10)
 OLDEST = timedelta(days=400)
 MAX_PHOTOS = 20
-
-
-def _clean_id(value) -> str | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        return None
 
 
 def _clean_location(value, errors: dict):
@@ -101,7 +91,7 @@ def ingest(author: User, items: list, source: str = "api") -> list[dict]:
     """Store a batch of records for `author`; return one result per record, in order."""
     now = utcnow()
     results: list[dict | None] = [None] * len(items)
-    ids = [_clean_id(i.get("id")) if isinstance(i, dict) else None for i in items]
+    ids = [uuid_text(i.get("id")) if isinstance(i, dict) else None for i in items]
     existing = dict(db.session.execute(select(Record.client_id, Record.author_id).where(Record.client_id.in_([i for i in ids if i]))).all())
     wanted_children = {db_id(i.get("child_id")) for i in items if isinstance(i, dict)} - {None}
     visible = set(db.session.scalars(child_ids_query(author).where(Child.id.in_(wanted_children)))) if wanted_children else set()
