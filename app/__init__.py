@@ -89,7 +89,9 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from . import audit, auth, children, duties, incidents, main, notify, photos, pwa, records, reports, sync, verify
     from . import villages
+    from .web import IdConverter
 
+    app.url_map.converters["id"] = IdConverter  # before the routes that use <id:...>
     app.register_blueprint(auth.bp)
     app.register_blueprint(main.bp)
     app.register_blueprint(children.bp)
@@ -147,12 +149,12 @@ def register_templating(app: Flask) -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
-    from flask import render_template
+    from flask import make_response, render_template
     from flask_babel import gettext as _
     from flask_wtf.csrf import CSRFError
     from werkzeug.exceptions import HTTPException
 
-    from .web import api_error, wants_json
+    from .web import BadInput, api_error, wants_json
 
     messages = {
         400: lambda: _("请求有误。"),
@@ -174,10 +176,17 @@ def register_errorhandlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(e):
         code = e.code or 500
-        message = messages.get(code, lambda: e.description or _("出错了。"))()
-        if wants_json():
-            return api_error(code, codes.get(code, "error"), message)
-        return render_template("error.html", code=code, message=message), code
+        if isinstance(e, BadInput):  # says what was wrong, already in the user's language
+            message, error = e.description, e.error
+        else:
+            message, error = messages.get(code, lambda: e.description or _("出错了。"))(), codes.get(code, "error")
+        resp = api_error(code, error, message) if wants_json() else \
+            make_response(render_template("error.html", code=code, message=message), code)
+        # What the exception adds to its own response (Allow on a 405, Retry-After, WWW-Authenticate) stays.
+        for name, value in e.get_headers():
+            if name.lower() != "content-type":
+                resp.headers[name] = value
+        return resp
 
     @app.errorhandler(Exception)
     def server_error(e):
@@ -191,7 +200,7 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_security(app: Flask) -> None:
-    from .web import HttpsAwareSessionInterface
+    from .web import HttpsAwareSessionInterface, refuse_nul
 
     if app.config.get("TRUST_PROXY"):
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -199,6 +208,7 @@ def register_security(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
 
     app.session_interface = HttpsAwareSessionInterface()
+    app.before_request(refuse_nul)
 
     @app.after_request
     def headers(resp):

@@ -41,5 +41,11 @@ def parse_local_time(value, naive: tzinfo | None = CHINA) -> datetime | None:
     except ValueError:
         return None
     if t.tzinfo is None:
-        return None if naive is None else t.replace(tzinfo=naive)
+        if naive is None:
+            return None
+        t = t.replace(tzinfo=naive)
+    try:
+        t.astimezone(timezone.utc)  # year 1 at +14:00 has no UTC time: OverflowError later, in storing or comparing
+    except OverflowError:
+        return None
     return t

@@ -15,7 +15,8 @@ from .services import authenticate, change_password, end_other_sessions, end_ses
 
 def _safe_next(target: str | None) -> str:
     """Only same-site relative paths may be redirected to after login."""
-    if target:
+    # Control characters cannot go in a Location header; a backslash is read as "/" by browsers ("/\\evil" → "//evil").
+    if target and target.isprintable() and "\\" not in target:
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
             return target

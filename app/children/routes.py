@@ -8,7 +8,7 @@ from ..access import can_manage_children, children_query, get_child, requires
 from ..audit import audit
 from ..extensions import db
 from ..models import Child, Consent, Guardian, User, Village
-from ..web import EmptyForm, paginate, save_or_flash
+from ..web import EmptyForm, arg_id, paginate, save_or_flash
 from . import bp
 from .forms import ChildForm, ConsentForm, GuardianForm, NewChildForm, PairingForm
 from .services import CHILD_FIELDS, GUARDIAN_FIELDS, FileError, create_child, record_consent, save_guardian, set_pairings, update_child, withdraw_consent
@@ -33,7 +33,7 @@ def index():
     q = children_query(current_user)
     term = (request.args.get("q") or "").strip()[:64]
     class_name = (request.args.get("class") or "").strip()[:32]
-    village_id = request.args.get("village", type=int)
+    village_id = arg_id("village")
     if term:
         like = f"%{term}%"
         q = q.where(or_(Child.name.like(like), Child.student_no.like(like)))
@@ -57,7 +57,7 @@ def index():
     )
 
 
-@bp.route("/<int:child_id>")
+@bp.route("/<id:child_id>")
 @requires("read_children")
 def show(child_id):
     child = get_child(current_user, child_id)
@@ -65,7 +65,7 @@ def show(child_id):
     return render_template("children/show.html", child=child, can_manage=can_manage_children(current_user), form=EmptyForm())
 
 
-@bp.route("/<int:child_id>/card")
+@bp.route("/<id:child_id>/card")
 @requires("read_children")
 def card(child_id):
     child = get_child(current_user, child_id)
@@ -90,7 +90,7 @@ def new():
     return render_template("children/form.html", form=form, child=None), 400 if form.errors else 200
 
 
-@bp.route("/<int:child_id>/edit", methods=["GET", "POST"])
+@bp.route("/<id:child_id>/edit", methods=["GET", "POST"])
 @requires("manage_children")
 def edit(child_id):
     child = get_child(current_user, child_id)
@@ -106,8 +106,8 @@ def edit(child_id):
     return render_template("children/form.html", form=form, child=child), 400 if form.errors else 200
 
 
-@bp.route("/<int:child_id>/guardians/new", methods=["GET", "POST"])
-@bp.route("/<int:child_id>/guardians/<int:guardian_id>", methods=["GET", "POST"])
+@bp.route("/<id:child_id>/guardians/new", methods=["GET", "POST"])
+@bp.route("/<id:child_id>/guardians/<id:guardian_id>", methods=["GET", "POST"])
 @requires("manage_children")
 def guardian(child_id, guardian_id=None):
     child = get_child(current_user, child_id)
@@ -126,7 +126,7 @@ def guardian(child_id, guardian_id=None):
     return render_template("children/guardian_form.html", form=form, child=child, guardian=g), 400 if form.errors else 200
 
 
-@bp.route("/<int:child_id>/consent", methods=["GET", "POST"])
+@bp.route("/<id:child_id>/consent", methods=["GET", "POST"])
 @requires("manage_children")
 def consent(child_id):
     child = get_child(current_user, child_id)
@@ -140,7 +140,7 @@ def consent(child_id):
     return render_template("children/consent_form.html", form=form, child=child), 400 if form.errors else 200
 
 
-@bp.route("/<int:child_id>/consent/<int:consent_id>/withdraw", methods=["POST"])
+@bp.route("/<id:child_id>/consent/<id:consent_id>/withdraw", methods=["POST"])
 @requires("manage_children")
 def consent_withdraw(child_id, consent_id):
     child = get_child(current_user, child_id)
@@ -154,7 +154,7 @@ def consent_withdraw(child_id, consent_id):
     return redirect(url_for("children.show", child_id=child.id))
 
 
-@bp.route("/<int:child_id>/pairings", methods=["GET", "POST"])
+@bp.route("/<id:child_id>/pairings", methods=["GET", "POST"])
 @requires("manage_children")
 def pairings(child_id):
     child = get_child(current_user, child_id)

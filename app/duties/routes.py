@@ -13,7 +13,7 @@ from ..audit import audit
 from ..clock import today_local
 from ..extensions import db
 from ..models import PERIODS, Child, DutyRule, Term
-from ..web import EmptyForm
+from ..web import EmptyForm, arg_id
 from . import bp
 from .services import DUTY_KINDS, coverage, duties_for, overdue_children, rules_for, terms_for, trend
 
@@ -68,7 +68,7 @@ def settings():
         elif what == "add_term":
             errors = _add_term()
         elif what == "delete_term":
-            term = db.session.scalar(select(Term).where(Term.id == request.form.get("term_id", type=int),
+            term = db.session.scalar(select(Term).where(Term.id == arg_id("term_id", request.form),
                                                         Term.school_id == current_user.school_id))
             if term is not None:
                 db.session.delete(term)

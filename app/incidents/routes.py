@@ -12,7 +12,7 @@ from ..access import children_query, incidents_query, may_close_incident, requir
 from ..clock import input_now
 from ..extensions import db
 from ..models import Child, Incident
-from ..web import EmptyForm, api_error
+from ..web import EmptyForm, api_error, json_body
 from . import bp
 from .services import CLOCKS, IncidentError, clocks, close, log_notice, report
 
@@ -62,7 +62,7 @@ def new():
                            now=input_now()), 400 if errors else 200
 
 
-@bp.route("/incidents/<int:incident_id>", methods=["GET", "POST"])
+@bp.route("/incidents/<id:incident_id>", methods=["GET", "POST"])
 @requires("report_incidents")
 def show(incident_id):
     inc = _get(incident_id)
@@ -95,9 +95,7 @@ def show(incident_id):
 @login_required
 def api_report():
     """An emergency reported from the phone (possibly made offline): {id, child_id, occurred_at, category, description}."""
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        return api_error(400, "bad_request", _("请求内容应为 JSON 对象。"))
+    data = json_body(error="bad_request")
     try:
         inc, created = report(current_user, data)
     except IncidentError as e:

@@ -19,6 +19,7 @@ from ..clock import as_utc, parse_local_time, utcnow
 from ..extensions import db
 from ..models import Incident, IncidentNotice, User
 from ..notify.services import notify, principal_ids
+from ..web import db_id, has_control_chars, uuid_text
 
 CLOCKS = {"guardian": timedelta(minutes=30), "parents": timedelta(hours=1), "bureau": timedelta(hours=2)}
 SOON = timedelta(minutes=10)
@@ -67,8 +68,8 @@ def report(user: User, data: dict, now: datetime | None = None) -> tuple[Inciden
     now = now or utcnow()
     if not can(user, "report_incidents"):
         raise IncidentError("form", _("只有教师和校长可以报告突发事件。"))
-    client_id = data.get("id")
-    if not isinstance(client_id, str) or len(client_id) != 36:
+    client_id = uuid_text(data.get("id"))
+    if client_id is None:
         raise IncidentError("id", _("缺少事件编号。"))
     existing = db.session.scalar(select(Incident).where(Incident.client_id == client_id))
     if existing is not None:
@@ -76,16 +77,17 @@ def report(user: User, data: dict, now: datetime | None = None) -> tuple[Inciden
             raise IncidentError("id", _("此编号已被另一事件使用。"))
         return existing, False
     child_id = data.get("child_id")
-    if type(child_id) is not int or not can_see_child(user, child_id):
+    if db_id(child_id) is None or not can_see_child(user, child_id):
         raise IncidentError("child_id", _("请选择您负责的学生。"))
     category = data.get("category")
-    if category not in CATEGORIES:
+    if not isinstance(category, str) or category not in CATEGORIES:
         raise IncidentError("category", _("请选择事件类别。"))
     description = (data.get("description") or "").strip() if isinstance(data.get("description"), str) else ""
-    if not description:
+    if not description or has_control_chars(description):
         raise IncidentError("description", _("请简要写明发生了什么。"))
     inc = Incident(client_id=client_id, school_id=user.school_id, child_id=child_id, reported_by_id=user.id,
-                   occurred_at=_checked_time(data.get("occurred_at"), now), reported_at=now, category=category,
+                   occurred_at=now if data.get("occurred_at") is None else _checked_time(data["occurred_at"], now),
+                   reported_at=now, category=category,
                    description=description[:4000])
     try:
         with db.session.begin_nested():

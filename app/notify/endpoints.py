@@ -19,6 +19,8 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import NewConnectionError
 
+from ..web import has_control_chars
+
 MAX_ENDPOINT = 1000  # the column's length
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
 
@@ -66,6 +68,8 @@ def endpoint_error(endpoint) -> str | None:
         return _("缺少推送地址（endpoint）。")
     if len(endpoint) > MAX_ENDPOINT:
         return _("推送地址太长。")
+    if has_control_chars(endpoint):  # NUL and friends: never valid in a URL, and PostgreSQL refuses NUL
+        return _("推送地址无效。")
     try:
         url = urlsplit(endpoint)
         host, port = url.hostname, url.port

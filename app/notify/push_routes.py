@@ -7,14 +7,14 @@ import hmac
 import re
 
 from cryptography.hazmat.primitives.asymmetric import ec
-from flask import jsonify, request
+from flask import jsonify
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..extensions import db
 from ..models import PushSubscription
-from ..web import api_error
+from ..web import api_error, has_control_chars, json_body
 from . import bp
 from .endpoints import endpoint_error
 from .push import public_key
@@ -55,9 +55,7 @@ def push_key():
 @login_required
 def push_subscribe():
     """Store the browser's PushSubscription for the caller; a shared phone's endpoint moves to whoever subscribes last."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        return api_error(400, "bad_json", _("请求内容应为 JSON。"))
+    body = json_body()
     endpoint = body.get("endpoint")
     error = endpoint_error(endpoint)
     if error:
@@ -91,9 +89,8 @@ def push_subscribe():
 @login_required
 def push_unsubscribe():
     """Remove the caller's own subscription for this endpoint (another user's is not theirs to remove)."""
-    body = request.get_json(silent=True)
-    endpoint = body.get("endpoint") if isinstance(body, dict) else None
-    if not isinstance(endpoint, str) or not endpoint:
+    endpoint = json_body().get("endpoint")
+    if not isinstance(endpoint, str) or not endpoint or has_control_chars(endpoint):
         return api_error(400, "bad_endpoint", _("缺少推送地址（endpoint）。"))
     sub = db.session.scalar(select(PushSubscription).where(
         PushSubscription.endpoint == endpoint, PushSubscription.user_id == current_user.id))

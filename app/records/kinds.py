@@ -109,6 +109,8 @@ def clean_fields(kind: Kind, data) -> tuple[dict, dict]:
     """Validate a record's fields; return (clean values, {field: reason})."""
     from flask_babel import gettext as _
 
+    from ..web import has_control_chars
+
     if not isinstance(data, dict):
         return {}, {"fields": _("fields 必须是对象。")}
     known = {f.name: f for f in kind.fields}
@@ -125,7 +127,7 @@ def clean_fields(kind: Kind, data) -> tuple[dict, dict]:
                 clean[f.name] = f.default
             continue
         if f.type in ("text", "longtext"):
-            if not isinstance(value, str):
+            if not isinstance(value, str) or has_control_chars(value):
                 errors[f.name] = _("应为文字。")
             elif len(value) > f.max_length:
                 errors[f.name] = _("太长（最多 %(n)d 字）。", n=f.max_length)
@@ -145,7 +147,7 @@ def clean_fields(kind: Kind, data) -> tuple[dict, dict]:
                 n = int(value)
                 if isinstance(value, float) and value != n or isinstance(value, bool):
                     raise ValueError
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):  # OverflowError: int(float("inf"))
                 errors[f.name] = _("应为整数。")
                 continue
             if (f.min is not None and n < f.min) or (f.max is not None and n > f.max):

@@ -19,7 +19,7 @@ from ..clock import CHINA, input_now
 from ..extensions import db
 from ..models import Child, Record, RecordPhoto
 from ..photos.services import PhotoRejected, rejection_message, save_upload
-from ..web import EmptyForm, paginate
+from ..web import EmptyForm, arg_id, paginate
 from . import bp
 from .counselling import emergency_url, is_high_risk
 from .kinds import KINDS, kinds_for_writer
@@ -87,7 +87,7 @@ def _stored(client_id: str) -> Record | None:
 def _correcting(kind):
     """The returned record this form corrects (?corrects=<id>), with the principal's reason; 404 if the form may not
     correct it. A submitted correction is checked once, by ingest (the same rule as the sync API)."""
-    rid = request.values.get("corrects", type=int)
+    rid = arg_id("corrects", request.values)
     if rid is None:
         return None, None
     from ..models import ReviewEvent
@@ -166,7 +166,7 @@ def _save_signature(data_url: str) -> tuple[str | None, str | None]:
     return sha, None
 
 
-@bp.route("/children/<int:child_id>/records")
+@bp.route("/children/<id:child_id>/records")
 @requires("read_children")
 def child_timeline(child_id):
     child = get_child(current_user, child_id)
@@ -189,7 +189,7 @@ def mine():
                            has_next=pg.has_next, kinds=kinds_for_writer(current_user.role))
 
 
-@bp.route("/records/<int:record_id>")
+@bp.route("/records/<id:record_id>")
 @login_required
 def show(record_id):
     record = get_record(current_user, record_id)

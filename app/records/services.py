@@ -4,7 +4,6 @@ Every record is answered on its own (created / duplicate / missing_photos / reje
 """
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timedelta, timezone
 
 from flask_babel import gettext as _
@@ -17,20 +16,12 @@ from ..extensions import db
 from ..models import AuditEntry, Child, Record, RecordPhoto, User
 from ..photos.services import SHA_RE, own_photo_ids
 from .counselling import alert_high_risk
+from ..web import db_id, uuid_text
 from .kinds import KINDS, clean_fields
 
 FUTURE_SLACK = timedelta(minutes=10)
 OLDEST = timedelta(days=400)
 MAX_PHOTOS = 20
-
-
-def _clean_id(value) -> str | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        return None
 
 
 def _clean_location(value, errors: dict):
@@ -40,7 +31,7 @@ def _clean_location(value, errors: dict):
         lat, lon = float(value["lat"]), float(value["lon"])
         acc = value.get("accuracy_m")
         acc = None if acc is None else float(acc)
-    except (TypeError, ValueError, KeyError):
+    except (TypeError, ValueError, KeyError, OverflowError):
         errors["location"] = _("位置应为 {lat, lon, accuracy_m}。")
         return None
     if not (-90 <= lat <= 90 and -180 <= lon <= 180) or (acc is not None and acc < 0):
@@ -54,13 +45,13 @@ def _check(author: User, item, visible_children: set[int], now: datetime):
     errors: dict = {}
     if not isinstance(item, dict):
         return None, {"record": _("每条记录应为对象。")}
-    kind = KINDS.get(item.get("kind"))
+    kind = KINDS.get(item.get("kind")) if isinstance(item.get("kind"), str) else None
     if kind is None:
         errors["kind"] = _("未知的记录类型。")
     elif author.role not in kind.writers:
         errors["kind"] = _("您的角色不能填写此类记录。")
     child_id = item.get("child_id")
-    if not isinstance(child_id, int) or isinstance(child_id, bool) or child_id not in visible_children:
+    if db_id(child_id) is None or child_id not in visible_children:
         errors["child_id"] = _("未知的学生，或不是您结对的学生。")
     occurred = parse_local_time(item.get("occurred_at"))
     if occurred is None:
@@ -93,7 +84,7 @@ def _check(author: User, item, visible_children: set[int], now: datetime):
     return {
         "kind": kind.name, "child_id": child_id, "occurred_at": occurred.astimezone(timezone.utc), "fields": fields,
         "photos": list(dict.fromkeys(photos)), "location": location, "client_meta": meta,
-        "corrects_id": item.get("corrects_id") if isinstance(item.get("corrects_id"), int) else None,
+        "corrects_id": db_id(item.get("corrects_id")),
     }, None
 
 
@@ -101,9 +92,9 @@ def ingest(author: User, items: list, source: str = "api") -> list[dict]:
     """Store a batch of records for `author`; return one result per record, in order."""
     now = utcnow()
     results: list[dict | None] = [None] * len(items)
-    ids = [_clean_id(i.get("id")) if isinstance(i, dict) else None for i in items]
+    ids = [uuid_text(i.get("id")) if isinstance(i, dict) else None for i in items]
     existing = dict(db.session.execute(select(Record.client_id, Record.author_id).where(Record.client_id.in_([i for i in ids if i]))).all())
-    wanted_children = {i.get("child_id") for i in items if isinstance(i, dict) and isinstance(i.get("child_id"), int)}
+    wanted_children = {db_id(i.get("child_id")) for i in items if isinstance(i, dict)} - {None}
     visible = set(db.session.scalars(child_ids_query(author).where(Child.id.in_(wanted_children)))) if wanted_children else set()
     wanted_photos = {p for i in items if isinstance(i, dict) and isinstance(i.get("photos"), list) for p in i["photos"] if isinstance(p, str)}
     wanted_photos |= {i["fields"]["signature"] for i in items if isinstance(i, dict) and isinstance(i.get("fields"), dict)
@@ -118,7 +109,9 @@ def ingest(author: User, items: list, source: str = "api") -> list[dict]:
     seen_in_batch: set[str] = set()
     for n, (cid, item) in enumerate(zip(ids, items)):
         if cid is None:
-            results[n] = {"id": item.get("id") if isinstance(item, dict) else None, "status": "rejected",
+            sent = item.get("id") if isinstance(item, dict) else None
+            # Echo what the phone sent, so it can match the answer: a string, cut short; nothing else.
+            results[n] = {"id": sent[:64] if isinstance(sent, str) else None, "status": "rejected",
                           "errors": {"id": _("id 必须是手机生成的 UUID。")}}
             continue
         if cid in existing or cid in seen_in_batch:

@@ -15,6 +15,7 @@ from ..models import Child, User, Village
 from ..records.kinds import KINDS
 from . import bp
 from ..verify.services import histories
+from ..web import arg_id
 from .archive import archive_records
 from .monthly import monthly_report, parse_month
 from .roster import roster_xlsx
@@ -29,7 +30,7 @@ from .xlsx import attachment, no_store
 def roster():
     q = children_query(current_user)
     class_name = (request.args.get("class") or "").strip()[:32]
-    village_id = request.args.get("village", type=int)
+    village_id = arg_id("village")
     if class_name:
         q = q.where(Child.class_name == class_name)
     if village_id:
@@ -82,7 +83,7 @@ def monthly_export():
     return attachment(data, f"monthly-report-{current_user.school_id}-{month:%Y-%m}.xlsx")
 
 
-@bp.route("/children/<int:child_id>/archive")
+@bp.route("/children/<id:child_id>/archive")
 @requires("read_children")
 def archive(child_id):
     child = get_child(current_user, child_id)
@@ -105,7 +106,7 @@ def _term(teacher: User):
 @bp.route("/term-record")
 @requires("read_term_records")
 def term_page():
-    teacher = term_record_teacher(current_user, request.args.get("teacher", type=int))
+    teacher = term_record_teacher(current_user, arg_id("teacher"))
     if teacher is None:
         return render_template("reports/term_choose.html", teachers=school_teachers(current_user.school_id))
     which, term = _term(teacher)
@@ -118,7 +119,7 @@ def term_page():
 @bp.route("/term-record.xlsx")
 @requires("read_term_records")
 def term_export():
-    teacher = term_record_teacher(current_user, request.args.get("teacher", type=int))
+    teacher = term_record_teacher(current_user, arg_id("teacher"))
     if teacher is None:
         abort(404)
     _which, term = _term(teacher)

@@ -3,9 +3,13 @@ from flask import jsonify
 from flask_login import login_required
 
 from ..incidents.services import CATEGORIES, phone_rules
+from ..notify.routes import MAX_IDS
 from ..records.kinds import KINDS, kinds_json
 from ..verify import totp
+from ..web import MAX_ID
 from . import bp
+
+ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}  # a database id: larger ones are refused at the boundary
 
 
 def _field_schema(f) -> dict:
@@ -46,6 +50,31 @@ def _err(description, code_example):
                                                                           "example": {"error": code_example, "message": "…"}}}}
 
 
+HTTP_METHODS = ("get", "head", "post", "put", "patch", "delete")
+
+
+def _common_errors(paths: dict) -> dict:
+    """Add to every operation the answers any call of its shape can give, where it does not describe them itself:
+    401 when it needs a login, 403 csrf_failed when it takes X-CSRFToken, 400 and 413 for a body (malformed, not the
+    documented type, nested too deep, or too large), 400 for a query parameter out of range."""
+    for item in paths.values():
+        for method, op in item.items():
+            if method not in HTTP_METHODS:
+                continue
+            responses = op["responses"]
+            params = op.get("parameters", []) + item.get("parameters", [])
+            if op.get("security") != []:
+                responses.setdefault("401", _err("not logged in", "unauthorized"))
+            if any(p["in"] == "header" and p["name"] == "X-CSRFToken" for p in params):
+                responses.setdefault("403", _err("missing or stale CSRF token", "csrf_failed"))
+            if "requestBody" in op:
+                responses.setdefault("400", _err("not JSON, not the documented shape, or nested too deep", "bad_json"))
+                responses.setdefault("413", _err("over the size limit", "too_large"))
+            if any(p["in"] == "query" and p["schema"].get("type") == "integer" for p in params):
+                responses.setdefault("400", _err("a parameter is not a whole number in range", "bad_parameter"))
+    return paths
+
+
 def spec() -> dict:
     """Build the OpenAPI document."""
     record_variants = []
@@ -68,17 +97,18 @@ def spec() -> dict:
         "RecordBase": {"type": "object", "required": ["id", "kind", "child_id", "occurred_at", "fields"], "properties": {
             "id": {"type": "string", "format": "uuid", "description": "made on the phone when the record is started (UUID v4)"},
             "kind": {"type": "string", "enum": list(KINDS)},
-            "child_id": {"type": "integer"},
+            "child_id": ID,
             "occurred_at": {"type": "string", "format": "date-time", "description": "ISO 8601; without an offset it is read as Asia/Shanghai; at most 10 minutes in the future"},
             "fields": {"type": "object"},
             "photos": {"type": "array", "maxItems": 20, "items": {"type": "string", "pattern": "^[0-9a-f]{64}$"}, "description": "SHA-256 of photos this author uploaded first"},
             "location": {"$ref": "#/components/schemas/Location"},
             "client": {"type": "object", "description": "how the phone saved it: {saved_at, online}", "properties": {
                 "saved_at": {"type": "string", "format": "date-time"}, "online": {"type": "boolean"}}},
-            "corrects_id": {"type": "integer", "description": "server id of the record this one corrects"}}},
+            "corrects_id": {**ID, "description": "server id of the record this one corrects"}}},
         "Record": {"oneOf": record_variants, "discriminator": {"propertyName": "kind"}},
         "RecordResult": {"type": "object", "required": ["id", "status"], "properties": {
-            "id": {"type": "string"}, "status": {"type": "string", "enum": ["created", "duplicate", "missing_photos", "rejected"]},
+            "id": {"type": ["string", "null"], "description": "the record's id as sent (cut to 64 characters); null when it sent none"},
+            "status": {"type": "string", "enum": ["created", "duplicate", "missing_photos", "rejected"]},
             "errors": {"type": "object", "description": "rejected: {field: reason}; missing_photos: {photos: [sha256, …]}"}}},
         "Notification": {"type": "object", "properties": {
             "id": {"type": "integer"}, "kind": {"type": "string"}, "text": {"type": "string", "description": "in Chinese"},
@@ -86,7 +116,7 @@ def spec() -> dict:
             "created_at": {"type": "string", "format": "date-time"}, "read": {"type": "boolean"}}},
         "Incident": {"type": "object", "required": ["id", "child_id", "category", "description"], "properties": {
             "id": {"type": "string", "format": "uuid", "description": "made on the phone when the report is started"},
-            "child_id": {"type": "integer"},
+            "child_id": ID,
             "occurred_at": {"type": "string", "format": "date-time", "description": "as for records; the reporting time if left out"},
             "category": {"type": "string", "enum": list(CATEGORIES), "x-labels": {k: str(v) for k, v in CATEGORIES.items()}},
             "description": {"type": "string", "maxLength": 4000}}},
@@ -126,7 +156,7 @@ def spec() -> dict:
     unauthorized = _err("not logged in", "unauthorized")
     paths = {
         "/api/v1/session": {
-            "post": {"summary": "Log in", "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "post": {"summary": "Log in", "security": [], "requestBody": {"required": True, "content": {"application/json": {"schema": {
                 "type": "object", "required": ["username", "password"], "properties": {"username": {"type": "string"}, "password": {"type": "string"}}}}}},
                 "responses": {"200": {"description": "logged in", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Session"}}}},
                               "401": _err("bad credentials", "bad_credentials"), "415": _err("not JSON", "unsupported_media_type"),
@@ -134,7 +164,7 @@ def spec() -> dict:
             "get": {"summary": "The current session and a fresh CSRF token", "responses": {
                 "200": {"description": "ok", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Session"}}}},
                 "401": _err("not logged in", "unauthorized")}},
-            "delete": {"summary": "Log out; the client then wipes its local store", "responses": {"204": {"description": "logged out"}}},
+            "delete": {"summary": "Log out; the client then wipes its local store", "security": [], "responses": {"204": {"description": "logged out"}}},
         },
         "/api/v1/roster": {"get": {"summary": "Children the caller may see, with what a visit needs offline",
                                    "parameters": [{"name": "If-None-Match", "in": "header", "schema": {"type": "string"}}],
@@ -184,19 +214,22 @@ def spec() -> dict:
                 "401": unauthorized, "404": {"description": "the caller is not a village committee member"}}}},
         "/api/v1/notifications": {"get": {
             "summary": "The caller's latest notifications (reminders, returned records, emergencies) and the unread count",
-            "parameters": [{"name": "id", "in": "query", "schema": {"type": "integer"},
+            "parameters": [{"name": "id", "in": "query", "schema": ID,
                             "description": "answer only this one (what a push message points to)"}],
             "responses": {"200": ok_json("notifications, newest first", {"type": "object", "properties": {
                 "unread": {"type": "integer"}, "notifications": {"type": "array", "items": {"$ref": "#/components/schemas/Notification"}}}}),
                 "401": unauthorized}}},
         "/api/v1/notifications/read": {"post": {
-            "summary": "Mark the caller's notifications read: the listed ones, or all when ids is left out",
+            "summary": "Mark the caller's notifications read: {\"ids\": [...]} the listed ones, {\"all\": true} all of them",
             "parameters": [csrf],
-            "requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": {
-                "ids": {"type": "array", "items": {"type": "integer"}}}}}}},
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {"oneOf": [
+                {"type": "object", "required": ["ids"], "additionalProperties": False, "properties": {
+                    "ids": {"type": "array", "maxItems": MAX_IDS, "items": ID}}},
+                {"type": "object", "required": ["all"], "additionalProperties": False, "properties": {
+                    "all": {"const": True}}}]}}}},
             "responses": {"200": ok_json("marked", {"type": "object", "properties": {
                 "marked": {"type": "integer"}, "unread": {"type": "integer"}}}),
-                "400": _err("ids is not a list of integers", "bad_ids"), "401": unauthorized}}},
+                "400": _err("any other body: nothing is marked", "bad_ids"), "401": unauthorized}}},
         "/api/v1/push/key": {"get": {
             "summary": "The server's VAPID public key, the applicationServerKey for pushManager.subscribe()",
             "responses": {"200": ok_json("base64url, uncompressed P-256 point", {"type": "object", "properties": {
@@ -237,7 +270,7 @@ def spec() -> dict:
     return {
         "openapi": "3.1.0",
         "info": {"title": "家访通 sync API", "version": "1"},
-        "paths": paths,
+        "paths": _common_errors(paths),
         "components": {"schemas": schemas, "securitySchemes": {"session": {"type": "apiKey", "in": "cookie", "name": "session"}}},
         "security": [{"session": []}],
     }

@@ -14,7 +14,7 @@ from ..access import can, children_query
 from ..extensions import db
 from ..models import DUTY_KINDS, Child, Record
 from ..records.services import ingest
-from ..web import api_error
+from ..web import api_error, json_body
 from . import bp
 
 
@@ -90,10 +90,7 @@ def roster():
 @bp.route("/records", methods=["POST"])
 @login_required
 def records():
-    data = request.get_json(silent=True) if request.is_json else None
-    if data is None:
-        return api_error(400, "not_json", _("请求体必须是 JSON：{\"records\": [...]}。"))
-    items = data.get("records") if isinstance(data, dict) else None
+    items = json_body(error="not_json").get("records")
     if not isinstance(items, list):
         return api_error(400, "bad_request", _("需要 records 数组。"))
     limit = current_app.config["RECORDS_PER_BATCH"]

@@ -27,7 +27,7 @@ def confirm_queue():
                            page=pg.page, done=done, form=EmptyForm())
 
 
-@bp.route("/confirm/<int:record_id>", methods=["POST"])
+@bp.route("/confirm/<id:record_id>", methods=["POST"])
 @requires("confirm_visits")
 def confirm_record(record_id):
     record = get_record(current_user, record_id)  # only home visits of the member's own village: else 404

@@ -16,7 +16,7 @@ from ..access import CAPABILITIES, get_record, records_query, requires
 from ..clock import CHINA
 from ..extensions import db
 from ..models import REVIEW_STATES, Child, Record, ReviewEvent, User, Village
-from ..web import EmptyForm, paginate, save_or_flash
+from ..web import EmptyForm, arg_id, paginate, save_or_flash
 from . import bp, evidence
 from .pages import PAGE_SIZE, with_photos
 from .services import VerifyError, approve, return_for_correction
@@ -27,8 +27,8 @@ def _review_filters():
     state = request.args.get("state", "received")
     if state not in REVIEW_STATES + ("all",):
         state = "received"
-    teacher_id = request.args.get("teacher", type=int)
-    village_id = request.args.get("village", type=int)
+    teacher_id = arg_id("teacher")
+    village_id = arg_id("village")
     day = None
     if request.args.get("day"):
         try:
@@ -101,7 +101,7 @@ def review_bulk_approve():
     return redirect(back)
 
 
-@bp.route("/review/<int:record_id>/<action>", methods=["POST"])
+@bp.route("/review/<id:record_id>/<action>", methods=["POST"])
 @requires("review_records")
 def review_action(record_id, action):
     record = get_record(current_user, record_id)

@@ -18,6 +18,7 @@ from ..clock import CHINA, as_utc
 from ..extensions import db
 from ..models import Child, CodeAttempt, Confirmation, Record, ReviewEvent, User, Village
 from ..notify.services import notify, principal_ids
+from ..web import db_id
 from . import evidence, totp
 
 # A code typed during the visit is accepted from a little before the visit's time to a few hours after it
@@ -159,7 +160,7 @@ def correction_error(author: User, corrects_id, kind: str, child_id) -> str | No
     """Why a record may not correct `corrects_id`, or None: only the author's own returned record."""
     if corrects_id is None:
         return None
-    original = db.session.get(Record, corrects_id) if type(corrects_id) is int else None
+    original = db.session.get(Record, corrects_id) if db_id(corrects_id) else None
     if original is None or original.author_id != author.id:
         return _("要更正的记录不存在，或不是您写的。")
     if original.kind != kind or original.child_id != child_id:

@@ -28,7 +28,7 @@
     await JF.db.kvSet("notes", notes);
     try {
       const s = await (await fetch("/api/v1/session")).json();
-      await fetch(NOTES + "/read", { method: "POST", body: JSON.stringify({ ids }), headers: { "Content-Type": "application/json", "X-CSRFToken": s.csrf_token } });
+      await fetch(NOTES + "/read", { method: "POST", body: JSON.stringify(ids ? { ids } : { all: true }), headers: { "Content-Type": "application/json", "X-CSRFToken": s.csrf_token } });
     } catch (e) { /* offline: read on this phone only */ }
     await JF.app.reload();
   }
