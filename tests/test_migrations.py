@@ -69,11 +69,13 @@ def test_seed_demo_on_migrated_database(empty_app):
     from app.demo import seed_demo_records
     from app.models import Record
 
-    assert seed_demo_records() == 7
+    assert seed_demo_records() == 8
     records = list(db.session.scalars(select(Record)))
     codes = {f["code"] for r in records for f in r.flags}
     assert {"photo_reused", "no_photo", "far_from_village", "photo_time_far", "no_confirmation"} <= codes
     assert any(r.confirm_state == "confirmed" and r.score == 0 for r in records)
+    contacts = {(r.fields["counterpart"], r.fields["direction"], r.fields["channel"]) for r in records if r.kind == "contact"}
+    assert contacts == {("mother", "child_to_parents", "video"), ("guardian", "teacher_to_family", "phone")}
 
 
 def test_duty_tally_is_filled_from_the_records_already_stored(empty_app):
