@@ -24,7 +24,8 @@ FIELDS = {
     "home_visit": {"purpose": "了解学习", "met_person": "奶奶", "told_guardian": "表现良好", "study_rating": "good",
                    "life_rating": "good", "psychology_rating": "good", "safety_rating": "good"},
     "talk": {"topic": "学习", "mood": "calm", "summary": "聊了学习"},
-    "parent_call": {"direction": "teacher_to_parent", "parent": "both", "duration_min": 10, "summary": "报平安"},
+    "contact": {"counterpart": "both_parents", "direction": "teacher_to_family", "channel": "phone", "duration_min": 10,
+                "summary": "报平安"},
     "counselling": {"topic": "情绪", "summary": "聊了情绪"},
 }
 

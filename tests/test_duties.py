@@ -89,12 +89,12 @@ def test_status_rules():
 def test_rules_are_editable_and_validated(client, world):
     a = world["A"]
     assert [(r.kind, r.period, r.times) for r in duty.rules_for(a["school"].id)] == \
-        [("home_visit", "term", 1), ("talk", "week", 1), ("parent_call", "month", 1)]
+        [("home_visit", "term", 1), ("talk", "week", 1), ("contact", "month", 1)]
     login(client, a["principal"].username)
     token = page_csrf(client.get("/duties/settings").get_data(as_text=True))
     form = {"csrf_token": token, "what": "rules", "home_visit-period": "month", "home_visit-times": "1",
             "home_visit-active": "y", "talk-period": "week", "talk-times": "2", "talk-active": "y",
-            "parent_call-period": "month", "parent_call-times": "1"}
+            "contact-period": "month", "contact-times": "1"}
     assert client.post("/duties/settings", data=form).status_code == 302
     assert [(r.kind, r.period, r.times) for r in duty.rules_for(a["school"].id)] == \
         [("home_visit", "month", 1), ("talk", "week", 2)]  # calls switched off
@@ -131,7 +131,7 @@ def test_teacher_list_overdue_first_and_cleared_by_a_record(client, world):
     assert [r["status"] for r in rows] == sorted((r["status"] for r in rows), key=lambda s: s != "overdue")
     roster = client.get("/api/v1/roster").get_json()
     d = roster["duties"]
-    assert {r["kind"] for r in d["rules"]} == {"home_visit", "talk", "parent_call"}
+    assert {r["kind"] for r in d["rules"]} == {"home_visit", "talk", "contact"}
     assert d["counts"][str(a["c1"].id)]["talk"]["current"] == 1 and d["today"] == today.isoformat()
     login(client, a["committee"].username)
     assert client.get("/api/v1/roster").get_json()["duties"] is None
@@ -153,7 +153,7 @@ def test_dashboard_coverage_and_overdue_in_sql(client, build, world):
     total, rows = duty.overdue_children(a["school"].id, today)
     assert total == 3 and {r["id"] for r in rows} == {a["c1"].id, a["c2"].id, extra.id}
     c1 = next(r for r in rows if r["id"] == a["c1"].id)
-    assert "talk" not in c1["kinds"] and "parent_call" in c1["kinds"]
+    assert "talk" not in c1["kinds"] and "contact" in c1["kinds"]
     weeks = duty.trend(a["school"].id, today)
     assert len(weeks) == 12 and weeks[-1]["talk"] == 1 and sum(w["talk"] for w in weeks) == 1
     login(client, a["principal"].username)
@@ -204,7 +204,7 @@ def test_city_views_agree_with_the_schools_own(app, build, world, today):
         key = (r.child_id, r.kind)
         latest[key] = max(latest.get(key, r.occurred_at), r.occurred_at)
     for t in db.session.scalars(select(DutyTally)):
-        assert (t.home_visit_at, t.talk_at, t.parent_call_at) == tuple(latest.get((t.child_id, k)) for k in duty.DUTY_KINDS)
+        assert (t.home_visit_at, t.talk_at, t.contact_at) == tuple(latest.get((t.child_id, k)) for k in duty.DUTY_KINDS)
     assert {c for c, _k in latest} <= set(db.session.scalars(select(DutyTally.child_id)))
     expected_cov, expected_overdue = [], 0
     for school_id in sorted({c.school_id for c, _t in kids}):
@@ -217,7 +217,7 @@ def test_city_views_agree_with_the_schools_own(app, build, world, today):
         expected_overdue += duty.overdue_children(school_id, today)[0]
     assert duty.city_coverage(today) == expected_cov
     assert duty.city_overdue_count(today) == expected_overdue
-    assert expected_overdue > 0 and any(c.get("talk") or c.get("parent_call") for c in expected_cov)
+    assert expected_overdue > 0 and any(c.get("talk") or c.get("contact") for c in expected_cov)
 
 
 def test_rebuild_tallies_repairs_a_tally_written_around_the_app(app, build, world, runner):

@@ -22,7 +22,7 @@ from ..extensions import db
 from ..models import DUTY_KINDS, Child, DutyRule, DutyTally, Pairing, Record, Term, User, Village
 
 COUNTING_STATES = ("received", "approved")
-DEFAULT_RULES = {"home_visit": ("term", 1), "talk": ("week", 1), "parent_call": ("month", 1)}
+DEFAULT_RULES = {"home_visit": ("term", 1), "talk": ("week", 1), "contact": ("month", 1)}
 PERIOD_LABELS = {"week": _l("每周"), "month": _l("每月"), "quarter": _l("每季度"), "term": _l("每学期")}
 
 

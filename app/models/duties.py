@@ -15,11 +15,11 @@ PERIODS = ("week", "month", "quarter", "term")
 
 
 class DutyRule(db.Model):
-    """A school's rule: each child needs `times` records of `kind` per `period` (default: visit/term, talk/week, call/month)."""
+    """A school's rule: each child needs `times` records of `kind` per `period` (default: visit/term, talk/week, contact/month)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
-    kind: Mapped[str] = mapped_column(String(16))  # home_visit | talk | parent_call
+    kind: Mapped[str] = mapped_column(String(16))  # home_visit | talk | contact
     period: Mapped[str] = mapped_column(String(8))  # week | month | quarter | term
     times: Mapped[int] = mapped_column(Integer, default=1)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -37,7 +37,7 @@ class DutyTally(db.Model):
     child_id: Mapped[int] = mapped_column(ForeignKey("child.id", ondelete="CASCADE"), primary_key=True)
     home_visit_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     talk_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    parent_call_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Term(db.Model):

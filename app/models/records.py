@@ -1,4 +1,4 @@
-"""Evidence records: home visits, talks, parent calls, counselling notes. Append-only."""
+"""Evidence records: home visits, talks, contacts with the family, counselling notes. Append-only."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -11,8 +11,8 @@ from ..extensions import db
 from .base import UTCDateTime
 from .people import Child, User
 
-KINDS = ("home_visit", "talk", "parent_call", "counselling")
-DUTY_KINDS = ("home_visit", "talk", "parent_call")  # the kinds that count as duties (and that the principal reviews)
+KINDS = ("home_visit", "talk", "contact", "counselling")
+DUTY_KINDS = ("home_visit", "talk", "contact")  # the kinds that count as duties (and that the principal reviews)
 CONFIDENTIAL_KINDS = ("counselling",)  # their content is for counsellors only (see app/access.py may_read_content)
 
 

@@ -15,7 +15,7 @@ from .conftest import api_login, fill_record, open_app, wait_for, wait_until, wa
 pytestmark = pytest.mark.e2e
 
 TALK = {"topic": "学习", "mood": "calm", "summary": "聊了学习"}
-CALL = {"direction": "teacher_to_parent", "parent": "father", "duration_min": 5, "summary": "通话"}
+CALL = {"counterpart": "father", "direction": "teacher_to_family", "channel": "phone", "duration_min": 5, "summary": "通话"}
 
 
 def _add(live, kind, fields, days_ago, n=1):
@@ -104,7 +104,7 @@ def test_an_acknowledged_record_is_not_counted_twice(live, context, page):
 
 
 def test_overdue_first_and_marked_windows_recomputed_when_the_roster_is_stale(live, context, page):
-    _add(live, "parent_call", CALL, clock.today_local().day + 2)  # last month's call: this month's is due
+    _add(live, "contact", CALL, clock.today_local().day + 2)  # last month's call: this month's is due
     api_login(context, live, live.ids["teacher"])
     open_app(page, live)
     go_home(page)
@@ -113,7 +113,7 @@ def test_overdue_first_and_marked_windows_recomputed_when_the_roster_is_stale(li
     end_of_month = (clock.today_local().replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
     # Overdue first (visit and talk, by due date), then the call due at the end of the month.
     assert [r[2] for r in rows] == ["overdue", "overdue", "due"] and {r[0] for r in rows[:2]} == {"home_visit", "talk"}
-    assert rows[2][:2] == ["parent_call", c1]
+    assert rows[2][:2] == ["contact", c1]
     assert [r[3] for r in rows] == ["逾期", "逾期", "待办"]
     assert page.inner_text("#jf-duties li[data-status=due] .meta") == f"{end_of_month.month}月{end_of_month.day}日前"
     assert page.locator("#jf-duties li[data-status=overdue] a[href='#/new/talk/%d']" % c1).count() == 1
@@ -123,7 +123,7 @@ def test_overdue_first_and_marked_windows_recomputed_when_the_roster_is_stale(li
         const r = await JF.db.kvGet('roster');
         const counts = r.duties.counts;
         const all = {current: 9, previous: 9};
-        r.duties.counts = Object.fromEntries(r.children.map((c) => [String(c.id), {home_visit: all, talk: all, parent_call: all}]));
+        r.duties.counts = Object.fromEntries(r.children.map((c) => [String(c.id), {home_visit: all, talk: all, contact: all}]));
         await JF.db.kvSet('roster', r);
         await JF.app.reload();
         r.duties.counts = counts;
