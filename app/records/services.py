@@ -16,12 +16,8 @@ from ..extensions import db
 from ..models import AuditEntry, Child, Record, RecordPhoto, User
 from ..photos.services import SHA_RE, own_photo_ids
 from .counselling import alert_high_risk
-<<<<<<< HEAD
 from ..web import db_id, uuid_text
-from .kinds import KINDS, clean_fields
-=======
 from .kinds import KINDS, clean_fields, from_old_phone
->>>>>>> s10-contact
 
 FUTURE_SLACK = timedelta(minutes=10)
 OLDEST = timedelta(days=400)
