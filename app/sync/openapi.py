@@ -106,7 +106,8 @@ def spec() -> dict:
                     "within": {"type": "string", "description": "the limit, in the user's language"}}}}}},
         "Review": {"type": "object", "properties": {
             "id": {"type": "integer"}, "kind": {"type": "string"}, "occurred_at": {"type": "string", "format": "date-time"},
-            "review_state": {"type": "string", "enum": list(REVIEW_STATES)}}},
+            "review_state": {"type": "string", "enum": list(REVIEW_STATES)},
+            "label": {"type": "string", "description": "the state in the user's language"}}},
         "Returned": {"type": "object", "description": (
             "a returned record: what the phone shows and refills a correction from (send it as a new record with "
             "corrects_id = id; the committee code and signature are not repeated: the correction inherits them)"),

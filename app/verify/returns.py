@@ -18,8 +18,8 @@ from ..clock import as_utc, today_local
 from ..extensions import db
 from ..models import Record, ReviewEvent, User
 from ..notify.services import notify
-from ..records.kinds import KINDS
 from . import evidence
+from .labels import REVIEW_LABELS
 
 REASON_IN_NOTE = 200  # characters of the reason kept in the in-app notification (its text holds 300)
 PHONE_REVIEWS_PER_CHILD = 5  # the caller's latest records per child whose review state the phone's child page shows
@@ -55,6 +55,8 @@ def latest_returns(record_ids: list[int]) -> dict[int, ReviewEvent]:
 
 def notify_author(record: Record, event: ReviewEvent) -> None:
     """Tell the author in the app (bell) with the reason and deadline; the push built from it is generic."""
+    from ..records.kinds import KINDS  # app.records imports this module
+
     due = deadline_of(event.at)
     reason = event.comment or ""
     if len(reason) > REASON_IN_NOTE:
@@ -102,7 +104,7 @@ def phone_reviews(user: User, child_ids: list[int]) -> dict[int, list[dict]]:
             select(ranked.c.id, ranked.c.child_id, ranked.c.kind, ranked.c.occurred_at, ranked.c.review_state)
             .where(ranked.c.n <= PHONE_REVIEWS_PER_CHILD).order_by(ranked.c.child_id, ranked.c.n)):
         out.setdefault(child_id, []).append({"id": rid, "kind": kind, "occurred_at": as_utc(at).isoformat(),
-                                             "review_state": state})
+                                             "review_state": state, "label": str(REVIEW_LABELS[state])})
     return out
 
 
