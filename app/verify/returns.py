@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -64,8 +64,8 @@ def notify_author(record: Record, event: ReviewEvent) -> None:
     # No child's name: the text shows in the bell list, and names stay off anything a lock screen might show.
     text = _("您的一条%(kind)s记录被退回，请在 %(date)s 前更正。原因：%(reason)s",
              kind=KINDS[record.kind].label, date=month_day(due), reason=reason)
-    notify(record.author_id, f"returned:{record.id}", "returned", text,
-           url_for("verify.returned") + f"#r{record.id}")
+    # A plain path: returns are also made outside requests (demo data, scripts), where url_for has no server name.
+    notify(record.author_id, f"returned:{record.id}", "returned", text, f"/records/returned#r{record.id}")
 
 
 def returned_rows(user: User) -> list[tuple[Record, ReviewEvent | None, date | None]]:
