@@ -47,6 +47,7 @@ class Config:
     PHOTO_UNLINKED_MAX_AGE = 7 * 24 * 3600  # `flask housekeeping` removes unlinked uploads older than this
     UPLOAD_TMP_MAX_AGE = 24 * 3600  # ... and half-written temporary files older than this
     RECORDS_PER_BATCH = 100
+    CORRECTION_DAYS = 7  # days after a return (China dates) by which its author should send the correction
     # Web Push: the push services write here when our pushes misbehave. Set the operator's real address.
     VAPID_SUBJECT = os.environ.get("VAPID_SUBJECT", "mailto:jiafang-admin@example.org")
     # The browsers' push services, the only hosts push endpoints may name ("*.name": any name below it; Windows and

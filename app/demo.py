@@ -205,4 +205,17 @@ def seed_demo_records(now: datetime | None = None) -> int:
          "photos": [], "client": {"saved_at": (t1 + timedelta(hours=3, minutes=10)).isoformat(), "online": True}},
     ]
     results = ingest(teacher, items, source="demo")
+    _return_demo_visit(teacher, items[3]["id"])
     return sum(1 for r in results if r["status"] == "created")
+
+
+def _return_demo_visit(teacher: User, client_id: str) -> None:
+    """A returned record with its correction deadline: the principal sends the visit without a photo back."""
+    from .models import Record
+    from .verify.services import return_for_correction
+
+    principal = db.session.scalar(select(User).where(User.role == "principal", User.school_id == teacher.school_id))
+    bare = db.session.scalar(select(Record).where(Record.client_id == client_id))
+    if principal is not None and bare is not None and bare.review_state == "received":
+        return_for_correction(bare, principal, "没有照片。请补拍孩子家里的照片，或写明没有拍照的原因。")
+        db.session.commit()

@@ -60,6 +60,9 @@ MATRIX = [
     ("/records/{cr}", dict(teacher=404, committee=404, principal=200, counsellor=200, admin=404)),
     ("/photos/{cp}/thumb", dict(teacher=404, committee=404, principal=404, counsellor=200, admin=404)),
     ("/photos/{cp}/full", dict(teacher=404, committee=404, principal=404, counsellor=200, admin=404)),
+    # The teacher's home visit the principal returned: only its author may open the correction form.
+    ("/records/new/home_visit?corrects={rv}", dict(teacher=200, committee=403, principal=404, counsellor=404, admin=403)),
+    ("/records/{rv}", dict(teacher=200, committee=200, principal=200, counsellor=200, admin=404)),
 ]
 
 
@@ -77,13 +80,23 @@ def _counselling_note(world) -> dict:
     return {"cr": rec.id, "cp": imaging.sha(data)}
 
 
+def _returned_visit(world) -> dict:
+    """A home visit by school A's teacher about c1, returned by the principal."""
+    from app.verify.services import return_for_correction
+
+    [rec] = ingest_ok(world["A"]["teacher"], [item("home_visit", world["A"]["c1"], local_iso(timedelta(hours=-1)))])
+    return_for_correction(rec, world["A"]["principal"], "请补充")
+    db.session.commit()
+    return {"rv": rec.id}
+
+
 @pytest.fixture(scope="module")
 def matrix_world(tmp_path_factory):
     """The world built once for every matrix case (building it per case took most of the matrix's time)."""
     with fresh_database(make_app(tmp_path_factory.mktemp("matrix"))) as app:
         w = build_world(Builders())
         usernames = {role: w["A"][role].username for role in ROLES}
-        ids = _ids(w) | _counselling_note(w)
+        ids = _ids(w) | _counselling_note(w) | _returned_visit(w)
         snapshot = Snapshot()
         db.session.remove()
         yield app, usernames, ids, snapshot

@@ -76,6 +76,11 @@ def test_seed_demo_on_migrated_database(empty_app):
     assert any(r.confirm_state == "confirmed" and r.score == 0 for r in records)
     contacts = {(r.fields["counterpart"], r.fields["direction"], r.fields["channel"]) for r in records if r.kind == "contact"}
     assert contacts == {("mother", "child_to_parents", "video"), ("guardian", "teacher_to_family", "phone")}
+    # ... and a returned record with its correction deadline, told to its author.
+    from app.models import Notification
+
+    assert [r.fields["purpose"] for r in records if r.review_state == "returned"] and db.session.scalar(
+        select(Notification.text).where(Notification.user_id == t1.id, Notification.kind == "returned")).count("前更正") == 1
 
 
 def test_duty_tally_is_filled_from_the_records_already_stored(empty_app):

@@ -13,6 +13,7 @@ from ..audit import audit
 from ..clock import today_local
 from ..extensions import db
 from ..models import PERIODS, Child, DutyRule, Term
+from ..verify.returns import overdue_corrections
 from ..web import EmptyForm, arg_id
 from . import bp
 from .services import DUTY_KINDS, coverage, duties_for, overdue_children, rules_for, terms_for, trend
@@ -35,7 +36,9 @@ def dashboard():
         by = "class"
     total, overdue = overdue_children(current_user.school_id, today)
     weeks = trend(current_user.school_id, today)
+    late_total, late = overdue_corrections(current_user.school_id, today)
     return render_template("duties/dashboard.html", today=today, by=by, rows=coverage(current_user.school_id, today, by),
+                           late_corrections=late, late_corrections_total=late_total,
                            rules=rules_for(current_user.school_id), overdue=overdue, overdue_total=total, weeks=weeks,
                            chart=_chart(weeks))
 

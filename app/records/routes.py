@@ -15,13 +15,14 @@ from sqlalchemy.orm import selectinload
 
 from ..access import can, children_query, get_child, get_record, may_read_content, records_query, requires
 from ..audit import audit
-from ..clock import CHINA, input_now
+from ..clock import CHINA, INPUT_FORMAT, as_utc, input_now, today_local
 from ..extensions import db
 from ..models import Child, Record, RecordPhoto
 from ..photos.services import PhotoRejected, rejection_message, save_upload
 from ..web import EmptyForm, arg_id, paginate
 from . import bp
 from .counselling import emergency_url, is_high_risk
+from ..verify.returns import EVIDENCE_FIELDS, deadline_of
 from .kinds import KINDS, kinds_for_writer
 from .services import ingest
 
@@ -52,8 +53,11 @@ def new(kind_name):
     values = request.form if request.method == "POST" else {}
     original, returned_because = _correcting(kind)
     if original is not None and request.method == "GET":
+        # The same visit described again: its time and fields as the original has them (the code and the signature
+        # are the original's evidence, inherited by the correction, not typed again).
         values = {k: ("y" if v is True else v) for k, v in (original.fields or {}).items()
-                  if v is not False and k not in ("confirm_code", "signature")}
+                  if v is not False and k not in EVIDENCE_FIELDS}
+        values["occurred_at"] = as_utc(original.occurred_at).astimezone(CHINA).strftime(INPUT_FORMAT)
     if form.validate_on_submit():
         errors = _save_form(kind, original)
         if not errors:
@@ -70,8 +74,10 @@ def new(kind_name):
     return render_template(
         "records/form.html", kind=kind, children=children, form=form, errors=errors, values=values,
         client_id=values.get("client_id") or str(uuid.uuid4()), now=input_now(),
-        child_id=request.values.get("child", type=int) or request.form.get("child_id", type=int),
-        original=original, returned_because=returned_because,
+        child_id=(original.child_id if original is not None else None) or request.values.get("child", type=int)
+        or request.form.get("child_id", type=int),
+        original=original, returned_because=returned_because, today=today_local(),
+        deadline=deadline_of(returned_because.at) if returned_because else None,
     ), 400 if errors else 200
 
 

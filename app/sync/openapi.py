@@ -3,6 +3,7 @@ from flask import jsonify
 from flask_login import login_required
 
 from ..incidents.services import CATEGORIES, phone_rules
+from ..models import CONFIRM_STATES, REVIEW_STATES
 from ..notify.routes import MAX_IDS
 from ..records.kinds import KINDS, kinds_json
 from ..verify import totp
@@ -133,6 +134,22 @@ def spec() -> dict:
                     "target": {"type": "string", "description": "who must be told"}, "minutes": {"type": "integer"},
                     "label": {"type": "string", "description": "who, in the user's language"},
                     "within": {"type": "string", "description": "the limit, in the user's language"}}}}}},
+        "Review": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "kind": {"type": "string"}, "occurred_at": {"type": "string", "format": "date-time"},
+            "review_state": {"type": "string", "enum": list(REVIEW_STATES)},
+            "label": {"type": "string", "description": "the state in the user's language"}}},
+        "Returned": {"type": "object", "description": (
+            "a returned record: what the phone shows and refills a correction from (send it as a new record with "
+            "corrects_id = id; the committee code and signature are not repeated: the correction inherits them)"),
+            "properties": {
+                "id": {"type": "integer", "description": "the server id, the correction's corrects_id"},
+                "kind": {"type": "string"}, "child_id": {"type": "integer"},
+                "occurred_at": {"type": "string", "format": "date-time"},
+                "fields": {"type": "object", "description": "the original's fields without confirm_code and signature"},
+                "confirm_state": {"type": "string", "enum": list(CONFIRM_STATES)},
+                "reason": {"type": "string", "description": "the principal's reason"},
+                "returned_at": {"type": "string", "format": "date-time"},
+                "deadline": {"type": "string", "format": "date", "description": "the last day to correct it (China date)"}}},
         "Window": {"type": "object", "required": ["start", "end"], "properties": {
             "start": {"type": "string", "format": "date"}, "end": {"type": "string", "format": "date", "description": "inclusive"}}},
         "Duties": {"type": ["object", "null"], "description": (
@@ -169,8 +186,16 @@ def spec() -> dict:
         "/api/v1/roster": {"get": {"summary": "Children the caller may see, with what a visit needs offline",
                                    "parameters": [{"name": "If-None-Match", "in": "header", "schema": {"type": "string"}}],
                                    "responses": {"200": ok_json("roster, with an ETag", {"type": "object", "properties": {
-                                       "school": {"type": ["object", "null"]}, "children": {"type": "array"},
-                                       "duties": {"$ref": "#/components/schemas/Duties"}}}),
+                                       "school": {"type": ["object", "null"]},
+                                       "children": {"type": "array", "description": (
+                                           "each child's contacts, `last` record times by kind, and `reviews`: the "
+                                           "caller's latest records about the child with their review state"),
+                                           "items": {"type": "object", "properties": {"reviews": {
+                                               "type": "array", "items": {"$ref": "#/components/schemas/Review"}}}}},
+                                       "duties": {"$ref": "#/components/schemas/Duties"},
+                                       "returned": {"type": "array", "items": {"$ref": "#/components/schemas/Returned"},
+                                                    "description": "the caller's records the principal returned, "
+                                                                   "not yet corrected, earliest deadline first"}}}),
                                                  "304": {"description": "not modified"},
                                                  "401": _err("not logged in", "unauthorized")}}},
         "/api/v1/kinds": {"get": {"summary": "Record kinds and their fields with labels in the user's language",

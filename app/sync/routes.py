@@ -14,6 +14,7 @@ from ..access import can, children_query
 from ..extensions import db
 from ..models import DUTY_KINDS, Child, Record
 from ..records.services import ingest
+from ..verify.returns import phone_returned, phone_reviews
 from ..web import api_error, json_body
 from . import bp
 
@@ -55,9 +56,12 @@ def roster_for(user) -> dict:
         from ..duties.services import phone_plan
 
         duties = phone_plan(user.school_id, today_local(), select(Child.id).where(Child.id.in_([c.id for c in children])))
+    # The caller's own records: returned ones with what a correction needs, and each child's latest review states.
+    reviews = phone_reviews(user, [c.id for c in children]) if can(user, "write_records") else {}
     return {
         "school": {"name": school.name, "hotline": school.hotline} if school else None,
         "duties": duties,
+        "returned": phone_returned(user) if can(user, "write_records") else [],
         "children": [
             {
                 "id": c.id, "name": c.name, "class_name": c.class_name, "grade": c.grade,
@@ -67,6 +71,7 @@ def roster_for(user) -> dict:
                 "parents": [{"role": p.role, "name": p.name, "phone": p.phone, "work_place": p.work_place} for p in c.parents()],
                 "responsible_teacher": (lambda t: {"name": t.name, "phone": t.phone} if t else None)(c.responsible_teacher),
                 "last": last.get(c.id, {}),
+                "reviews": reviews.get(c.id, []),
             }
             for c in children
         ],

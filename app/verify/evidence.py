@@ -29,6 +29,7 @@ FAR_FROM_VILLAGE_KM = 3.0        # photo GPS / phone location vs the child's vil
 WRITTEN_LATE_AFTER = timedelta(hours=24)   # saved on the phone (or sent) this long after the visit
 SAME_SYNC = timedelta(hours=1)   # records of one sync arrive minutes apart (photos re-sent, a second round): not "earlier"
 UNREMARKABLE_MAX_SCORE = 10     # at most one minor flag (e.g. not yet confirmed): offered for bulk approval
+CORRECTION_CHAIN_MAX = 5        # corrections of corrections whose original's confirmations are looked up
 EVIDENCE_KINDS = DUTY_KINDS  # what counts as a duty is what the principal reviews; counselling notes are neither
 
 
@@ -123,10 +124,30 @@ class Context:
                 select(RecordPhoto.record_id, Photo).join(Photo, Photo.id == RecordPhoto.photo_id)
                 .where(RecordPhoto.record_id.in_(ids)).order_by(RecordPhoto.record_id, RecordPhoto.position)):
             self.photos[rid].append(photo)
-        visits = [r.id for r in records if r.kind == "home_visit"]
+        visits = [r for r in records if r.kind == "home_visit"]
         if visits:
-            for c in db.session.scalars(select(Confirmation).where(Confirmation.record_id.in_(visits))):
-                self.confirmations[c.record_id].append(c)
+            # A correction re-describes the same visit: the confirmations of the records it corrects count as its own
+            # (services.inherit_evidence), so a code typed at the visit still confirms it after a return.
+            owners = {r.id: {r.id} for r in visits}  # record id whose confirmations count -> the visits they count for
+            up: dict[int, set] = {}
+            for r in visits:
+                if r.corrects_id:
+                    up.setdefault(r.corrects_id, set()).add(r.id)
+            for _level in range(CORRECTION_CHAIN_MAX):
+                if not up:
+                    break
+                for rid, below in up.items():
+                    owners.setdefault(rid, set()).update(below)
+                rows = db.session.execute(select(Record.id, Record.corrects_id).where(
+                    Record.id.in_(list(up)), Record.corrects_id.is_not(None))).all()
+                nxt: dict[int, set] = {}
+                for rid, parent in rows:
+                    nxt.setdefault(parent, set()).update(up[rid])
+                up = nxt
+            for c in db.session.scalars(select(Confirmation).where(Confirmation.record_id.in_(list(owners)))
+                                        .order_by(Confirmation.id)):
+                for rid in owners[c.record_id]:
+                    self.confirmations[rid].append(c)
         child_ids = {r.child_id for r in records}
         rows = db.session.execute(select(Child.id, Village).join(Village, Village.id == Child.village_id)
                                   .where(Child.id.in_(child_ids))).all()

@@ -13,12 +13,13 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..access import CAPABILITIES, get_record, records_query, requires
-from ..clock import CHINA
+from ..clock import CHINA, today_local
 from ..extensions import db
-from ..models import REVIEW_STATES, Child, Record, ReviewEvent, User, Village
+from ..models import REVIEW_STATES, Child, Record, User, Village
 from ..web import EmptyForm, arg_id, paginate, save_or_flash
 from . import bp, evidence
 from .pages import PAGE_SIZE, with_photos
+from .returns import deadline_of, latest_returns, returned_rows
 from .services import VerifyError, approve, return_for_correction
 
 
@@ -62,8 +63,10 @@ def review_queue():
                                   .order_by(User.name)).all()
     villages = db.session.scalars(select(Village).where(Village.school_id == current_user.school_id)
                                   .order_by(Village.name)).all()
+    events = latest_returns([r.id for r in pg.items if r.review_state == "returned"])
     return render_template(
-        "verify/review_queue.html", records=pg.items, total=pg.total, page=pg.page, pages=pg.pages,
+        "verify/review_queue.html", records=pg.items, today=today_local(),
+        deadlines={rid: deadline_of(ev.at) for rid, ev in events.items()}, total=pg.total, page=pg.page, pages=pg.pages,
         state=state, teacher_id=teacher_id, village_id=village_id, day=day, flagged=flagged, teachers=teachers,
         villages=villages, form=EmptyForm(),
         unremarkable=evidence.UNREMARKABLE_MAX_SCORE, explained=evidence.explained,
@@ -123,13 +126,4 @@ def review_action(record_id, action):
 @bp.route("/records/returned")
 @requires("write_records")
 def returned():
-    rows = db.session.scalars(with_photos(records_query(current_user).where(
-        Record.author_id == current_user.id, Record.review_state == "returned"))
-        .order_by(Record.occurred_at.desc())).all()
-    reasons = {}
-    if rows:
-        for ev in db.session.scalars(select(ReviewEvent).where(
-                ReviewEvent.record_id.in_([r.id for r in rows]), ReviewEvent.action == "return")
-                .order_by(ReviewEvent.at)):
-            reasons[ev.record_id] = ev  # the latest return wins
-    return render_template("verify/returned.html", records=rows, reasons=reasons)
+    return render_template("verify/returned.html", rows=returned_rows(current_user), today=today_local())

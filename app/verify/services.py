@@ -14,12 +14,12 @@ from sqlalchemy.orm import selectinload
 
 from ..access import may_see_evidence, may_see_history, records_query
 from ..audit import audit
-from ..clock import CHINA, as_utc
+from ..clock import CHINA, as_utc, today_local
 from ..extensions import db
 from ..models import Child, CodeAttempt, Confirmation, Record, ReviewEvent, User, Village
 from ..notify.services import notify, principal_ids
 from ..web import db_id
-from . import evidence, totp
+from . import evidence, returns, totp
 
 # A code typed during the visit is accepted from a little before the visit's time to a few hours after it
 # (the teacher may fill the time in when arriving, the code when leaving).
@@ -142,18 +142,36 @@ def after_ingest(author: User, records: list[Record], own_photos: dict[str, int]
     `own_photos` maps the author's uploads named by the batch (sha256 -> Photo id), looked up once by the caller."""
     for r in records:
         f = r.fields or {}
+        original = db.session.get(Record, r.corrects_id) if r.corrects_id else None
         if r.kind == "home_visit":
-            if f.get("confirm_code"):
+            if f.get("confirm_code") and not _inherited(original, f, "confirm_code"):
                 check_code(r, f["confirm_code"])
-            if f.get("signature"):
+            if f.get("signature") and not _inherited(original, f, "signature"):
                 add_signature(r, own_photos.get(f["signature"]), f.get("signed_by"))
-        if r.corrects_id:
-            original = db.session.get(Record, r.corrects_id)
+            if original is not None:
+                inherit_evidence(r, original)
+        if original is not None:
             original.review_state = "corrected"
             db.session.add(ReviewEvent(record_id=original.id, by_id=author.id, action="correct",
                                        comment=_("更正记录 #%(id)d", id=r.id)))
     db.session.flush()
     evidence.refresh_new(records)
+
+
+def _inherited(original: Record | None, fields: dict, name: str) -> bool:
+    """The correction repeats the original's code or signature: the same evidence, not a new one (checking the code
+    again would find its step used by the original and call it replayed)."""
+    return original is not None and (original.fields or {}).get(name) == fields.get(name)
+
+
+def inherit_evidence(correction: Record, original: Record) -> None:
+    """A correction re-describes the same visit: it keeps the original's committee confirmation or signature.
+
+    A dispute stays a dispute; a confirmation beats a signature, whichever record holds it. The evidence checks read
+    the original's Confirmation rows too (evidence.Context), so its code and signature show as this visit's."""
+    rank = {"none": 0, "signed": 1, "confirmed": 2, "disputed": 3}
+    if rank.get(original.confirm_state, 0) > rank.get(correction.confirm_state, 0):
+        correction.confirm_state = original.confirm_state
 
 
 def correction_error(author: User, corrects_id, kind: str, child_id) -> str | None:
@@ -208,6 +226,8 @@ def return_for_correction(record: Record, principal: User, comment: str | None) 
     record.review_state = "returned"
     ev = ReviewEvent(record_id=record.id, by_id=principal.id, action="return", comment=comment)
     db.session.add(ev)
+    db.session.flush()  # the event's time sets the correction deadline
+    returns.notify_author(record, ev)
     audit("return", "record", record.id, user=principal)
     return ev
 
@@ -246,7 +266,9 @@ def verification_of(user: User, record: Record) -> dict:
     corrections = db.session.scalars(select(Record).where(Record.corrects_id == record.id).order_by(Record.id)).all()
     corrects = (db.session.scalar(records_query(user).where(Record.id == record.corrects_id))
                 if record.corrects_id else None)
+    ret = returns.latest_returns([record.id]).get(record.id) if record.review_state == "returned" else None
     return {
+        "deadline": returns.deadline_of(ret.at) if ret else None, "today": today_local(),
         "sees": sees, "flags": evidence.explained(record.flags) if sees else [],
         "history": history(record) if may_see_history(user, record) else [],
         "corrects": corrects,

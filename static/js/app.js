@@ -94,6 +94,7 @@
     else if (parts[0] === "children") content = JF.home.view(true);
     else if (parts[0] === "new" && parts[2]) content = await JF.form.open({ kind: parts[1], child: parts[2] });
     else if (parts[0] === "record" && parts[1]) content = await JF.form.open({ id: parts[1] });
+    else if (parts[0] === "correct" && parts[1]) content = await JF.form.open({ corrects: parts[1] });
     else if (parts[0] === "incident" && parts[1]) {
       content = JF.incident.view(parts[1], parts[2]);
       if (parts[1] === "new" || parts[2] === "edit") state.view = "report";  // a form being filled: reload leaves it alone
@@ -108,7 +109,7 @@
     await loadLocal();
     renderNav();
     renderStatus();
-    if (!["new", "record", "report"].includes(state.view)) await route();
+    if (!["new", "record", "correct", "report"].includes(state.view)) await route();
   }
 
   async function getJson(url, headers) {

@@ -39,7 +39,9 @@
           h("a", { class: "button primary", href: "#/new/" + k.name + "/" + c.id, "data-kind": k.name }, k.label)))
           : h("p", { class: "flash warn" }, "还没有记录表格。请在有网络时打开一次家访通。")),
       committee ? null : h("p", {}, h("a", { class: "button", id: "jf-report", href: "#/incident/new/" + c.id }, "报告突发事件")),
+      committee ? null : JF.returns.list(c.id),
       JF.outboxView.recordList(JF.data.recordsFor(c.id), "这名学生待同步的记录"),
+      committee ? null : JF.returns.reviews(c),
       h("p", {}, committee ? h("a", { href: "#/children" }, "返回本村儿童") : h("a", { href: "#/" }, "返回我的学生")),
     ];
   }

@@ -6,6 +6,7 @@
   "use strict";
   const { h, toLocalInput, isoWithOffset, fmtTime } = JF.ui;
   let urls = [];  // thumbnail object URLs of the form on screen, revoked on the next render
+  const EVIDENCE = ["code", "signature"];  // field types a correction inherits from the original (returns.js)
 
   function newRecord(kindName, childId) {
     const s = JF.app.state;
@@ -70,6 +71,7 @@
     urls = [];
     JF.signature.release();
     const editable = record.status !== "queued";
+    const keeps = JF.returns.keepsEvidence(record);  // a correction keeps the original's code and signature
     const thumbs = h("div", { class: "thumbs", id: "jf-thumbs" });
     const locText = h("p", { class: "muted", id: "jf-location" });
     const photoInput = h("input", { type: "file", id: "jf-photos", accept: "image/*", multiple: true });
@@ -77,7 +79,7 @@
     const form = h("form", { id: "jf-record-form", novalidate: false, "data-id": record.id },
       h("div", { class: "field" }, h("label", { for: "f-occurred" }, "时间 *"),
         h("input", { type: "datetime-local", id: "f-occurred", name: "occurred_at", required: true, value: toLocalInput(new Date(record.occurred_at)) })),
-      kind.fields.map((f) => (f.type === "signature"
+      kind.fields.filter((f) => !(keeps && EVIDENCE.includes(f.type))).map((f) => (f.type === "signature"
         ? JF.signature.field(f, record, editable, () => persist())
         : input(f, record.fields[f.name]))),
       h("div", { class: "field" }, h("label", { for: "jf-photos" }, "照片"), photoInput, photoNote, thumbs),
@@ -179,7 +181,10 @@
     }
 
     showThumbs();
-    const head = [h("h1", {}, kind.label + "：" + ((child && child.name) || record.child_name))];
+    const who = (child && child.name) || record.child_name;
+    const head = [h("h1", { id: record.corrects_id ? "jf-correction-title" : null },
+      record.corrects_id ? "更正：" + kind.label + "记录 · " + who : kind.label + "：" + who)];
+    if (record.corrects_id) head.push(JF.returns.banner(record));
     if (record.status === "rejected") {
       head.push(h("div", { class: "flash error", id: "jf-rejected" }, "学校服务器退回了这条记录，请修改后重新提交：",
         h("ul", { class: "report-errors" }, JF.outboxView.errorLines(record))));
@@ -196,6 +201,14 @@
       const r = await JF.db.get("records", params.id);
       if (!r) return [h("p", { class: "flash" }, "这条记录已同步或已删除。"), h("a", { href: "#/outbox" }, "返回")];
       r.persisted = true;
+      return render(r);
+    }
+    if (params.corrects) {
+      const id = Number(params.corrects);
+      const draft = JF.app.state.records.find((x) => x.corrects_id === id && x.status === "draft");
+      if (draft) return render(Object.assign(draft, { persisted: true }));
+      const r = JF.returns.corrected(id) ? null : JF.returns.newCorrection(id);
+      if (!r) return [h("p", { class: "flash", id: "jf-no-correction" }, "这条退回的记录已经更正，或已不在退回名单里。"), h("a", { href: "#/" }, "返回")];
       return render(r);
     }
     // Only a kind the server says this role may write (a stale link or the due list must not open another).

@@ -89,6 +89,7 @@
     if (!committee) {
       out.push(h("p", {}, h("a", { class: "button", id: "jf-report", href: "#/incident/new" }, "报告突发事件")));
       out.push(JF.incident.list());
+      out.push(JF.returns.list());
       out.push(dutyList());
     }
     const children = JF.data.children();

@@ -137,6 +137,7 @@
       id: r.id, kind: r.kind, child_id: r.child_id, occurred_at: r.occurred_at, fields: r.fields,
       photos: r.photos || [], location: r.location || null,
       client: { saved_at: r.saved_at, online: !!r.online_at_save },
+      ...(r.corrects_id ? { corrects_id: r.corrects_id } : {}),
     };
   }
 
@@ -158,7 +159,7 @@
         if (res.status === "created" || res.status === "duplicate") {
           // Counted by the server now, but not in the roster the phone holds until it is fetched again (the duties).
           const r = batch[k];
-          await JF.db.kvUpdate("acked", (a) => (a || []).concat({ user_id: r.user_id, kind: r.kind, child_id: r.child_id, occurred_at: r.occurred_at, at: new Date().toISOString() }));
+          await JF.db.kvUpdate("acked", (a) => (a || []).concat({ user_id: r.user_id, kind: r.kind, child_id: r.child_id, occurred_at: r.occurred_at, corrects_id: r.corrects_id || null, at: new Date().toISOString() }));
           await JF.db.removeRecord(id);
           summary.sent++;
         } else if (res.status === "missing_photos") {
