@@ -278,15 +278,20 @@ def test_review_return_racing_a_new_record_of_the_same_child_keeps_the_newer_tim
 
     th = threading.Thread(target=principal_returns_t1)
     th.start()
-    with db.engine.connect() as watch:  # wait until the review's transaction is blocked on the tally row
-        deadline = time.monotonic() + 10
-        while not watch.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                                    "AND datname = current_database()")):
-            assert time.monotonic() < deadline, "the review never waited for the other transaction"
-            time.sleep(0.05)
-    other.commit()
-    other.close()
-    th.join(10)
+    waited = False
+    try:
+        with db.engine.connect() as watch:  # wait until the review's transaction is blocked on the tally row
+            deadline = time.monotonic() + 60  # generous: a loaded CI machine can take seconds to get there
+            while not waited and time.monotonic() < deadline:
+                waited = bool(watch.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                                "AND datname = current_database()")))
+                time.sleep(0.05)
+    finally:
+        # Always end the other transaction, or its locks would hang the test's teardown for ever.
+        other.commit()
+        other.close()
+        th.join(60)
+    assert waited, "the review never waited for the other transaction"
     assert not th.is_alive() and not errors, errors
     db.session.expire_all()
     assert db.session.get(DutyTally, child_id).talk_at == newer
