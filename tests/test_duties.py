@@ -291,7 +291,7 @@ def test_review_return_racing_a_new_record_of_the_same_child_keeps_the_newer_tim
         other.commit()
         other.close()
         th.join(60)
-    assert waited, "the review never waited for the other transaction"
+    assert waited, ("the review never waited for the other transaction", errors)
     assert not th.is_alive() and not errors, errors
     db.session.expire_all()
     assert db.session.get(DutyTally, child_id).talk_at == newer
