@@ -86,6 +86,20 @@ PARENT_CALL = Kind("parent_call", _l("亲情电话"), [
     Field("summary", _l("通话内容"), "longtext", required=True),
 ])
 
+HANDOVER = Kind("handover", _l("假期交接"), [
+    Field("caretaker", _l("假期里谁照看孩子"), "text", required=True),
+    Field("place", _l("孩子假期住在哪里"), "text", required=True),
+    Field("contact", _l("假期里怎样联系照看人"), "text", required=True, help=_l("电话或微信，以及方便联系的时间。")),
+    Field("safety", _l("安全要点（防溺水、交通、用火用电等）"), "longtext", required=True),
+    Field("guardian_acknowledged", _l("监护人已知晓并确认"), "bool"),
+    Field("guardian_name", _l("确认的监护人"), "text"),
+    # The village committee acknowledges the handover as it confirms a visit: code, signature, or its queue.
+    Field("confirm_code", _l("村干部确认口令（6 位数字，可不填）"), "code",
+          help=_l("请村干部打开家访通“确认口令”，把显示的 6 位数字填在这里；也可以之后在村委会的待确认列表里确认。")),
+    Field("signature", _l("监护人或村干部签名"), "signature"),
+    Field("signed_by", _l("签名人"), "text"),
+])
+
 RISK_LEVELS = [("none", _l("无")), ("low", _l("低")), ("medium", _l("中")), ("high", _l("高"))]
 
 COUNSELLING = Kind("counselling", _l("心理辅导"), [
@@ -97,7 +111,7 @@ COUNSELLING = Kind("counselling", _l("心理辅导"), [
           help=_l("选“高”会立即提醒校长（提醒中不含记录内容）。")),
 ], writers=("counsellor",))
 
-KINDS: dict[str, Kind] = {k.name: k for k in (HOME_VISIT, TALK, PARENT_CALL, COUNSELLING)}
+KINDS: dict[str, Kind] = {k.name: k for k in (HOME_VISIT, TALK, PARENT_CALL, HANDOVER, COUNSELLING)}
 
 
 def kinds_for_writer(role: str) -> list[Kind]:

@@ -16,7 +16,7 @@ from ..access import may_see_evidence, may_see_history, records_query
 from ..audit import audit
 from ..clock import CHINA, as_utc
 from ..extensions import db
-from ..models import Child, CodeAttempt, Confirmation, Record, ReviewEvent, User, Village
+from ..models import CONFIRMED_KINDS, Child, CodeAttempt, Confirmation, Record, ReviewEvent, User, Village
 from ..notify.services import notify, principal_ids
 from . import evidence, totp
 
@@ -136,7 +136,7 @@ def after_ingest(author: User, records: list[Record], own_photos: dict[str, int]
     `own_photos` maps the author's uploads named by the batch (sha256 -> Photo id), looked up once by the caller."""
     for r in records:
         f = r.fields or {}
-        if r.kind == "home_visit":
+        if r.kind in CONFIRMED_KINDS:
             if f.get("confirm_code"):
                 check_code(r, f["confirm_code"])
             if f.get("signature"):

@@ -157,8 +157,11 @@
         const id = batch[k].id;
         if (res.status === "created" || res.status === "duplicate") {
           // Counted by the server now, but not in the roster the phone holds until it is fetched again (the duties).
+          // Only the choice fields stay (what a duty rule can filter on), never what was written.
           const r = batch[k];
-          await JF.db.kvUpdate("acked", (a) => (a || []).concat({ user_id: r.user_id, kind: r.kind, child_id: r.child_id, occurred_at: r.occurred_at, at: new Date().toISOString() }));
+          const choices = ((JF.data.kindOf(r.kind) || {}).fields || []).filter((f) => f.type === "enum").map((f) => f.name);
+          const fields = Object.fromEntries(choices.filter((f) => r.fields && f in r.fields).map((f) => [f, r.fields[f]]));
+          await JF.db.kvUpdate("acked", (a) => (a || []).concat({ user_id: r.user_id, kind: r.kind, child_id: r.child_id, occurred_at: r.occurred_at, fields, at: new Date().toISOString() }));
           await JF.db.removeRecord(id);
           summary.sent++;
         } else if (res.status === "missing_photos") {
