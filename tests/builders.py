@@ -91,3 +91,19 @@ def race(app, username, call, n=6) -> list[tuple[int, dict]]:
         t.join()
     assert not errors, errors
     return answers
+
+
+def only_rules(school_id: int, specs) -> None:
+    """Switch the policy's default rules off and give the school these of its own: (kind, period, times[, season]);
+    calendar periods run all year unless told, as they did when each kind had one rule."""
+    from app.duties.services import DEFAULT_RULES
+    from app.extensions import db
+    from app.models import DutyRule
+
+    for d in DEFAULT_RULES:
+        db.session.add(DutyRule(school_id=school_id, key=d.key, kind=d.kind, period=d.period, times=d.times,
+                                season=d.season, filter=d.filters, active=False))
+    for kind, period, times, *season in specs:
+        db.session.add(DutyRule(school_id=school_id, kind=kind, period=period, times=times,
+                                season=season[0] if season else ("term" if period == "term" else "all_year")))
+    db.session.flush()
