@@ -156,3 +156,40 @@ def test_photo_reused_flags_name_their_records_as_data(empty_app):
     db.session.rollback()
     downgrade(revision="0008")
     assert stored() == old
+
+
+def test_duty_rules_become_keyed_rules_with_seasons_and_back(empty_app):
+    """0010b: each stored rule (one per kind) becomes the policy default it stood for, kept as the school set it; the
+    downgrade keeps those and drops what one rule per kind cannot hold."""
+    from sqlalchemy import text
+
+    from tests.conftest import Builders
+
+    upgrade(revision="0009d")
+    school = Builders().school()
+    db.session.commit()
+    with db.engine.begin() as conn:
+        for kind, period, times, active in (("home_visit", "term", 1, True), ("talk", "week", 2, True),
+                                            ("parent_call", "month", 1, False)):
+            conn.execute(text("INSERT INTO duty_rule (school_id, kind, period, times, active) VALUES (:s, :k, :p, :t, :a)"),
+                         {"s": school.id, "k": kind, "p": period, "t": times, "a": active})
+    db.session.rollback()
+    upgrade(revision="0010b")
+    from app.duties.services import rules_for
+
+    with db.engine.connect() as conn:
+        rows = conn.execute(text("SELECT key, kind, period, times, season, active FROM duty_rule ORDER BY id")).all()
+    assert [tuple(r) for r in rows] == [("home_visit", "home_visit", "term", 1, "term", True),
+                                        ("talk", "talk", "week", 2, "term", True),
+                                        ("report_parents", "parent_call", "month", 1, "term", False)]
+    rules = {r.key: r for r in rules_for(school.id)}
+    assert rules["talk"].times == 2 and "report_parents" not in rules and "family_call" in rules
+    with db.engine.begin() as conn:  # a school's own rule and a second talk rule: several per kind now
+        conn.execute(text("INSERT INTO duty_rule (school_id, kind, period, times, season, filter, active) "
+                          "VALUES (:s, 'talk', 'fortnight', 1, 'all_year', '{}', true)"), {"s": school.id})
+    db.session.rollback()
+    downgrade(revision="0009d")
+    with db.engine.connect() as conn:
+        rows = conn.execute(text("SELECT kind, period, times, active FROM duty_rule ORDER BY id")).all()
+    assert [tuple(r) for r in rows] == [("home_visit", "term", 1, True), ("talk", "week", 2, True),
+                                        ("parent_call", "month", 1, False)]
