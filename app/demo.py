@@ -136,7 +136,8 @@ def _demo_photo(seed: int, taken: datetime | None, gps: tuple[float, float] | No
 
 def seed_demo_records(now: datetime | None = None) -> int:
     """A few days of teacher1's work, so the review queue, the committee's queue and the flags have something to
-    show: a confirmed visit, a visit reusing its photo, one with no photo, one far from the village, a talk, a call."""
+    show: a confirmed visit, a visit reusing its photo, one with no photo, one far from the village, a talk, a call,
+    and a holiday handover confirmed by the village committee."""
     from .photos.services import save_upload
     from .records.services import ingest
     from .verify import totp
@@ -196,5 +197,27 @@ def seed_demo_records(now: datetime | None = None) -> int:
                     "summary": "孩子和妈妈视频，讲了学校运动会。"}, "photos": [],
          "client": {"saved_at": (t3 - timedelta(hours=2, minutes=45)).isoformat(), "online": True}},
     ]
+    # The holiday handover before the last holiday, in its window (the term's last two weeks), acknowledged by the
+    # guardian on the spot and by the village committee in its queue.
+    from .duties.services import HANDOVER_DAYS, term_windows
+
+    last_term = term_windows(teacher.school_id, now.date())[1]
+    handover_id = str(uuid.UUID(int=random.Random("handover").getrandbits(128)))
+    if last_term is not None:
+        when = datetime.combine(last_term[1].end - timedelta(days=HANDOVER_DAYS // 2), datetime.min.time(), CHINA) \
+            + timedelta(hours=15)
+        items.append({"id": handover_id, "kind": "handover", "child_id": kids[0].id,
+                      "occurred_at": when.isoformat(timespec="seconds"),
+                      "fields": {"caretaker": "奶奶", "place": "村里老家", "contact": "奶奶手机，晚上七点后方便接听",
+                                 "safety": "不去水库和河边玩水；过马路看车；不碰电线。", "guardian_acknowledged": True,
+                                 "guardian_name": "奶奶"},
+                      "photos": [], "client": {"saved_at": (when + timedelta(minutes=20)).isoformat(), "online": True}})
     results = ingest(teacher, items, source="demo")
+    from .models import Record
+    from .verify.services import confirm
+
+    handover = db.session.scalar(select(Record).where(Record.client_id == handover_id))
+    if handover is not None and handover.confirm_state == "none":
+        confirm(handover, member, True, "已与奶奶和村里核实假期安排")
+        db.session.commit()
     return sum(1 for r in results if r["status"] == "created")

@@ -69,8 +69,10 @@ def test_seed_demo_on_migrated_database(empty_app):
     from app.demo import seed_demo_records
     from app.models import Record
 
-    assert seed_demo_records() == 7
+    assert seed_demo_records() == 8
     records = list(db.session.scalars(select(Record)))
+    [handover] = [r for r in records if r.kind == "handover"]
+    assert handover.confirm_state == "confirmed" and handover.fields["guardian_acknowledged"] is True
     codes = {f["code"] for r in records for f in r.flags}
     assert {"photo_reused", "no_photo", "far_from_village", "photo_time_far", "no_confirmation"} <= codes
     assert any(r.confirm_state == "confirmed" and r.score == 0 for r in records)
