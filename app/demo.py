@@ -208,7 +208,7 @@ def seed_demo_records(now: datetime | None = None) -> int:
             + timedelta(hours=15)
         items.append({"id": handover_id, "kind": "handover", "child_id": kids[0].id,
                       "occurred_at": when.isoformat(timespec="seconds"),
-                      "fields": {"caretaker": "奶奶", "place": "村里老家", "contact": "奶奶手机，晚上七点后方便接听",
+                      "fields": {"caretaker": "奶奶", "place": "村里老家", "reach": "奶奶手机，晚上七点后方便接听",
                                  "safety": "不去水库和河边玩水；过马路看车；不碰电线。", "guardian_acknowledged": True,
                                  "guardian_name": "奶奶"},
                       "photos": [], "client": {"saved_at": (when + timedelta(minutes=20)).isoformat(), "online": True}})

@@ -26,7 +26,7 @@ FIELDS = {
     "talk": {"topic": "学习", "mood": "calm", "summary": "聊了学习"},
     "parent_call": {"direction": "teacher_to_parent", "parent": "both", "duration_min": 10, "summary": "报平安"},
     "counselling": {"topic": "情绪", "summary": "聊了情绪"},
-    "handover": {"caretaker": "奶奶", "place": "村里家中", "contact": "奶奶电话 13800000000", "safety": "不去河边玩水",
+    "handover": {"caretaker": "奶奶", "place": "村里家中", "reach": "奶奶电话 13800000000", "safety": "不去河边玩水",
                  "guardian_acknowledged": True, "guardian_name": "王奶奶"},
 }
 
