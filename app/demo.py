@@ -136,8 +136,8 @@ def _demo_photo(seed: int, taken: datetime | None, gps: tuple[float, float] | No
 
 def seed_demo_records(now: datetime | None = None) -> int:
     """A few days of teacher1's work, so the review queue, the committee's queue and the flags have something to
-    show: a confirmed visit, a visit reusing its photo, one with no photo, one far from the village, a talk, a call,
-    and a holiday handover confirmed by the village committee."""
+    show: a confirmed visit, a visit reusing its photo, one with no photo, one far from the village, a talk, a child's
+    family call by video, a call with the guardian."""
     from .photos.services import save_upload
     from .records.services import ingest
     from .verify import totp
@@ -191,11 +191,18 @@ def seed_demo_records(now: datetime | None = None) -> int:
          "occurred_at": (t4 - timedelta(hours=4)).isoformat(timespec="seconds"),
          "fields": {"topic": "期中考试后的心情", "mood": "calm", "summary": "说想妈妈，但考试进步了很开心。", "follow_up": "周五再聊"},
          "photos": [], "client": {"saved_at": (t4 - timedelta(hours=3, minutes=40)).isoformat(), "online": True}},
-        {"id": str(uuid.UUID(int=random.Random("call").getrandbits(128))), "kind": "parent_call", "child_id": kids[1].id,
+        # The child's family call, by video (亲情视频), in the teacher's office.
+        {"id": str(uuid.UUID(int=random.Random("call").getrandbits(128))), "kind": "contact", "child_id": kids[1].id,
          "occurred_at": (t3 - timedelta(hours=3)).isoformat(timespec="seconds"),
-         "fields": {"direction": "child_to_parent", "parent": "mother", "duration_min": 12,
+         "fields": {"counterpart": "mother", "direction": "child_to_parents", "channel": "video", "duration_min": 12,
                     "summary": "孩子和妈妈视频，讲了学校运动会。"}, "photos": [],
          "client": {"saved_at": (t3 - timedelta(hours=2, minutes=45)).isoformat(), "online": True}},
+        # The teacher calls the entrusted guardian (the grandmother) about the week.
+        {"id": str(uuid.UUID(int=random.Random("guardian call").getrandbits(128))), "kind": "contact",
+         "child_id": kids[2].id, "occurred_at": (t1 + timedelta(hours=3)).isoformat(timespec="seconds"),
+         "fields": {"counterpart": "guardian", "direction": "teacher_to_family", "channel": "phone", "duration_min": 8,
+                    "summary": "和奶奶通话：孩子这周按时吃饭，晚上作业奶奶看不懂，约定有问题就打电话给老师。"},
+         "photos": [], "client": {"saved_at": (t1 + timedelta(hours=3, minutes=10)).isoformat(), "online": True}},
     ]
     # The holiday handover before the last holiday, in its window (the term's last two weeks), acknowledged by the
     # guardian on the spot and by the village committee in its queue.

@@ -91,7 +91,7 @@ def manifest():
         "id": "/app/",
         "name": "家访通",
         "short_name": "家访通",
-        "description": "留守儿童家访、谈心、亲情电话记录，离线可用",
+        "description": "留守儿童家访、谈心、家庭联系记录，离线可用",
         "lang": "zh-CN",
         "start_url": "/app/",
         "scope": "/",

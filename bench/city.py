@@ -92,7 +92,7 @@ def build_city(db, children: int = 135_000, schools: int = 300, records: int = 3
         k = int(per_child) + (1 if rng.random() < per_child - int(per_child) else 0)
         for j in range(k):
             r = rng.random()
-            kind = "home_visit" if r < 0.06 else "parent_call" if r < 0.24 else "talk"
+            kind = "home_visit" if r < 0.06 else "contact" if r < 0.24 else "talk"
             at = datetime.combine(TERM_START + timedelta(days=rng.randrange(days)), datetime.min.time(), CHINA) \
                 + timedelta(minutes=rng.randint(7 * 60, 20 * 60))
             score = rng.choice([0, 0, 0, 10, 20, 30, 60])

@@ -95,7 +95,8 @@ def test_rules_are_editable_and_validated(client, world):
     sid = a["school"].id
     assert [(k, p, s) for k, _kind, p, _t, s, _f in _rules(sid)] == [
         ("home_visit", "term", "term"), ("talk", "week", "term"), ("family_call", "week", "term"),
-        ("report_parents", "month", "term"), ("holiday_contact", "fortnight", "holiday"),
+        ("report_parents", "month", "term"), ("guardian_meeting", "quarter", "all_year"),
+        ("holiday_contact", "fortnight", "holiday"),
         ("handover", "before_holiday", "term")]
     login(client, a["principal"].username)
     token = page_csrf(client.get("/duties/settings").get_data(as_text=True))
@@ -235,7 +236,7 @@ def test_city_views_agree_with_the_schools_own(app, build, world, today):
         key = (r.child_id, r.kind)
         latest[key] = max(latest.get(key, r.occurred_at), r.occurred_at)
     for t in db.session.scalars(select(DutyTally)):
-        assert (t.home_visit_at, t.talk_at, t.parent_call_at) == tuple(latest.get((t.child_id, k)) for k in duty.DUTY_KINDS)
+        assert (t.home_visit_at, t.talk_at, t.contact_at) == tuple(latest.get((t.child_id, k)) for k in duty.DUTY_KINDS)
     assert {c for c, _k in latest} <= set(db.session.scalars(select(DutyTally.child_id)))
     expected_cov, expected_overdue = [], 0
     for school_id in sorted({c.school_id for c, _t in kids}):
@@ -251,7 +252,7 @@ def test_city_views_agree_with_the_schools_own(app, build, world, today):
     if today.month == 8:  # the summer holiday: every duty of the city's rules paused
         assert expected_overdue == 0 and all(set(c) == {"school_id", "children"} for c in expected_cov)
     else:
-        assert expected_overdue > 0 and any(c.get("talk") or c.get("parent_call") for c in expected_cov)
+        assert expected_overdue > 0 and any(c.get("talk") or c.get("contact") for c in expected_cov)
 
 
 def test_rebuild_tallies_repairs_a_tally_written_around_the_app(app, build, world, runner):

@@ -69,13 +69,15 @@ def test_seed_demo_on_migrated_database(empty_app):
     from app.demo import seed_demo_records
     from app.models import Record
 
-    assert seed_demo_records() == 8
+    assert seed_demo_records() == 9
     records = list(db.session.scalars(select(Record)))
     [handover] = [r for r in records if r.kind == "handover"]
     assert handover.confirm_state == "confirmed" and handover.fields["guardian_acknowledged"] is True
     codes = {f["code"] for r in records for f in r.flags}
     assert {"photo_reused", "no_photo", "far_from_village", "photo_time_far", "no_confirmation"} <= codes
     assert any(r.confirm_state == "confirmed" and r.score == 0 for r in records)
+    contacts = {(r.fields["counterpart"], r.fields["direction"], r.fields["channel"]) for r in records if r.kind == "contact"}
+    assert contacts == {("mother", "child_to_parents", "video"), ("guardian", "teacher_to_family", "phone")}
 
 
 def test_duty_tally_is_filled_from_the_records_already_stored(empty_app):
@@ -100,7 +102,7 @@ def test_duty_tally_is_filled_from_the_records_already_stored(empty_app):
             db.session.add(Record(client_id=str(uuid.uuid4()), kind=kind, child_id=child.id, author_id=teacher.id,
                                   school_id=school.id, occurred_at=when, fields={}, review_state=state))
     db.session.commit()
-    kept = {r.child_id: (r.home_visit_at, r.talk_at, r.parent_call_at) for r in db.session.scalars(select(DutyTally))}
+    kept = {r.child_id: (r.home_visit_at, r.talk_at, r.contact_at) for r in db.session.scalars(select(DutyTally))}
     assert kept[kids[0].id] == (times[0], times[0], None) and kept[kids[1].id] == (times[1], times[1], None)
     assert kept.get(kids[2].id, (None, None, None)) == (None, None, None)  # returned: does not count
 
@@ -109,7 +111,7 @@ def test_duty_tally_is_filled_from_the_records_already_stored(empty_app):
     assert "duty_tally" not in inspect(db.engine).get_table_names()
     upgrade()
     db.session.expire_all()
-    again = {r.child_id: (r.home_visit_at, r.talk_at, r.parent_call_at) for r in db.session.scalars(select(DutyTally))}
+    again = {r.child_id: (r.home_visit_at, r.talk_at, r.contact_at) for r in db.session.scalars(select(DutyTally))}
     assert {k: v for k, v in again.items() if any(v)} == {k: v for k, v in kept.items() if any(v)}
 
 
@@ -161,8 +163,8 @@ def test_photo_reused_flags_name_their_records_as_data(empty_app):
 
 
 def test_duty_rules_become_keyed_rules_with_seasons_and_back(empty_app):
-    """0010b: each stored rule (one per kind) becomes the policy default it stood for, kept as the school set it; the
-    downgrade keeps those and drops what one rule per kind cannot hold."""
+    """0010b (after 0010a made calls contacts): each stored rule (one per kind) becomes the policy default it stood
+    for, kept as the school set it; the downgrade keeps those and drops what one rule per kind cannot hold."""
     from sqlalchemy import text
 
     from tests.conftest import Builders
@@ -183,7 +185,7 @@ def test_duty_rules_become_keyed_rules_with_seasons_and_back(empty_app):
         rows = conn.execute(text("SELECT key, kind, period, times, season, active FROM duty_rule ORDER BY id")).all()
     assert [tuple(r) for r in rows] == [("home_visit", "home_visit", "term", 1, "term", True),
                                         ("talk", "talk", "week", 2, "term", True),
-                                        ("report_parents", "parent_call", "month", 1, "term", False)]
+                                        ("report_parents", "contact", "month", 1, "term", False)]
     rules = {r.key: r for r in rules_for(school.id)}
     assert rules["talk"].times == 2 and "report_parents" not in rules and "family_call" in rules
     with db.engine.begin() as conn:  # a school's own rule and a second talk rule: several per kind now
@@ -195,3 +197,125 @@ def test_duty_rules_become_keyed_rules_with_seasons_and_back(empty_app):
         rows = conn.execute(text("SELECT kind, period, times, active FROM duty_rule ORDER BY id")).all()
     assert [tuple(r) for r in rows] == [("home_visit", "term", 1, True), ("talk", "week", 2, True),
                                         ("parent_call", "month", 1, False)]
+def test_parent_calls_become_contacts_and_back(empty_app):
+    """0010a turns parent_call records, duty rules and the tally column into contact, field by field, and back; a
+    contact the old kind cannot say stays as it is through a downgrade and the next upgrade."""
+    import uuid
+    from datetime import datetime, timezone
+
+    from sqlalchemy import select, text
+
+    from sqlalchemy import column as sa_column
+    from sqlalchemy import table as sa_table
+
+    from app.models import DutyRule, DutyTally, Record
+    from app.models.base import UTCDateTime
+    from tests.conftest import Builders
+
+    upgrade(revision="0009d")
+    build = Builders()
+    school = build.school()
+    village = build.village(school)
+    teacher = build.user("teacher", school)
+    kids = [build.child(school, village, teacher) for _ in range(3)]
+    when = [datetime(2026, 11, d, 2, tzinfo=timezone.utc) for d in (2, 9, 16, 23)]
+    old = {  # name: (child, time, review state, old fields)
+        "father": (0, 0, "received", {"direction": "teacher_to_parent", "parent": "father", "duration_min": 5, "summary": "报平安"}),
+        "mother": (0, 1, "approved", {"direction": "child_to_parent", "parent": "mother", "duration_min": 0, "summary": "想妈妈"}),
+        "both": (1, 2, "received", {"direction": "teacher_to_parent", "parent": "both", "duration_min": 600, "summary": "期中"}),
+        "returned": (2, 3, "returned", {"direction": "child_to_parent", "parent": "both", "duration_min": 7, "summary": "退回"}),
+    }
+    ids = {}
+    for name, (k, t, state, fields) in old.items():
+        r = Record(client_id=str(uuid.uuid4()), kind="parent_call", child_id=kids[k].id, author_id=teacher.id,
+                   school_id=school.id, occurred_at=when[t], fields=fields, review_state=state)
+        db.session.add(r)
+        db.session.flush()
+        ids[name] = r.id
+    talk = Record(client_id=str(uuid.uuid4()), kind="talk", child_id=kids[2].id, author_id=teacher.id,
+                  school_id=school.id, occurred_at=when[0], fields={"topic": "学习", "mood": "calm", "summary": "x"},
+                  review_state="returned")  # not counted: the ORM's tally hook, written for the new column, stays out
+    db.session.add(talk)
+    db.session.commit()
+    for kind, period, times in (("parent_call", "quarter", 2), ("talk", "week", 1)):  # 0009d's table: no ORM model for it
+        db.session.execute(text("INSERT INTO duty_rule (school_id, kind, period, times, active) VALUES (:s, :k, :p, :t, :a)"),
+                           {"s": school.id, "k": kind, "p": period, "t": times, "a": True})
+    db.session.commit()
+    # The tally as 0009d's code kept it (its column was parent_call_at then).
+    db.session.execute(text("DELETE FROM duty_tally"))
+    db.session.execute(text("INSERT INTO duty_tally (child_id, talk_at, parent_call_at) VALUES (:a, NULL, :t1), "
+                            "(:b, NULL, :t2), (:c, :t0, NULL)"),
+                       {"a": kids[0].id, "b": kids[1].id, "c": kids[2].id, "t0": when[0], "t1": when[1], "t2": when[2]})
+    db.session.commit()
+
+    def stored():
+        db.session.rollback()  # PostgreSQL: a reading transaction would hold a lock the migration waits for
+        db.session.expire_all()
+        rows = db.session.execute(select(Record.id, Record.kind, Record.fields, Record.review_state)
+                                  .where(Record.id.in_(ids.values()))).all()
+        by_id = {r.id: (r.kind, r.fields, r.review_state) for r in rows}
+        out = {name: by_id[rid] for name, rid in ids.items()}
+        db.session.rollback()
+        return out
+
+    def rules():
+        out = sorted(db.session.execute(select(DutyRule.kind, DutyRule.period, DutyRule.times)).all())
+        db.session.rollback()
+        return out
+
+    def tally(column):
+        cols = [sa_column(c, UTCDateTime()) for c in ("home_visit_at", "talk_at", column)]  # the table of either version
+        t = sa_table("duty_tally", sa_column("child_id"), *cols)
+        out = {r[0]: tuple(r[1:]) for r in db.session.execute(select(t.c.child_id, *cols)).all()}
+        db.session.rollback()
+        return out
+
+    db.session.rollback()
+    upgrade()
+    contact = {
+        "father": ("contact", {"counterpart": "father", "direction": "teacher_to_family", "channel": "phone",
+                               "duration_min": 5, "summary": "报平安"}, "received"),
+        "mother": ("contact", {"counterpart": "mother", "direction": "child_to_parents", "channel": "phone",
+                               "duration_min": 0, "summary": "想妈妈"}, "approved"),
+        "both": ("contact", {"counterpart": "both_parents", "direction": "teacher_to_family", "channel": "phone",
+                             "duration_min": 600, "summary": "期中"}, "received"),
+        "returned": ("contact", {"counterpart": "both_parents", "direction": "child_to_parents", "channel": "phone",
+                                 "duration_min": 7, "summary": "退回"}, "returned"),
+    }
+    assert stored() == contact
+    assert rules() == [("contact", "quarter", 2), ("talk", "week", 1)]
+    assert {r.child_id: (r.talk_at, r.contact_at) for r in db.session.scalars(select(DutyTally))} == {
+        kids[0].id: (None, when[1]), kids[1].id: (None, when[2]), kids[2].id: (when[0], None)}  # returned: not counted
+
+    # New contacts the old kind cannot say: a guardian, a video call, a letter without a duration, the family calling.
+    new = {
+        "guardian": {"counterpart": "guardian", "direction": "teacher_to_family", "channel": "phone", "duration_min": 3, "summary": "奶奶"},
+        "video": {"counterpart": "mother", "direction": "child_to_parents", "channel": "video", "duration_min": 9, "summary": "视频"},
+        "letter": {"counterpart": "father", "direction": "child_to_parents", "channel": "phone", "summary": "无时长"},
+        "hotline": {"counterpart": "father", "direction": "family_to_teacher", "channel": "phone", "duration_min": 4, "summary": "来电"},
+    }
+    for name, fields in new.items():
+        r = Record(client_id=str(uuid.uuid4()), kind="contact", child_id=kids[2].id, author_id=teacher.id,
+                   school_id=school.id, occurred_at=when[3], fields=fields)
+        db.session.add(r)
+        db.session.flush()
+        ids[name] = r.id
+    db.session.commit()
+    assert tally("contact_at")[kids[2].id][2] == when[3]  # kept by the flush hook
+
+    db.session.rollback()
+    downgrade(revision="0009d")
+    back = stored()
+    assert {n: back[n] for n in old} == {n: ("parent_call", f, s) for n, (_k, _t, s, f) in old.items()}
+    assert {n: back[n] for n in new} == {n: ("contact", f, "received") for n, f in new.items()}
+    assert rules() == [("parent_call", "quarter", 2), ("talk", "week", 1)]
+    assert {cid: row[2] for cid, row in tally("parent_call_at").items()} == {
+        kids[0].id: when[1], kids[1].id: when[2], kids[2].id: None}  # recomputed: the guardian's call is no parent_call
+
+    db.session.rollback()
+    upgrade()
+    again = stored()
+    assert {n: again[n] for n in old} == contact
+    assert {n: again[n] for n in new} == {n: ("contact", f, "received") for n, f in new.items()}
+    assert {cid: row[2] for cid, row in tally("contact_at").items()} == {
+        kids[0].id: when[1], kids[1].id: when[2], kids[2].id: when[3]}

@@ -61,7 +61,7 @@ def test_roster_windows_give_the_servers_periods_for_every_day_ahead(client, wor
     """Read as the phone reads them, the roster's windows answer what windows_on() answers, for every day it covers."""
     a = world["A"]
     school_id = a["school"].id
-    db.session.add(DutyRule(school_id=school_id, kind="parent_call", period="quarter", times=1, season="all_year"))
+    db.session.add(DutyRule(school_id=school_id, kind="contact", period="quarter", times=1, season="all_year"))
     db.session.commit()
     plan = duty.phone_plan(school_id, today, select(Child.id).where(Child.id == a["c1"].id))
     assert plan["valid_from"] == (today - timedelta(days=1)).isoformat()

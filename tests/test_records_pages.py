@@ -14,7 +14,8 @@ FORMS = {
     "home_visit": {"purpose": "了解学习", "met_person": "爷爷", "told_guardian": "表现好", "study_rating": "good",
                    "life_rating": "good", "psychology_rating": "fair", "safety_rating": "good", "guardian_present": "y"},
     "talk": {"topic": "想念父母", "mood": "low", "summary": "聊了很多"},
-    "parent_call": {"direction": "child_to_parent", "parent": "mother", "duration_min": "12", "summary": "妈妈说春节回家"},
+    "contact": {"counterpart": "mother", "direction": "child_to_parents", "channel": "video", "duration_min": "12",
+                "summary": "妈妈说春节回家"},
 }
 
 

@@ -183,7 +183,7 @@ def month_data(build, world):
     a = world["A"]
     month = parse_month(None)
     day = lambda d, h=10: datetime(month.year, month.month, d, h, 0, tzinfo=CHINA)  # noqa: E731
-    only_rules(a["school"].id, [("home_visit", "month", 1), ("talk", "month", 2), ("parent_call", "month", 1)])
+    only_rules(a["school"].id, [("home_visit", "month", 1), ("talk", "month", 2), ("contact", "month", 1)])
     c1, c2 = a["c1"], a["c2"]  # both 三(1)班
     c3 = build.child(a["school"], a["v1"], a["teacher"], class_name="四(2)班")
     c4 = build.child(a["school"], a["v2"], a["teacher"], class_name="四(2)班")
@@ -199,7 +199,7 @@ def month_data(build, world):
     v1.confirm_state, v1.review_state = "confirmed", "approved"
     _record(t, c1, "talk", day(4))
     _record(t, c1, "talk", day(11))
-    _record(t, c1, "parent_call", day(12))
+    _record(t, c1, "contact", day(12))
     _record(o, c2, "talk", day(5))
     returned = _record(o, c2, "home_visit", day(6))
     returned.review_state = "returned"  # does not count
@@ -227,8 +227,8 @@ def test_monthly_report_cell_by_cell(client, world, month_data):
     wb = _book(resp)
     assert re.search(r'filename="monthly-report-\d+-\d{4}-\d{2}\.xlsx"', resp.headers["Content-Disposition"])
     rows = _rows(wb["月报"])
-    assert rows[0] == ["学校", "班级", "月末在册人数", "本月新增", "本月离开", "家访次数", "谈心次数", "亲情电话次数",
-                       "家访达标人数", "家访达标率", "谈心达标人数", "谈心达标率", "亲情电话达标人数", "亲情电话达标率",
+    assert rows[0] == ["学校", "班级", "月末在册人数", "本月新增", "本月离开", "家访次数", "谈心次数", "家庭联系次数",
+                       "家访达标人数", "家访达标率", "谈心达标人数", "谈心达标率", "家庭联系达标人数", "家庭联系达标率",
                        "家访经村委会确认比例", "记录审核通过比例", "突发事件数", "按时通知监护人", "按时通知父母",
                        "按时通知教育局"]
     school = a["school"].name
@@ -335,7 +335,7 @@ def term_data(world):
     today = datetime.now(CHINA).date()
     start = today - timedelta(days=30)
     db.session.add(Term(school_id=a["school"].id, name="测试学期", starts_on=start, ends_on=today + timedelta(days=30)))
-    only_rules(a["school"].id, [("home_visit", "term", 1), ("talk", "month", 1), ("parent_call", "month", 1)])
+    only_rules(a["school"].id, [("home_visit", "term", 1), ("talk", "month", 1), ("contact", "month", 1)])
     db.session.commit()
     t = a["teacher"]
     when = datetime.now(CHINA) - timedelta(hours=3)
@@ -346,7 +346,7 @@ def term_data(world):
     r.review_state = "returned"
     db.session.add(Pairing(teacher_id=a["other_teacher"].id, child_id=a["c1"].id, responsible=False))
     db.session.commit()
-    _record(a["other_teacher"], a["c1"], "parent_call", when)  # someone else's record: not this teacher's work
+    _record(a["other_teacher"], a["c1"], "contact", when)  # someone else's record: not this teacher's work
     _record(a["counsellor"], a["c1"], "counselling", when)
     db.session.commit()
     months = len({(start + timedelta(days=i)).strftime("%Y-%m") for i in range(31)})
@@ -361,7 +361,7 @@ def test_term_record_cell_by_cell(client, world, term_data):
     assert f"term-record-{a['teacher'].id}-" in resp.headers["Content-Disposition"]
     kids = _rows(wb["学生"])
     assert kids[0] == ["学号", "姓名", "班级", "包保责任人", "家访次数", "家访已完成周期", "家访应完成周期", "谈心次数",
-                       "谈心已完成周期", "谈心应完成周期", "亲情电话次数", "亲情电话已完成周期", "亲情电话应完成周期"]
+                       "谈心已完成周期", "谈心应完成周期", "家庭联系次数", "家庭联系已完成周期", "家庭联系应完成周期"]
     m = term_data["months"]
     assert kids[1:] == [[a["c1"].student_no, a["c1"].name, "三(1)班", "是", 1, 1, 1, 1, 1, m, 0, 0, m]]
     summary = [_trim(r) for r in _rows(wb["汇总"])]

@@ -263,7 +263,12 @@ def test_openapi_describes_contract_and_kinds(client):
     assert set(spec["paths"]["/api/v1/photos/{sha256}"]) >= {"head", "put"}
     schemas = spec["components"]["schemas"]
     assert {"purpose", "study_rating", "safety_note", "next_visit_plan"} <= set(schemas["Fields_home_visit"]["properties"])
-    assert schemas["Fields_parent_call"]["properties"]["direction"]["enum"] == ["teacher_to_parent", "child_to_parent"]
+    contact = schemas["Fields_contact"]
+    assert contact["properties"]["direction"]["enum"] == ["teacher_to_family", "child_to_parents", "family_to_teacher"]
+    assert contact["properties"]["counterpart"]["enum"] == ["father", "mother", "both_parents", "guardian", "relative"]
+    assert contact["properties"]["channel"]["enum"] == ["phone", "video", "wechat", "letter", "in_person"]
+    assert set(contact["required"]) == {"counterpart", "direction", "channel", "summary"}  # a letter has no duration
+    assert "Fields_parent_call" not in schemas and "parent_call" in spec["paths"]["/api/v1/records"]["post"]["description"]
     assert schemas["RecordResult"]["properties"]["status"]["enum"] == ["created", "duplicate", "missing_photos", "rejected"]
 
 

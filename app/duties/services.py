@@ -86,15 +86,21 @@ def as_filter(d: dict | None) -> tuple:
     return tuple(sorted((str(k), tuple(str(v) for v in vs)) for k, vs in (d or {}).items() if vs))
 
 
-CALL = "parent_call"
+CALL = "contact"
 # The policies' defaults (see ../shared/seeds): a school's DutyRule row with the same key replaces one.
 DEFAULT_RULES = (
     Rule("home_visit", "home_visit", "term", 1, "term", label=_l("家访（每学期）")),
     Rule("talk", "talk", "week", 1, "term", label=_l("谈心（每周）")),
-    Rule("family_call", CALL, "week", 1, "term", as_filter({"direction": ["child_to_parent"]}),
+    # 每周为留守学生提供条件和父母通话一次: the child's own call (or video) with the parents.
+    Rule("family_call", CALL, "week", 1, "term", as_filter({"direction": ["child_to_parents"]}),
          label=_l("亲情电话：孩子与父母通话（每周）")),
-    Rule("report_parents", CALL, "month", 1, "term", as_filter({"direction": ["teacher_to_parent"]}),
+    # 每月…和帮扶对象的父母通话一次: the teacher reports to the parents.
+    Rule("report_parents", CALL, "month", 1, "term",
+         as_filter({"direction": ["teacher_to_family"], "counterpart": ["father", "mother", "both_parents"]}),
          label=_l("教师向父母通报情况（每月）")),
+    # 每季度至少与儿童监护人见面一次: in person, all year.
+    Rule("guardian_meeting", CALL, "quarter", 1, "all_year",
+         as_filter({"counterpart": ["guardian"], "channel": ["in_person"]}), label=_l("与监护人见面（每季度）")),
     Rule("holiday_contact", CALL, "fortnight", 1, "holiday", label=_l("假期联系（每两周）")),
     Rule("handover", "handover", "before_holiday", 1, "term", label=_l("假期交接（放假前）")),
 )

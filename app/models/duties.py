@@ -46,7 +46,7 @@ class DutyTally(db.Model):
     child_id: Mapped[int] = mapped_column(ForeignKey("child.id", ondelete="CASCADE"), primary_key=True)
     home_visit_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     talk_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    parent_call_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Term(db.Model):

@@ -33,7 +33,7 @@ def duty_reminders(now: datetime) -> int:
     for school_id in db.session.scalars(select(School.id)):
         _total, rows = overdue_children(school_id, today, limit=None)
         for teacher_id, n in Counter(r["teacher_id"] for r in rows if r["teacher_id"]).items():
-            text = _("您有 %(n)d 名学生的家访、谈心或亲情电话已逾期，请查看待办。", n=n)
+            text = _("您有 %(n)d 名学生的家访、谈心或家庭联系已逾期，请查看待办。", n=n)
             if notify(teacher_id, f"duties:{today.isoformat()}", "duties_overdue", text, "/duties/"):
                 made += 1
     return made

@@ -17,7 +17,7 @@ from ..extensions import db
 from ..models import AuditEntry, Child, Record, RecordPhoto, User
 from ..photos.services import SHA_RE, own_photo_ids
 from .counselling import alert_high_risk
-from .kinds import KINDS, clean_fields
+from .kinds import KINDS, clean_fields, from_old_phone
 
 FUTURE_SLACK = timedelta(minutes=10)
 OLDEST = timedelta(days=400)
@@ -100,6 +100,7 @@ def _check(author: User, item, visible_children: set[int], now: datetime):
 def ingest(author: User, items: list, source: str = "api") -> list[dict]:
     """Store a batch of records for `author`; return one result per record, in order."""
     now = utcnow()
+    items = [from_old_phone(i) for i in items]
     results: list[dict | None] = [None] * len(items)
     ids = [_clean_id(i.get("id")) if isinstance(i, dict) else None for i in items]
     existing = dict(db.session.execute(select(Record.client_id, Record.author_id).where(Record.client_id.in_([i for i in ids if i]))).all())

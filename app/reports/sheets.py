@@ -22,7 +22,7 @@ def monthly_columns(report: dict) -> list[tuple[str, str]]:
     """(key, header) of the monthly table; the coverage columns follow the school's rules."""
     cols = [("school", _("学校")), ("class_name", _("班级")), ("on_file", _("月末在册人数")), ("new", _("本月新增")),
             ("left", _("本月离开")), ("home_visit", _("家访次数")), ("talk", _("谈心次数")),
-            ("parent_call", _("亲情电话次数"))]
+            ("contact", _("家庭联系次数"))]
     for r in report["rules"]:
         if r.key in report["judged"]:
             cols += [(f"done_{r.key}", _("%(kind)s达标人数", kind=r.title)),

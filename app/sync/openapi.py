@@ -177,6 +177,11 @@ def spec() -> dict:
         },
         "/api/v1/records": {"post": {
             "summary": "Send up to 100 records; each is answered on its own",
+            "description": "Older phones: a record of the former kind `parent_call` with its old fields (direction "
+                           "teacher_to_parent | child_to_parent, parent father | mother | both, duration_min, summary) "
+                           "is still accepted and stored as a `contact` by phone (direction teacher_to_family | "
+                           "child_to_parents, counterpart father | mother | both_parents), so that records waiting in an "
+                           "offline phone's outbox when the server updated are not lost. New clients send `contact`.",
             "parameters": [{"name": "X-CSRFToken", "in": "header", "required": True, "schema": {"type": "string"}}],
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
                 "type": "object", "required": ["records"], "properties": {"records": {"type": "array", "maxItems": 100, "items": {"$ref": "#/components/schemas/Record"}}}}}}},

@@ -2,7 +2,7 @@
 (term time, all year, holidays) and a key naming the policy default it replaces
 
 Revision ID: 0010b
-Revises: 0009d
+Revises: 0010a
 Create Date: 2026-12-01 10:00:00
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0010b'
-down_revision = '0009d'
+down_revision = '0010a'
 branch_labels = None
 depends_on = None
 

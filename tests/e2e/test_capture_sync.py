@@ -62,7 +62,7 @@ def test_location_is_recorded_when_allowed(live, browser):
         page = context.new_page()
         api_login(context, live, live.ids["teacher"])
         open_app(page, live)
-        record_id = fill_record(page, "parent_call", live.ids["c1"], before_save=lambda: wait_until(
+        record_id = fill_record(page, "contact", live.ids["c1"], before_save=lambda: wait_until(
             page, "() => /位置已记录/.test(document.getElementById('jf-location').textContent)"))
         wait_waiting(page, 0)
         wait_until(page, "async () => (await JF.db.all('records')).length === 0")

@@ -15,7 +15,7 @@ from .conftest import api_login, fill_record, open_app, wait_for, wait_until, wa
 pytestmark = pytest.mark.e2e
 
 TALK = {"topic": "学习", "mood": "calm", "summary": "聊了学习"}
-CALL = {"direction": "teacher_to_parent", "parent": "father", "duration_min": 5, "summary": "通话"}
+CALL = {"counterpart": "father", "direction": "teacher_to_family", "channel": "phone", "duration_min": 5, "summary": "通话"}
 
 
 def _add(live, kind, fields, days_ago, n=1):
@@ -108,9 +108,9 @@ def _visit_talk_and_monthly_call(live):
     """The policy's visit, talk and monthly report to the parents (any call), the other defaults switched off."""
     def go():
         school_id = db.session.get(User, live.ids["teacher_id"]).school_id
-        for key in ("family_call", "holiday_contact", "handover"):
-            db.session.add(DutyRule(school_id=school_id, key=key, kind="parent_call", period="week", active=False))
-        db.session.add(DutyRule(school_id=school_id, key="report_parents", kind="parent_call", period="month",
+        for key in ("family_call", "guardian_meeting", "holiday_contact", "handover"):
+            db.session.add(DutyRule(school_id=school_id, key=key, kind="contact", period="week", active=False))
+        db.session.add(DutyRule(school_id=school_id, key="report_parents", kind="contact", period="month",
                                 season="all_year", filter={}))
         db.session.commit()
     live.query(go)
@@ -118,7 +118,7 @@ def _visit_talk_and_monthly_call(live):
 
 def test_overdue_first_and_marked_windows_recomputed_when_the_roster_is_stale(live, context, page):
     _visit_talk_and_monthly_call(live)
-    _add(live, "parent_call", CALL, clock.today_local().day + 2)  # last month's call: this month's is due
+    _add(live, "contact", CALL, clock.today_local().day + 2)  # last month's call: this month's is due
     api_login(context, live, live.ids["teacher"])
     open_app(page, live)
     go_home(page)
@@ -127,7 +127,7 @@ def test_overdue_first_and_marked_windows_recomputed_when_the_roster_is_stale(li
     end_of_month = (clock.today_local().replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
     # Overdue first (visit and talk, by due date), then the call due at the end of the month.
     assert [r[2] for r in rows] == ["overdue", "overdue", "due"] and {r[0] for r in rows[:2]} == {"home_visit", "talk"}
-    assert rows[2][:2] == ["parent_call", c1]
+    assert rows[2][:2] == ["contact", c1]
     assert [r[3] for r in rows] == ["逾期", "逾期", "待办"]
     assert page.inner_text("#jf-duties li[data-status=due] .meta") == f"{end_of_month.month}月{end_of_month.day}日前"
     assert page.locator("#jf-duties li[data-status=overdue] a[href='#/new/talk/%d']" % c1).count() == 1

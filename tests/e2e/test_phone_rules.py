@@ -26,7 +26,7 @@ def offline_card(page, context, live, username, child_id) -> list[str]:
 
 def test_a_teachers_offline_app_does_not_offer_counselling(live, context, page):
     kinds = offline_card(page, context, live, live.ids["teacher"], live.ids["c1"])
-    assert kinds == ["home_visit", "talk", "parent_call", "handover"]
+    assert kinds == ["home_visit", "talk", "contact", "handover"]
     # Not even through an address typed or kept from before.
     page.evaluate("h => { location.hash = h }", f"#/new/counselling/{live.ids['c1']}")
     page.wait_for_selector("#jf-not-writable")
@@ -166,13 +166,13 @@ def test_the_phones_due_list_is_the_servers_on_a_term_day_and_a_holiday(live, co
     from ..builders import ingest_ok, item
 
     c1 = live.ids["c1"]
-    call = lambda when, direction: item("parent_call", c1, when, {"direction": direction, "parent": "mother",  # noqa: E731
-                                                                 "duration_min": 5, "summary": "s"})
+    call = lambda when, direction: item("contact", c1, when, {"direction": direction, "counterpart": "mother",  # noqa: E731
+                                                             "channel": "phone", "duration_min": 5, "summary": "s"})
 
     def ingest(*items):
         live.query(lambda: (ingest_ok(db.session.get(User, live.ids["teacher_id"]), list(items)), db.session.commit()))
 
-    ingest(call("2026-11-16T18:00:00+08:00", "child_to_parent"), call("2026-08-03T10:00:00+08:00", "teacher_to_parent"))
+    ingest(call("2026-11-16T18:00:00+08:00", "child_to_parents"), call("2026-08-03T10:00:00+08:00", "teacher_to_family"))
 
     def server(day):
         def go():
@@ -204,12 +204,12 @@ def test_the_phones_due_list_is_the_servers_on_a_term_day_and_a_holiday(live, co
     # (already done); a calm talk clears the talk. The phone matches "field value in the rule's list", nothing more.
     day = date(2026, 11, 18)
     plan, _rows = server(day)
-    held = [{"kind": "parent_call", "child_id": c1, "occurred_at": "2026-11-17T02:00:00Z",
-             "fields": {"direction": "teacher_to_parent", "parent": "father"}},
+    held = [{"kind": "contact", "child_id": c1, "occurred_at": "2026-11-17T02:00:00Z",
+             "fields": {"direction": "teacher_to_family", "counterpart": "father", "channel": "phone"}},
             {"kind": "talk", "child_id": c1, "occurred_at": "2026-11-17T03:00:00Z", "fields": {"mood": "calm"}}]
     on_phone = phone(day, plan, held)
     assert not {"talk", "report_parents"} & {r[0] for r in on_phone}
-    ingest(call("2026-11-17T10:00:00+08:00", "teacher_to_parent"), item("talk", c1, "2026-11-17T11:00:00+08:00"))
+    ingest(call("2026-11-17T10:00:00+08:00", "teacher_to_family"), item("talk", c1, "2026-11-17T11:00:00+08:00"))
     assert on_phone == server(day)[1]
     print("\nterm day 2026-11-18, server:", seen[date(2026, 11, 18)], "\nholiday 2026-08-12, server:",
           seen[date(2026, 8, 12)], "\nafter the two records:", on_phone)

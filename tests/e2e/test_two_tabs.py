@@ -16,7 +16,7 @@ def test_two_tabs_flush_at_once_without_duplicates(live, context, page, problems
     context.set_offline(True)
     page.bring_to_front()  # the teacher types in the tab in front (background tabs get throttled timers)
     ids = [fill_record(page, "talk", live.ids["c1"], photos=small_jpegs[:1]),
-           fill_record(page, "parent_call", live.ids["c1"], photos=small_jpegs[1:3])]
+           fill_record(page, "contact", live.ids["c1"], photos=small_jpegs[1:3])]
     wait_waiting(page, 2)
     wait_waiting(other, 2)  # the other tab sees the same queue
 
