@@ -116,7 +116,7 @@ def register_templating(app: Flask) -> None:
 
     from .verify import evidence
     from .access import can, may_read_content
-    from .duties.services import DUTY_KINDS, PERIOD_LABELS
+    from .duties.services import DUTY_KINDS, PERIOD_LABELS, SEASON_LABELS
     from .incidents.services import CATEGORIES, METHODS, TARGET_LABELS
     from .notify.services import unread_count
     from .pwa import asset
@@ -132,7 +132,7 @@ def register_templating(app: Flask) -> None:
         record_summary=lambda record, length=80: record_summary(current_user, record, length),
         may_read_content=lambda record, printed=False: may_read_content(current_user, record, printed),
         verification_of=lambda record: verification_of(current_user, record),
-        KINDS=KINDS, DUTY_KINDS=DUTY_KINDS, PERIOD_LABELS=PERIOD_LABELS, EVIDENCE_KINDS=evidence.EVIDENCE_KINDS,
+        KINDS=KINDS, DUTY_KINDS=DUTY_KINDS, PERIOD_LABELS=PERIOD_LABELS, SEASON_LABELS=SEASON_LABELS, EVIDENCE_KINDS=evidence.EVIDENCE_KINDS,
         REVIEW_LABELS=REVIEW_LABELS, CONFIRM_LABELS=CONFIRM_LABELS, METHOD_LABELS=METHOD_LABELS,
         OUTCOME_LABELS=OUTCOME_LABELS, ACTION_LABELS=ACTION_LABELS,
         INCIDENT_TARGETS=TARGET_LABELS, INCIDENT_METHODS=METHODS, INCIDENT_CATEGORIES=CATEGORIES,

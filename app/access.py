@@ -24,7 +24,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import Select, exists, false, select
 
 from .extensions import db
-from .models import CONFIDENTIAL_KINDS, Child, Confirmation, Incident, Pairing, Photo, Record, RecordPhoto, User
+from .models import CONFIDENTIAL_KINDS, CONFIRMED_KINDS, Child, Confirmation, Incident, Pairing, Photo, Record, RecordPhoto, User
 
 CAPABILITIES: dict[str, tuple[str, ...]] = {
     "read_children": ("teacher", "committee", "principal", "counsellor"),  # lists, files, cards, timelines, roster
@@ -93,8 +93,8 @@ def records_query(user: User) -> Select:
     if user.role == "teacher":
         return q.where((Record.author_id == user.id) | Record.child_id.in_(child_ids_query(user)))
     if user.role == "committee":
-        # Minimum necessary: the village confirms visits; talks and calls are not its business.
-        return q.where(Record.kind == "home_visit", Record.child_id.in_(child_ids_query(user)))
+        # Minimum necessary: the village confirms visits and holiday handovers; talks and calls are not its business.
+        return q.where(Record.kind.in_(CONFIRMED_KINDS), Record.child_id.in_(child_ids_query(user)))
     return q.where(false())
 
 

@@ -204,7 +204,29 @@ def seed_demo_records(now: datetime | None = None) -> int:
                     "summary": "和奶奶通话：孩子这周按时吃饭，晚上作业奶奶看不懂，约定有问题就打电话给老师。"},
          "photos": [], "client": {"saved_at": (t1 + timedelta(hours=3, minutes=10)).isoformat(), "online": True}},
     ]
+    # The holiday handover before the last holiday, in its window (the term's last two weeks), acknowledged by the
+    # guardian on the spot and by the village committee in its queue.
+    from .duties.services import HANDOVER_DAYS, term_windows
+
+    last_term = term_windows(teacher.school_id, now.date())[1]
+    handover_id = str(uuid.UUID(int=random.Random("handover").getrandbits(128)))
+    if last_term is not None:
+        when = datetime.combine(last_term[1].end - timedelta(days=HANDOVER_DAYS // 2), datetime.min.time(), CHINA) \
+            + timedelta(hours=15)
+        items.append({"id": handover_id, "kind": "handover", "child_id": kids[0].id,
+                      "occurred_at": when.isoformat(timespec="seconds"),
+                      "fields": {"caretaker": "奶奶", "place": "村里老家", "reach": "奶奶手机，晚上七点后方便接听",
+                                 "safety": "不去水库和河边玩水；过马路看车；不碰电线。", "guardian_acknowledged": True,
+                                 "guardian_name": "奶奶"},
+                      "photos": [], "client": {"saved_at": (when + timedelta(minutes=20)).isoformat(), "online": True}})
     results = ingest(teacher, items, source="demo")
+    from .models import Record
+    from .verify.services import confirm
+
+    handover = db.session.scalar(select(Record).where(Record.client_id == handover_id))
+    if handover is not None and handover.confirm_state == "none":
+        confirm(handover, member, True, "已与奶奶和村里核实假期安排")
+        db.session.commit()
     _return_demo_visit(teacher, items[3]["id"])
     return sum(1 for r in results if r["status"] == "created")
 

@@ -27,6 +27,8 @@ FIELDS = {
     "contact": {"counterpart": "both_parents", "direction": "teacher_to_family", "channel": "phone", "duration_min": 10,
                 "summary": "报平安"},
     "counselling": {"topic": "情绪", "summary": "聊了情绪"},
+    "handover": {"caretaker": "奶奶", "place": "村里家中", "reach": "奶奶电话 13800000000", "safety": "不去河边玩水",
+                 "guardian_acknowledged": True, "guardian_name": "王奶奶"},
 }
 
 
@@ -92,3 +94,19 @@ def race(app, username, call, n=6) -> list[tuple[int, dict]]:
         t.join()
     assert not errors, errors
     return answers
+
+
+def only_rules(school_id: int, specs) -> None:
+    """Switch the policy's default rules off and give the school these of its own: (kind, period, times[, season]);
+    calendar periods run all year unless told, as they did when each kind had one rule."""
+    from app.duties.services import DEFAULT_RULES
+    from app.extensions import db
+    from app.models import DutyRule
+
+    for d in DEFAULT_RULES:
+        db.session.add(DutyRule(school_id=school_id, key=d.key, kind=d.kind, period=d.period, times=d.times,
+                                season=d.season, filter=d.filters, active=False))
+    for kind, period, times, *season in specs:
+        db.session.add(DutyRule(school_id=school_id, kind=kind, period=period, times=times,
+                                season=season[0] if season else ("term" if period == "term" else "all_year")))
+    db.session.flush()

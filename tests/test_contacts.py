@@ -151,12 +151,14 @@ def test_the_duties_count_every_contact(client, world):
     a = world["A"]
     today = clock.today_local()
     token = login(client, a["teacher"].username)
-    before = {r["kind"] for r in duty.duties_for(a["teacher"], [a["c1"]], today)}
-    assert "contact" in before
+    before = {r["rule"] for r in duty.duties_for(a["teacher"], [a["c1"]], today)}
+    assert "guardian_meeting" in before
     rec = item("contact", a["c1"], f"{today.isoformat()}T00:05:00+08:00", _fields("meet_guardian"))
     assert post(client, token, [rec]).get_json()["results"][0]["status"] == "created"
     assert db.session.scalar(select(DutyTally.contact_at).where(DutyTally.child_id == a["c1"].id)) == _stored(rec["id"]).occurred_at
-    assert "contact" not in {r["kind"] for r in duty.duties_for(a["teacher"], [a["c1"]], today)}
+    # Meeting the guardian in person: the quarterly meeting is done; the parents' rules (app/duties) still wait.
+    after = {r["rule"] for r in duty.duties_for(a["teacher"], [a["c1"]], today)}
+    assert "guardian_meeting" not in after and before - after == {"guardian_meeting"}
     by_teacher = {r["key"]: r for r in duty.coverage(a["school"].id, today, "teacher")}
-    assert by_teacher[a["teacher"].id]["contact"] == 1 and by_teacher[a["other_teacher"].id]["contact"] == 0
+    assert by_teacher[a["teacher"].id]["guardian_meeting"] == 1 and by_teacher[a["other_teacher"].id]["guardian_meeting"] == 0
     assert duty.trend(a["school"].id, today)[-1]["contact"] == 1

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -57,7 +57,7 @@ def test_week_boundary_is_china_midnight(app, world):
     a = world["A"]
     ingest_ok(a["teacher"], [_talk(a["c1"], "2026-11-15T23:30:00+08:00"), _talk(a["c1"], "2026-11-15T16:30:00Z")])
     counts = duty.counts_for(select(db.literal(a["c1"].id)), a["school"].id, date(2026, 11, 16))
-    assert counts[a["c1"].id]["talk"] == {"current": 1, "previous": 1}
+    assert counts[a["c1"].id]["talk"] == {"current": 1, "previous": 1}  # keyed by rule: the default talk rule
 
 
 def test_returned_records_do_not_count_until_corrected(app, world):
@@ -83,31 +83,59 @@ def test_status_rules():
     assert duty.status(rule, {"current": 1, "previous": 2}) == "due"
     assert duty.status(rule, {"current": 1, "previous": 1}) == "overdue"
     assert duty.status({"times": 1, "current": None, "previous": {"s": 1}}, {"previous": 1}) == "none"  # holidays
-    assert duty.status({"times": 1, "current": None, "previous": {"s": 1}}, {}) == "overdue"
+    assert duty.status({"times": 1, "current": None, "previous": {"s": 1}}, {}) == "none"  # nothing owed out of season
+
+
+def _rules(school_id):
+    return [(r.key, r.kind, r.period, r.times, r.season, r.filters) for r in duty.rules_for(school_id)]
 
 
 def test_rules_are_editable_and_validated(client, world):
     a = world["A"]
-    assert [(r.kind, r.period, r.times) for r in duty.rules_for(a["school"].id)] == \
-        [("home_visit", "term", 1), ("talk", "week", 1), ("contact", "month", 1)]
+    sid = a["school"].id
+    assert [(k, p, s) for k, _kind, p, _t, s, _f in _rules(sid)] == [
+        ("home_visit", "term", "term"), ("talk", "week", "term"), ("family_call", "week", "term"),
+        ("report_parents", "month", "term"), ("guardian_meeting", "quarter", "all_year"),
+        ("holiday_contact", "fortnight", "holiday"),
+        ("handover", "before_holiday", "term")]
     login(client, a["principal"].username)
     token = page_csrf(client.get("/duties/settings").get_data(as_text=True))
-    form = {"csrf_token": token, "what": "rules", "home_visit-period": "month", "home_visit-times": "1",
-            "home_visit-active": "y", "talk-period": "week", "talk-times": "2", "talk-active": "y",
-            "contact-period": "month", "contact-times": "1"}
-    assert client.post("/duties/settings", data=form).status_code == 302
-    assert [(r.kind, r.period, r.times) for r in duty.rules_for(a["school"].id)] == \
-        [("home_visit", "month", 1), ("talk", "week", 2)]  # calls switched off
-    bad = dict(form, **{"talk-times": "0"})
-    r = client.post("/duties/settings", data=bad)
-    assert r.status_code == 400 and "次数应在 1 到 30 之间" in r.get_data(as_text=True)
-    assert db.session.scalar(select(DutyRule.times).where(DutyRule.kind == "talk")) == 2
+    base = {"csrf_token": token, "what": "save_rule", "key": "talk", "kind": "talk", "period": "week", "times": "2",
+            "season": "term", "label": ""}
+    assert client.post("/duties/settings", data=base).status_code == 302
+    assert ("talk", "talk", "week", 2, "term", {}) in _rules(sid)
+    # A second talk rule of its own, with a filter on an enum field: low or anxious children get a talk all year.
+    add = dict(base, what="add_rule", period="week", times="1", season="all_year", label="情绪低落的孩子")
+    add["filter-mood"] = ["low", "anxious"]
+    assert client.post("/duties/settings", data=add).status_code == 302
+    defaults = {d.key for d in duty.DEFAULT_RULES}
+    own = [r for r in _rules(sid) if r[0] not in defaults]
+    assert [(k, p, s, f) for _key, k, p, _t, s, f in own] == [("talk", "week", "all_year", {"mood": ["anxious", "low"]})]
+    # Bad input: clear Chinese errors, nothing saved.
+    for bad, message in (({"times": "0"}, "次数应在 1 到 30 之间"), ({"period": "daily"}, "请选择频率"),
+                         ({"season": "winter"}, "请选择适用时间"), ({"period": "term", "season": "all_year"}, "只能在学期中"),
+                         ({"filter-mood": ["sleepy"]}, "筛选条件无效"), ({"kind": "counselling"}, "请选择记录类型"),
+                         ({"key": "r999999"}, "找不到这条规则")):
+        r = client.post("/duties/settings", data=dict(base, **bad))
+        assert r.status_code == 400 and message in r.get_data(as_text=True), bad
+    assert db.session.scalar(select(DutyRule.times).where(DutyRule.key == "talk")) == 2
+    # Switch a default off and back on; remove the school's own rule.
+    assert client.post("/duties/settings", data={"csrf_token": token, "what": "remove_rule", "key": "report_parents"}).status_code == 302
+    assert "report_parents" not in [r[0] for r in _rules(sid)]
+    assert "已停用" in client.get("/duties/settings").get_data(as_text=True)
+    assert client.post("/duties/settings", data={"csrf_token": token, "what": "restore_rule", "key": "report_parents"}).status_code == 302
+    assert "report_parents" in [r[0] for r in _rules(sid)]
+    assert client.post("/duties/settings", data={"csrf_token": token, "what": "remove_rule", "key": own[0][0]}).status_code == 302
+    assert not [r for r in _rules(sid) if r[0] not in defaults]
     r = client.post("/duties/settings", data={"csrf_token": token, "what": "add_term", "name": "秋季",
                                               "starts_on": "2026-09-01", "ends_on": "2027-01-15"})
     assert r.status_code == 302
     r = client.post("/duties/settings", data={"csrf_token": token, "what": "add_term", "name": "重叠",
                                               "starts_on": "2026-12-01", "ends_on": "2027-02-01"})
     assert r.status_code == 400 and "重叠" in r.get_data(as_text=True)
+    r = client.post("/duties/settings", data={"csrf_token": token, "what": "add_term", "name": "倒",
+                                              "starts_on": "2027-07-01", "ends_on": "2027-03-01"})
+    assert r.status_code == 400 and "结束日期应在开始日期之后" in r.get_data(as_text=True)
     r = client.post("/duties/settings", data={"csrf_token": token, "what": "add_term", "name": "x", "starts_on": "明天"})
     assert r.status_code == 400
     assert db.session.scalar(select(db.func.count()).select_from(Term)) == 1
@@ -122,7 +150,8 @@ def test_teacher_list_overdue_first_and_cleared_by_a_record(client, world):
     login(client, a["teacher"].username)
     html = client.get("/duties/").get_data(as_text=True)
     assert a["c1"].name in html and a["c2"].name not in html  # only their own children
-    assert html.count('class="duty overdue"') >= 2  # no talk last week, no call last month
+    if duty.windows_on(duty.DEFAULT_RULES[1], clock.today_local() - timedelta(days=7), a["school"].id)[0]:
+        assert html.count('class="duty overdue"') >= 2  # in term time: no talk last week, no call last week
     today = clock.today_local()
     talk = _talk(a["c1"], f"{today.isoformat()}T00:05:00+08:00")
     ingest_ok(a["teacher"], [talk])
@@ -131,8 +160,11 @@ def test_teacher_list_overdue_first_and_cleared_by_a_record(client, world):
     assert [r["status"] for r in rows] == sorted((r["status"] for r in rows), key=lambda s: s != "overdue")
     roster = client.get("/api/v1/roster").get_json()
     d = roster["duties"]
-    assert {r["kind"] for r in d["rules"]} == {"home_visit", "talk", "contact"}
-    assert d["counts"][str(a["c1"].id)]["talk"]["current"] == 1 and d["today"] == today.isoformat()
+    assert [r["key"] for r in d["rules"]] == [r.key for r in duty.DEFAULT_RULES]
+    talk_rule = next(r for r in d["rules"] if r["key"] == "talk")
+    if talk_rule["current"]:
+        assert d["counts"][str(a["c1"].id)]["talk"]["current"] == 1
+    assert d["today"] == today.isoformat()
     login(client, a["committee"].username)
     assert client.get("/api/v1/roster").get_json()["duties"] is None
 
@@ -153,7 +185,7 @@ def test_dashboard_coverage_and_overdue_in_sql(client, build, world):
     total, rows = duty.overdue_children(a["school"].id, today)
     assert total == 3 and {r["id"] for r in rows} == {a["c1"].id, a["c2"].id, extra.id}
     c1 = next(r for r in rows if r["id"] == a["c1"].id)
-    assert "talk" not in c1["kinds"] and "contact" in c1["kinds"]
+    assert "talk" not in c1["rules"]
     weeks = duty.trend(a["school"].id, today)
     assert len(weeks) == 12 and weeks[-1]["talk"] == 1 and sum(w["talk"] for w in weeks) == 1
     login(client, a["principal"].username)
@@ -208,16 +240,19 @@ def test_city_views_agree_with_the_schools_own(app, build, world, today):
     assert {c for c, _k in latest} <= set(db.session.scalars(select(DutyTally.child_id)))
     expected_cov, expected_overdue = [], 0
     for school_id in sorted({c.school_id for c, _t in kids}):
-        rows = duty.coverage(school_id, today, "class")
+        rows = duty.coverage(school_id, today, "class", rules=duty.CITY_RULES)
         cov = {"school_id": school_id, "children": sum(r["children"] for r in rows)}
         for kind in duty.DUTY_KINDS:
             if rows[0][kind] is not None:
                 cov[kind] = sum(r[kind] for r in rows)
         expected_cov.append(cov)
-        expected_overdue += duty.overdue_children(school_id, today)[0]
+        expected_overdue += duty.overdue_children(school_id, today, rules=duty.CITY_RULES)[0]
     assert duty.city_coverage(today) == expected_cov
     assert duty.city_overdue_count(today) == expected_overdue
-    assert expected_overdue > 0 and any(c.get("talk") or c.get("contact") for c in expected_cov)
+    if today.month == 8:  # the summer holiday: every duty of the city's rules paused
+        assert expected_overdue == 0 and all(set(c) == {"school_id", "children"} for c in expected_cov)
+    else:
+        assert expected_overdue > 0 and any(c.get("talk") or c.get("contact") for c in expected_cov)
 
 
 def test_rebuild_tallies_repairs_a_tally_written_around_the_app(app, build, world, runner):

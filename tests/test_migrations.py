@@ -69,8 +69,10 @@ def test_seed_demo_on_migrated_database(empty_app):
     from app.demo import seed_demo_records
     from app.models import Record
 
-    assert seed_demo_records() == 8
+    assert seed_demo_records() == 9
     records = list(db.session.scalars(select(Record)))
+    [handover] = [r for r in records if r.kind == "handover"]
+    assert handover.confirm_state == "confirmed" and handover.fields["guardian_acknowledged"] is True
     codes = {f["code"] for r in records for f in r.flags}
     assert {"photo_reused", "no_photo", "far_from_village", "photo_time_far", "no_confirmation"} <= codes
     assert any(r.confirm_state == "confirmed" and r.score == 0 for r in records)
@@ -165,6 +167,41 @@ def test_photo_reused_flags_name_their_records_as_data(empty_app):
     assert stored() == old
 
 
+def test_duty_rules_become_keyed_rules_with_seasons_and_back(empty_app):
+    """0010b (after 0010a made calls contacts): each stored rule (one per kind) becomes the policy default it stood
+    for, kept as the school set it; the downgrade keeps those and drops what one rule per kind cannot hold."""
+    from sqlalchemy import text
+
+    from tests.conftest import Builders
+
+    upgrade(revision="0009d")
+    school = Builders().school()
+    db.session.commit()
+    with db.engine.begin() as conn:
+        for kind, period, times, active in (("home_visit", "term", 1, True), ("talk", "week", 2, True),
+                                            ("parent_call", "month", 1, False)):
+            conn.execute(text("INSERT INTO duty_rule (school_id, kind, period, times, active) VALUES (:s, :k, :p, :t, :a)"),
+                         {"s": school.id, "k": kind, "p": period, "t": times, "a": active})
+    db.session.rollback()
+    upgrade(revision="0010b")
+    from app.duties.services import rules_for
+
+    with db.engine.connect() as conn:
+        rows = conn.execute(text("SELECT key, kind, period, times, season, active FROM duty_rule ORDER BY id")).all()
+    assert [tuple(r) for r in rows] == [("home_visit", "home_visit", "term", 1, "term", True),
+                                        ("talk", "talk", "week", 2, "term", True),
+                                        ("report_parents", "contact", "month", 1, "term", False)]
+    rules = {r.key: r for r in rules_for(school.id)}
+    assert rules["talk"].times == 2 and "report_parents" not in rules and "family_call" in rules
+    with db.engine.begin() as conn:  # a school's own rule and a second talk rule: several per kind now
+        conn.execute(text("INSERT INTO duty_rule (school_id, kind, period, times, season, filter, active) "
+                          "VALUES (:s, 'talk', 'fortnight', 1, 'all_year', '{}', true)"), {"s": school.id})
+    db.session.rollback()
+    downgrade(revision="0009d")
+    with db.engine.connect() as conn:
+        rows = conn.execute(text("SELECT kind, period, times, active FROM duty_rule ORDER BY id")).all()
+    assert [tuple(r) for r in rows] == [("home_visit", "term", 1, True), ("talk", "week", 2, True),
+                                        ("parent_call", "month", 1, False)]
 def test_parent_calls_become_contacts_and_back(empty_app):
     """0010a turns parent_call records, duty rules and the tally column into contact, field by field, and back; a
     contact the old kind cannot say stays as it is through a downgrade and the next upgrade."""
@@ -204,8 +241,10 @@ def test_parent_calls_become_contacts_and_back(empty_app):
                   school_id=school.id, occurred_at=when[0], fields={"topic": "学习", "mood": "calm", "summary": "x"},
                   review_state="returned")  # not counted: the ORM's tally hook, written for the new column, stays out
     db.session.add(talk)
-    db.session.add(DutyRule(school_id=school.id, kind="parent_call", period="quarter", times=2))
-    db.session.add(DutyRule(school_id=school.id, kind="talk", period="week", times=1))
+    db.session.commit()
+    for kind, period, times in (("parent_call", "quarter", 2), ("talk", "week", 1)):  # 0009d's table: no ORM model for it
+        db.session.execute(text("INSERT INTO duty_rule (school_id, kind, period, times, active) VALUES (:s, :k, :p, :t, :a)"),
+                           {"s": school.id, "k": kind, "p": period, "t": times, "a": True})
     db.session.commit()
     # The tally as 0009d's code kept it (its column was parent_call_at then).
     db.session.execute(text("DELETE FROM duty_tally"))

@@ -12,14 +12,14 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from app.children.importer import COLUMNS, import_file
-from app.duties.services import Window
+from app.duties.services import Rule, Window
 from app.extensions import db
-from app.models import AuditEntry, DutyRule, Incident, IncidentNotice, Pairing, Record, Term
+from app.models import AuditEntry, Incident, IncidentNotice, Pairing, Record, Term
 from app.reports.monthly import parse_month
 from app.reports.periods import periods_in_month, periods_in_term
 
 from . import imaging
-from .builders import CHINA, FIELDS, ingest_ok, item, post, put_photo, visit
+from .builders import CHINA, FIELDS, ingest_ok, item, only_rules, post, put_photo, visit
 from .conftest import login
 
 SECRET = "保密辅导内容ZX9"
@@ -142,23 +142,33 @@ def test_roster_page_and_login(client, world):
 
 # --- monthly report ----------------------------------------------------------------------------------------------
 
+def _r(period: str, season: str = "all_year") -> Rule:
+    return Rule("x", "talk", period, 1, "term" if period == "term" else season)
+
+
 def test_periods_in_month_and_term(app, build):
     school = build.school()
     nov = Window(date(2026, 11, 1), date(2026, 11, 30))
     # Weeks whose Sunday falls in November 2026: the 1st is a Sunday, the 29th the last one.
-    weeks = periods_in_month("week", nov, school.id)
+    weeks = periods_in_month(_r("week"), nov, school.id)
     assert weeks[0] == Window(date(2026, 10, 26), date(2026, 11, 1)) and weeks[-1].end == date(2026, 11, 29)
     assert len(weeks) == 5
-    assert periods_in_month("month", nov, school.id) == [nov]
-    assert periods_in_month("quarter", nov, school.id) == [Window(date(2026, 10, 1), date(2026, 11, 30))]
-    assert periods_in_month("term", nov, school.id) == [Window(date(2026, 9, 1), date(2026, 11, 30))]
+    assert periods_in_month(_r("month"), nov, school.id) == [nov]
+    assert periods_in_month(_r("quarter"), nov, school.id) == [Window(date(2026, 10, 1), date(2026, 11, 30))]
+    assert periods_in_month(_r("term"), nov, school.id) == [Window(date(2026, 9, 1), date(2026, 11, 30))]
     aug = Window(date(2026, 8, 1), date(2026, 8, 31))
-    assert periods_in_month("term", aug, school.id) == []  # summer holiday
+    assert periods_in_month(_r("term"), aug, school.id) == []  # summer holiday
     term = Window(date(2026, 9, 1), date(2027, 1, 20))
-    months = periods_in_term("month", term, date(2026, 11, 23), school.id)
+    months = periods_in_term(_r("month"), term, date(2026, 11, 23), school.id)
     assert months == [Window(date(2026, 9, 1), date(2026, 9, 30)), Window(date(2026, 10, 1), date(2026, 10, 31)),
                       Window(date(2026, 11, 1), date(2026, 11, 30))]
-    assert periods_in_term("term", term, date(2026, 11, 23), school.id) == [term]
+    assert periods_in_term(_r("term"), term, date(2026, 11, 23), school.id) == [term]
+    # Term time only: August is not judged, and July only up to the term's last day.
+    assert periods_in_month(_r("month", "term"), aug, school.id) == []
+    july = Window(date(2026, 7, 1), date(2026, 7, 31))
+    assert periods_in_month(_r("month", "term"), july, school.id) == [Window(date(2026, 7, 1), date(2026, 7, 10))]
+    assert periods_in_month(_r("week", "term"), july, school.id) == [Window(date(2026, 6, 29), date(2026, 7, 5)),
+                                                                   Window(date(2026, 7, 6), date(2026, 7, 10))]
 
 
 def test_parse_month():
@@ -173,8 +183,7 @@ def month_data(build, world):
     a = world["A"]
     month = parse_month(None)
     day = lambda d, h=10: datetime(month.year, month.month, d, h, 0, tzinfo=CHINA)  # noqa: E731
-    for kind, times in (("home_visit", 1), ("talk", 2), ("contact", 1)):
-        db.session.add(DutyRule(school_id=a["school"].id, kind=kind, period="month", times=times))
+    only_rules(a["school"].id, [("home_visit", "month", 1), ("talk", "month", 2), ("contact", "month", 1)])
     c1, c2 = a["c1"], a["c2"]  # both 三(1)班
     c3 = build.child(a["school"], a["v1"], a["teacher"], class_name="四(2)班")
     c4 = build.child(a["school"], a["v2"], a["teacher"], class_name="四(2)班")
@@ -326,8 +335,7 @@ def term_data(world):
     today = datetime.now(CHINA).date()
     start = today - timedelta(days=30)
     db.session.add(Term(school_id=a["school"].id, name="测试学期", starts_on=start, ends_on=today + timedelta(days=30)))
-    for kind, period in (("home_visit", "term"), ("talk", "month"), ("contact", "month")):
-        db.session.add(DutyRule(school_id=a["school"].id, kind=kind, period=period, times=1))
+    only_rules(a["school"].id, [("home_visit", "term", 1), ("talk", "month", 1), ("contact", "month", 1)])
     db.session.commit()
     t = a["teacher"]
     when = datetime.now(CHINA) - timedelta(hours=3)

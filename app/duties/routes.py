@@ -6,17 +6,18 @@ from datetime import date
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from ..access import children_query, requires
 from ..audit import audit
 from ..clock import today_local
 from ..extensions import db
-from ..models import PERIODS, Child, DutyRule, Term
+from ..models import PERIODS, RULE_KINDS, SEASONS, Child, DutyRule, Term
 from ..verify.returns import overdue_corrections
 from ..web import EmptyForm, arg_id
 from . import bp
-from .services import DUTY_KINDS, coverage, duties_for, overdue_children, rules_for, terms_for, trend
+from .services import (DEFAULT_RULES, DUTY_KINDS, check_rule, coverage, duties_for, filter_fields, holidays_for,
+                       overdue_children, rules_for, terms_for, trend)
 
 
 @bp.route("/duties/")
@@ -36,11 +37,12 @@ def dashboard():
         by = "class"
     total, overdue = overdue_children(current_user.school_id, today)
     weeks = trend(current_user.school_id, today)
+    rules = rules_for(current_user.school_id)
     late_total, late = overdue_corrections(current_user.school_id, today)
     return render_template("duties/dashboard.html", today=today, by=by, rows=coverage(current_user.school_id, today, by),
                            late_corrections=late, late_corrections_total=late_total,
-                           rules=rules_for(current_user.school_id), overdue=overdue, overdue_total=total, weeks=weeks,
-                           chart=_chart(weeks))
+                           rules=rules, titles={r.key: r.title for r in rules}, overdue=overdue, overdue_total=total,
+                           weeks=weeks, chart=_chart(weeks))
 
 
 def _chart(weeks: list[dict], width: int = 320, height: int = 120) -> dict:
@@ -66,8 +68,13 @@ def settings():
         from flask import g
 
         g.pop("_duty_memo", None)  # what this request read before the change is stale now
-        if what == "rules":
-            errors = _save_rules()
+        if what in ("save_rule", "add_rule"):
+            errors = _save_rule(request.form.get("key") if what == "save_rule" else None)
+        elif what == "remove_rule":
+            errors = _remove_rule(request.form.get("key"))
+        elif what == "restore_rule":  # a switched-off policy default back as the policy has it
+            db.session.execute(delete(DutyRule).where(DutyRule.school_id == current_user.school_id,
+                                                      DutyRule.key == request.form.get("key", "")[:24]))
         elif what == "add_term":
             errors = _add_term()
         elif what == "delete_term":
@@ -81,33 +88,64 @@ def settings():
             flash(_("已保存。"), "ok")
             return redirect(url_for("duties.settings"))
         db.session.rollback()
-    stored = db.session.scalars(select(Term).where(Term.school_id == current_user.school_id).order_by(Term.starts_on)).all()
-    rules = {r.kind: r for r in rules_for(current_user.school_id)}
-    inactive = {r.kind for r in db.session.scalars(select(DutyRule).where(
-        DutyRule.school_id == current_user.school_id, DutyRule.active.is_(False)))}
-    return render_template("duties/settings.html", form=form, errors=errors, rules=rules, inactive=inactive,
-                           kinds=DUTY_KINDS, periods=PERIODS, terms=stored,
-                           default_terms=[] if stored else terms_for(current_user.school_id, today_local())), \
+        g.pop("_duty_memo", None)
+    school_id = current_user.school_id
+    stored = db.session.scalars(select(Term).where(Term.school_id == school_id).order_by(Term.starts_on)).all()
+    switched_off = [d for d in DEFAULT_RULES if d.key in set(db.session.scalars(select(DutyRule.key).where(
+        DutyRule.school_id == school_id, DutyRule.active.is_(False))))]
+    return render_template("duties/settings.html", form=form, errors=errors, rules=rules_for(school_id),
+                           switched_off=switched_off, kinds=RULE_KINDS, periods=PERIODS, seasons=SEASONS,
+                           filter_fields=filter_fields, terms=stored,
+                           holidays=holidays_for(school_id, today_local()),
+                           default_terms=[] if stored else terms_for(school_id, today_local())), \
         400 if errors else 200
 
 
-def _save_rules() -> list[str]:
-    errors = []
-    for kind in DUTY_KINDS:
-        period = request.form.get(f"{kind}-period")
-        times = request.form.get(f"{kind}-times", type=int)
-        if period not in PERIODS:
-            errors.append(_("请选择频率。"))
-            continue
-        if times is None or not 1 <= times <= 30:
-            errors.append(_("次数应在 1 到 30 之间。"))
-            continue
-        rule = db.session.scalar(select(DutyRule).where(DutyRule.school_id == current_user.school_id, DutyRule.kind == kind))
-        if rule is None:
-            rule = DutyRule(school_id=current_user.school_id, kind=kind)
-            db.session.add(rule)
-        rule.period, rule.times, rule.active = period, times, f"{kind}-active" in request.form
-    return errors
+def _row_for(key: str | None) -> DutyRule | None:
+    """The school's stored row for a rule key: a default's override (made when missing), or its own rule "r<id>"."""
+    school_id = current_user.school_id
+    default = next((d for d in DEFAULT_RULES if d.key == key), None)
+    if default is not None:
+        row = db.session.scalar(select(DutyRule).where(DutyRule.school_id == school_id, DutyRule.key == key))
+        if row is None:
+            row = DutyRule(school_id=school_id, key=key, kind=default.kind, period=default.period, times=default.times,
+                           season=default.season, filter=default.filters, label=str(default.label)[:60])
+            db.session.add(row)
+        return row
+    if key and key.startswith("r") and key[1:].isdigit() and len(key) < 12:
+        return db.session.scalar(select(DutyRule).where(DutyRule.school_id == school_id, DutyRule.id == int(key[1:]),
+                                                        DutyRule.key.is_(None)))
+    return None
+
+
+def _save_rule(key: str | None) -> list[str]:
+    f = request.form
+    kind = f.get("kind")
+    chosen = {name: f.getlist(f"filter-{name}") for name, _label, _choices in filter_fields(kind)}
+    values, errors = check_rule(kind, f.get("period"), f.get("times", type=int), f.get("season"), chosen,
+                                f.get("label", ""))
+    if errors:
+        return errors
+    row = _row_for(key) if key else DutyRule(school_id=current_user.school_id)
+    if row is None:
+        return [_("找不到这条规则，请刷新页面。")]
+    if row.id is None:
+        db.session.add(row)
+    for name, value in values.items():
+        setattr(row, name, value)
+    row.active = True
+    return []
+
+
+def _remove_rule(key: str | None) -> list[str]:
+    row = _row_for(key)
+    if row is None:
+        return [_("找不到这条规则，请刷新页面。")]
+    if row.key:
+        row.active = False  # a policy default stays known, switched off; "restore" brings it back
+    else:
+        db.session.delete(row)
+    return []
 
 
 def _add_term() -> list[str]:

@@ -1,17 +1,21 @@
-"""What is due for every child, from the school's duty rules and terms, in the school's time zone (Asia/Shanghai).
+"""What is due for every child, from the school's duty rules and its calendar, in the school's time zone (Asia/Shanghai).
 
-A rule says: each child needs `times` records of a kind per period (week Monday–Sunday, calendar month, calendar
-quarter, or the school term). For a period the duty is
-- done     when enough records that count fall in the current period;
-- due      otherwise, by the period's last day;
-- overdue  (逾期) when the previous period ended short and the current one is not done yet.
-Records count unless the principal returned them (a returned record counts again through its correction) — the
-review states "received" and "approved". Everything is counted in SQL, grouped by child or by class/teacher/village;
-nothing loops over a school's children in Python.
+A rule says: each child needs `times` records of a kind, matching the rule's filter on the record's fields, per period
+(week Monday–Sunday, fortnight, calendar month, calendar quarter, the school term, each holiday, or the last two weeks
+of each term), in its season: term time only, all year, or the holidays only. Holidays are the gaps between terms.
+The rule's periods (windows) are the calendar periods cut to the season; a window's predecessor is the period just
+before it when that one was in season too (a term's is the previous term). For a window the duty is
+- done     when enough records that count fall in it;
+- due      otherwise, by its last day;
+- overdue  (逾期) when its predecessor ended short and it is not done yet.
+Out of season (a term-time rule in the holidays) nothing is due and nothing is overdue. Records count unless the
+principal returned them — the review states "received" and "approved" — and count toward every rule they match.
+Everything is counted in SQL, grouped by child or by class/teacher/village; nothing loops over a school's children in
+Python. The phone gets the same windows in the roster (phone_plan) and computes nothing else.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
@@ -19,11 +23,15 @@ from sqlalchemy import Select, and_, case, func, not_, or_, select
 
 from ..clock import CHINA
 from ..extensions import db
-from ..models import DUTY_KINDS, Child, DutyRule, DutyTally, Pairing, Record, Term, User, Village
+from ..models import DUTY_KINDS, RULE_KINDS, Child, DutyRule, DutyTally, Pairing, Record, Term, User, Village
 
 COUNTING_STATES = ("received", "approved")
-DEFAULT_RULES = {"home_visit": ("term", 1), "talk": ("week", 1), "contact": ("month", 1)}
-PERIOD_LABELS = {"week": _l("每周"), "month": _l("每月"), "quarter": _l("每季度"), "term": _l("每学期")}
+PERIOD_LABELS = {"week": _l("每周"), "fortnight": _l("每两周"), "month": _l("每月"), "quarter": _l("每季度"),
+                 "term": _l("每学期"), "holiday": _l("每个假期"), "before_holiday": _l("放假前两周内")}
+SEASON_LABELS = {"term": _l("仅在学期中"), "all_year": _l("全年"), "holiday": _l("仅在假期中")}
+HANDOVER_DAYS = 14  # the holiday handover is due in the last two weeks of a term
+FORTNIGHT_EPOCH = date(2024, 1, 1)  # a Monday: fortnights start an even number of weeks after it
+LOOKBACK = timedelta(days=220)  # far enough back for a term window's predecessor (a term and a holiday)
 
 
 @dataclass(frozen=True)
@@ -39,12 +47,106 @@ class Window:
     def as_json(self) -> dict:
         return {"start": self.start.isoformat(), "end": self.end.isoformat()}
 
+    def __contains__(self, day: date) -> bool:
+        return self.start <= day <= self.end
+
 
 @dataclass(frozen=True)
 class Rule:
+    """A duty rule as the services use it; `key` names it in counts, pages and the roster."""
+    key: str
     kind: str
     period: str
-    times: int
+    times: int = 1
+    season: str = "term"
+    filter: tuple = ()  # ((field, (value, ...)), ...): hashable, so rules can key memos
+    label: object = field(default="", compare=False)
+
+    @property
+    def filters(self) -> dict[str, list[str]]:
+        return {f: list(v) for f, v in self.filter}
+
+    @property
+    def title(self) -> str:
+        """What the rule is called on pages: its label, or the kind and the chosen values."""
+        if self.label:
+            return str(self.label)
+        from ..records.kinds import KINDS
+
+        kind = KINDS.get(self.kind)
+        if kind is None:
+            return self.kind
+        names = {f.name: dict(f.choices) for f in kind.fields}
+        chosen = "、".join(str(names.get(f, {}).get(v, v)) for f, vs in self.filter for v in vs)
+        return f"{kind.label}（{chosen}）" if chosen else str(kind.label)
+
+
+def as_filter(d: dict | None) -> tuple:
+    """A stored filter ({field: [values]}) as Rule.filter."""
+    return tuple(sorted((str(k), tuple(str(v) for v in vs)) for k, vs in (d or {}).items() if vs))
+
+
+CALL = "contact"
+# The policies' defaults (see ../shared/seeds): a school's DutyRule row with the same key replaces one.
+DEFAULT_RULES = (
+    Rule("home_visit", "home_visit", "term", 1, "term", label=_l("家访（每学期）")),
+    Rule("talk", "talk", "week", 1, "term", label=_l("谈心（每周）")),
+    # 每周为留守学生提供条件和父母通话一次: the child's own call (or video) with the parents.
+    Rule("family_call", CALL, "week", 1, "term", as_filter({"direction": ["child_to_parents"]}),
+         label=_l("亲情电话：孩子与父母通话（每周）")),
+    # 每月…和帮扶对象的父母通话一次: the teacher reports to the parents.
+    Rule("report_parents", CALL, "month", 1, "term",
+         as_filter({"direction": ["teacher_to_family"], "counterpart": ["father", "mother", "both_parents"]}),
+         label=_l("教师向父母通报情况（每月）")),
+    # 每季度至少与儿童监护人见面一次: in person, all year.
+    Rule("guardian_meeting", CALL, "quarter", 1, "all_year",
+         as_filter({"counterpart": ["guardian"], "channel": ["in_person"]}), label=_l("与监护人见面（每季度）")),
+    Rule("holiday_contact", CALL, "fortnight", 1, "holiday", label=_l("假期联系（每两周）")),
+    Rule("handover", "handover", "before_holiday", 1, "term", label=_l("假期交接（放假前）")),
+)
+# The whole-city view counts from the duty tally (latest counting record per kind), so it judges one unfiltered rule
+# per kind: the policy's basic frequency of each, paused in the holidays like the schools' own.
+CITY_RULES = (Rule("home_visit", "home_visit", "term"), Rule("talk", "talk", "week"), Rule(CALL, CALL, "month"))
+
+
+def filter_fields(kind: str | None) -> list[tuple[str, object, list]]:
+    """(name, label, choices) of the kind's enum fields: what a rule may filter on."""
+    from ..records.kinds import KINDS
+
+    k = KINDS.get(kind or "")
+    return [(f.name, f.label, f.choices) for f in k.fields if f.type == "enum"] if k else []
+
+
+def check_rule(kind, period, times, season, chosen: dict, label: str) -> tuple[dict, list[str]]:
+    """A rule as the principal typed it: (DutyRule column values, errors in Chinese)."""
+    from flask_babel import gettext as _
+
+    errors = []
+    if kind not in RULE_KINDS:
+        errors.append(_("请选择记录类型。"))
+    if period not in PERIOD_LABELS:
+        errors.append(_("请选择频率。"))
+    if season not in SEASON_LABELS:
+        errors.append(_("请选择适用时间（学期中、全年或假期中）。"))
+    if times is None or not 1 <= times <= 30:
+        errors.append(_("次数应在 1 到 30 之间。"))
+    if period in ("term", "before_holiday") and season != "term":
+        errors.append(_("按学期或放假前的任务只能在学期中。"))
+    if period == "holiday" and season != "holiday":
+        errors.append(_("每个假期一次的任务只能在假期中。"))
+    if len((label or "").strip()) > 60:
+        errors.append(_("名称最多 60 字。"))
+    allowed = {name: {v for v, _text in choices} for name, _label, choices in filter_fields(kind)}
+    flt = {}
+    for name, values in (chosen or {}).items():
+        values = [v for v in values if v]
+        if name not in allowed or not set(values) <= allowed[name]:
+            errors.append(_("筛选条件无效，请重新选择。"))
+            break
+        if values and set(values) != allowed[name]:  # every value ticked is no filter at all
+            flt[name] = sorted(values)
+    return {"kind": kind, "period": period, "times": times, "season": season, "filter": flt,
+            "label": (label or "").strip() or None}, errors
 
 
 def _memo(key: tuple, make):
@@ -59,22 +161,28 @@ def _memo(key: tuple, make):
     return cache[key]
 
 
+def rule_of(row: DutyRule) -> Rule:
+    """A stored rule as a Rule."""
+    return Rule(row.key or f"r{row.id}", row.kind, row.period, max(1, row.times), row.season, as_filter(row.filter),
+                row.label or "")
+
+
 def rules_for(school_id: int) -> list[Rule]:
-    """The school's active rules; the policy defaults (visit per term, talk per week, call per month) until edited."""
+    """The school's active rules: the policy defaults, as the school changed or switched them off, then its own."""
     return _memo(("rules", school_id), lambda: _rules_for(school_id))
 
 
 def _rules_for(school_id: int) -> list[Rule]:
-    stored = {r.kind: r for r in db.session.scalars(select(DutyRule).where(DutyRule.school_id == school_id))}
+    stored = db.session.scalars(select(DutyRule).where(DutyRule.school_id == school_id).order_by(DutyRule.id)).all()
+    by_key = {r.key: r for r in stored if r.key}
     out = []
-    for kind in DUTY_KINDS:
-        if kind in stored:
-            if stored[kind].active:
-                out.append(Rule(kind, stored[kind].period, max(1, stored[kind].times)))
-        else:
-            period, times = DEFAULT_RULES[kind]
-            out.append(Rule(kind, period, times))
-    return out
+    for d in DEFAULT_RULES:
+        row = by_key.get(d.key)
+        if row is None:
+            out.append(d)
+        elif row.active:
+            out.append(rule_of(row))
+    return out + [rule_of(r) for r in stored if r.key not in {d.key for d in DEFAULT_RULES} and r.active]
 
 
 def default_terms(year: int) -> list[tuple[str, date, date]]:
@@ -93,7 +201,14 @@ def _terms_for(school_id: int, around: date) -> list[tuple]:
                                 .order_by(Term.starts_on)).all()
     if stored:
         return [tuple(t) for t in stored]
-    return [t for y in (around.year - 1, around.year, around.year + 1) for t in default_terms(y)]
+    return [t for y in range(around.year - 2, around.year + 2) for t in default_terms(y)]
+
+
+def holidays_for(school_id: int, around: date) -> list[Window]:
+    """The holidays: the gaps between consecutive terms (winter, summer), oldest first."""
+    terms = [Window(s, e) for _n, s, e in terms_for(school_id, around)]
+    return [Window(a.end + timedelta(days=1), b.start - timedelta(days=1))
+            for a, b in zip(terms, terms[1:]) if (b.start - a.end).days > 1]
 
 
 def term_windows(school_id: int, today: date) -> tuple[tuple | None, tuple | None]:
@@ -104,53 +219,116 @@ def term_windows(school_id: int, today: date) -> tuple[tuple | None, tuple | Non
     return current, (past[-1] if past else None)
 
 
-def window(period: str, today: date, school_id: int, previous: bool = False) -> Window | None:
-    """The current (or previous) period containing `today`; None for a term duty in the holidays."""
+def calendar_period(period: str, day: date) -> Window:
+    """The calendar week, fortnight, month or quarter containing `day`."""
     if period == "week":
-        start = today - timedelta(days=today.weekday())
-        if previous:
-            start -= timedelta(days=7)
+        start = day - timedelta(days=day.weekday())
         return Window(start, start + timedelta(days=6))
-    if period in ("month", "quarter"):
-        months = 1 if period == "month" else 3
-        first_month = (today.month - 1) // months * months + 1
-        y, m = today.year, first_month
-        if previous:
-            m -= months
-            if m < 1:
-                y, m = y - 1, m + 12
-        start = date(y, m, 1)
-        ny, nm = (y + (m + months - 1) // 12, (m + months - 1) % 12 + 1)
-        return Window(start, date(ny, nm, 1) - timedelta(days=1))
-    current, prev = term_windows(school_id, today)
-    chosen = prev if previous else current
-    return chosen[1] if chosen else None
+    if period == "fortnight":
+        start = day - timedelta(days=(day - FORTNIGHT_EPOCH).days % 14)
+        return Window(start, start + timedelta(days=13))
+    months = 1 if period == "month" else 3
+    m = (day.month - 1) // months * months + 1
+    start = date(day.year, m, 1)
+    ny, nm = day.year + (m + months - 1) // 12, (m + months - 1) % 12 + 1
+    return Window(start, date(ny, nm, 1) - timedelta(days=1))
 
 
-def counting(kind: str, w: Window, school_id: int | None) -> list:
-    """WHERE conditions: records of `kind` in the window that count (of one school, or of all when None)."""
+def window(period: str, today: date, school_id: int, previous: bool = False) -> Window | None:
+    """The calendar period (or term) containing `today`, or the one before; None for a term in the holidays."""
+    if period == "term":
+        current, prev = term_windows(school_id, today)
+        chosen = prev if previous else current
+        return chosen[1] if chosen else None
+    w = calendar_period(period, today)
+    return calendar_period(period, w.start - timedelta(days=1)) if previous else w
+
+
+def _seasons(rule: Rule, school_id: int, around: date) -> list[Window] | None:
+    """The spans a rule runs in: the terms, the holidays, or None for all year."""
+    if rule.season == "term":
+        return [Window(s, e) for _n, s, e in terms_for(school_id, around)]
+    if rule.season == "holiday":
+        return holidays_for(school_id, around)
+    return None
+
+
+def rule_windows(rule: Rule, first: date, last: date, school_id: int) -> list[tuple[Window, Window | None]]:
+    """Every window of the rule that a day from `first` to `last` falls in, each with its predecessor, oldest first."""
+    return _memo(("windows", rule, first, last, school_id), lambda: _rule_windows(rule, first, last, school_id))
+
+
+def _rule_windows(rule: Rule, first: date, last: date, school_id: int) -> list[tuple[Window, Window | None]]:
+    lo = first - LOOKBACK
+    terms = [Window(s, e) for _n, s, e in terms_for(school_id, first)]
+    if rule.period == "term":
+        ws = terms
+    elif rule.period == "holiday":
+        ws = holidays_for(school_id, first)
+    elif rule.period == "before_holiday":
+        ws = [Window(max(t.start, t.end - timedelta(days=HANDOVER_DAYS - 1)), t.end) for t in terms]
+    else:
+        spans, ws, p = _seasons(rule, school_id, first), [], calendar_period(rule.period, lo)
+        while p.start <= last:
+            if spans is None:
+                ws.append(p)
+            else:  # the period cut to its days in season (one window even when a holiday falls inside a quarter)
+                inside = [Window(max(p.start, s.start), min(p.end, s.end)) for s in spans if s.start <= p.end and s.end >= p.start]
+                if inside:
+                    ws.append(Window(inside[0].start, inside[-1].end))
+            p = calendar_period(rule.period, p.end + timedelta(days=1))
+    ws = [w for w in ws if w.end >= lo and w.start <= last]
+    out = []
+    for i, w in enumerate(ws):
+        prev = ws[i - 1] if i else None
+        if rule.period in ("holiday", "before_holiday"):
+            prev = None  # once per holiday: a missed one is a report's business, not a standing overdue
+        elif rule.period != "term" and prev is not None:
+            before = calendar_period(rule.period, calendar_period(rule.period, w.start).start - timedelta(days=1))
+            if not (before.start <= prev.start and prev.end <= before.end):
+                prev = None  # the period just before fell out of season (the first week after a holiday)
+        if w.end >= first:
+            out.append((w, prev))
+    return out
+
+
+def windows_on(rule: Rule, day: date, school_id: int) -> tuple[Window | None, Window | None]:
+    """(current, previous) of a rule on `day`; (None, None) out of season."""
+    for w, prev in rule_windows(rule, day, day, school_id):
+        if day in w:
+            return w, prev
+    return None, None
+
+
+def counting(rule: Rule, w: Window, school_id: int | None) -> list:
+    """WHERE conditions: records matching the rule in the window that count (of one school, or of all when None)."""
     start, end = w.bounds()
-    conds = [Record.kind == kind, Record.occurred_at >= start, Record.occurred_at < end,
+    conds = [Record.kind == rule.kind, Record.occurred_at >= start, Record.occurred_at < end,
              Record.review_state.in_(COUNTING_STATES)]
+    conds += [Record.fields[f].as_string().in_(values) for f, values in rule.filter]
     return conds if school_id is None else [Record.school_id == school_id, *conds]
 
 
-def _done_children(kind: str, w: Window | None, times: int, school_id: int | None) -> Select | None:
-    """SELECT child_id of the children with at least `times` counting records of `kind` in the window
-    (of one school, or of every school when `school_id` is None)."""
+def _done_children(rule: Rule, w: Window | None, school_id: int | None) -> Select | None:
+    """SELECT child_id of the children with at least `times` counting records of the rule in the window."""
     if w is None:
         return None
-    return select(Record.child_id).where(*counting(kind, w, school_id)).group_by(Record.child_id) \
-        .having(func.count() >= times)
+    return select(Record.child_id).where(*counting(rule, w, school_id)).group_by(Record.child_id) \
+        .having(func.count() >= rule.times)
 
 
-def plan(school_id: int, today: date) -> list[dict]:
-    """Each rule with its current and previous windows (what the phone needs to compute duties offline too)."""
+def rule_json(r: Rule) -> dict:
+    """A rule as the roster and the pages' scripts get it."""
+    return {"key": r.key, "kind": r.kind, "label": r.title, "period": r.period, "times": r.times, "season": r.season,
+            "filter": r.filters}
+
+
+def plan(school_id: int, today: date, rules: list[Rule] | None = None) -> list[dict]:
+    """Each rule with its current and previous windows on `today`."""
     out = []
-    for r in rules_for(school_id):
-        cur, prev = window(r.period, today, school_id), window(r.period, today, school_id, previous=True)
-        out.append({"kind": r.kind, "period": r.period, "times": r.times,
-                    "current": cur.as_json() if cur else None, "previous": prev.as_json() if prev else None})
+    for r in rules_for(school_id) if rules is None else rules:
+        cur, prev = windows_on(r, today, school_id)
+        out.append(rule_json(r) | {"current": cur.as_json() if cur else None, "previous": prev.as_json() if prev else None})
     return out
 
 
@@ -158,60 +336,48 @@ def plan(school_id: int, today: date) -> list[dict]:
 PHONE_DAYS = 92
 
 
-def windows_between(period: str, first: date, last: date, school_id: int) -> list[Window]:
-    """Every period of a rule that a day from `first` to `last` falls in, or is the previous period of, oldest first."""
-    if period == "term":
-        prev = window(period, first, school_id, previous=True)
-        return [Window(s, e) for _n, s, e in terms_for(school_id, first)
-                if s <= last and (prev is None or s >= prev.start)]
-    out = [window(period, first, school_id, previous=True)]
-    while out[-1].end < last:
-        out.append(window(period, out[-1].end + timedelta(days=1), school_id))
-    return out
-
-
 def phone_plan(school_id: int, today: date, child_ids: Select) -> dict:
-    """The roster's duty section: what the phone needs to list duties offline without a calendar of its own.
+    """The roster's duty section: what the phone needs to list duties offline without a calendar or rules of its own.
 
-    Each rule gets its periods (`windows`) for every day from yesterday (a phone clock a little behind) to PHONE_DAYS
-    ahead; on a day the phone takes the period containing it as current and the last one ended before it as previous,
-    which is what window() answers. `counts` are the children's counting records in today's current and previous
-    periods; `terms` stays for app versions that still compute periods themselves."""
+    Each rule comes with its filter and its windows for every day from yesterday (a phone clock a little behind) to
+    PHONE_DAYS ahead, each window with its `previous` (or null); a day in no window is out of season. `counts` are the
+    children's counting records per rule in today's current and previous windows."""
     first, last = today - timedelta(days=1), today + timedelta(days=PHONE_DAYS)
     rules = plan(school_id, today)
-    for rule in rules:
-        rule["windows"] = [w.as_json() for w in windows_between(rule["period"], first, last, school_id)]
+    for rule, r in zip(rules, rules_for(school_id)):
+        rule["windows"] = [w.as_json() | {"previous": prev.as_json() if prev else None}
+                           for w, prev in rule_windows(r, first, last, school_id)]
     return {"today": today.isoformat(), "valid_from": first.isoformat(), "valid_until": last.isoformat(), "rules": rules,
             "terms": [[n, s.isoformat(), e.isoformat()] for n, s, e in terms_for(school_id, today)],
             "counts": {str(k): v for k, v in counts_for(child_ids, school_id, today).items()}}
 
 
 def counts_for(child_ids: Select, school_id: int, today: date) -> dict[int, dict[str, dict[str, int]]]:
-    """{child_id: {kind: {"current": n, "previous": n}}} for the given children: one grouped query per rule."""
+    """{child_id: {rule key: {"current": n, "previous": n}}} for the given children: one grouped query per window."""
     out: dict[int, dict[str, dict[str, int]]] = {}
     for r in rules_for(school_id):
-        for which, w in (("current", window(r.period, today, school_id)),
-                         ("previous", window(r.period, today, school_id, previous=True))):
+        for which, w in zip(("current", "previous"), windows_on(r, today, school_id)):
             if w is None:
                 continue
             rows = db.session.execute(
                 select(Record.child_id, func.count())
-                .where(*counting(r.kind, w, school_id), Record.child_id.in_(child_ids))
+                .where(*counting(r, w, school_id), Record.child_id.in_(child_ids))
                 .group_by(Record.child_id))
             for cid, n in rows:
-                out.setdefault(cid, {}).setdefault(r.kind, {"current": 0, "previous": 0})[which] = n
+                out.setdefault(cid, {}).setdefault(r.key, {"current": 0, "previous": 0})[which] = n
     return out
 
 
 def status(rule: dict, counts: dict[str, int] | None) -> str:
-    """done | due | overdue | none (a term duty in the holidays with nothing owed)."""
+    """done | due | overdue | none (out of season: nothing owed)."""
     counts = counts or {}
-    cur, prev = counts.get("current", 0), counts.get("previous", 0)
-    if rule["current"] is not None and cur >= rule["times"]:
+    if rule["current"] is None:
+        return "none"
+    if counts.get("current", 0) >= rule["times"]:
         return "done"
-    if rule["previous"] is not None and prev < rule["times"]:
+    if rule["previous"] is not None and counts.get("previous", 0) < rule["times"]:
         return "overdue"
-    return "due" if rule["current"] is not None else "none"
+    return "due"
 
 
 def duties_for(user: User, children: list[Child], today: date) -> list[dict]:
@@ -223,11 +389,12 @@ def duties_for(user: User, children: list[Child], today: date) -> list[dict]:
     rows = []
     for child in children:
         for rule in rules:
-            st = status(rule, counts.get(child.id, {}).get(rule["kind"]))
+            st = status(rule, counts.get(child.id, {}).get(rule["key"]))
             if st in ("due", "overdue"):
-                rows.append({"child": child, "kind": rule["kind"], "status": st, "period": rule["period"],
-                             "due_on": date.fromisoformat(rule["current"]["end"]) if rule["current"] else None})
-    rows.sort(key=lambda r: (r["status"] != "overdue", r["due_on"] or date.max, r["child"].class_name or "", r["child"].name))
+                rows.append({"child": child, "rule": rule["key"], "label": rule["label"], "kind": rule["kind"],
+                             "status": st, "period": rule["period"], "due_on": date.fromisoformat(rule["current"]["end"])})
+    rows.sort(key=lambda r: (r["status"] != "overdue", r["due_on"], r["child"].class_name or "", r["child"].name,
+                             r["rule"]))
     return rows
 
 
@@ -237,9 +404,10 @@ def _active_children(school_id: int):
     return (Child.school_id == school_id) & Child.left_on.is_(None)
 
 
-def coverage(school_id: int, today: date, by: str) -> list[dict]:
-    """Per class / teacher / village: children, and how many have each duty done in its current period."""
-    rules = rules_for(school_id)
+def coverage(school_id: int, today: date, by: str, rules: list[Rule] | None = None) -> list[dict]:
+    """Per class / teacher / village: children, and how many have each rule done in its current window (None out of
+    season), keyed by rule key."""
+    rules = rules_for(school_id) if rules is None else rules
     if by == "teacher":
         key, label = Pairing.teacher_id, User.name
         base = (select(key.label("key"), label.label("label"))
@@ -256,43 +424,40 @@ def coverage(school_id: int, today: date, by: str) -> list[dict]:
         group = (key,)
     cols = [func.count(Child.id).label("children")]
     done_subs = {}
-    for r in rules:
-        sub = _done_children(r.kind, window(r.period, today, school_id), r.times, school_id)
+    for i, r in enumerate(rules):
+        sub = _done_children(r, windows_on(r, today, school_id)[0], school_id)
         if sub is None:
             continue
-        done_subs[r.kind] = sub.subquery()
-        cols.append(func.count(done_subs[r.kind].c.child_id).label(r.kind))
+        done_subs[r.key] = sub.subquery(f"done{i}")
+        cols.append(func.count(done_subs[r.key].c.child_id).label(f"done{i}"))
     q = base.add_columns(*cols)
-    for kind, sub in done_subs.items():
+    for sub in done_subs.values():
         q = q.outerjoin(sub, sub.c.child_id == Child.id)
     q = q.where(_active_children(school_id)).group_by(*group).order_by(group[-1])
     out = []
     for row in db.session.execute(q).mappings():
         d = {"key": row["key"], "label": row["label"] or "—", "children": row["children"]}
-        for r in rules:
-            d[r.kind] = row.get(r.kind) if r.kind in done_subs else None
+        for i, r in enumerate(rules):
+            d[r.key] = row.get(f"done{i}") if r.key in done_subs else None
         out.append(d)
     return out
 
 
-def overdue_children(school_id: int, today: date, limit: int | None = 200) -> tuple[int, list[dict]]:
-    """Children with at least one overdue duty (previous period short, current not done): total and the first rows."""
+def overdue_children(school_id: int, today: date, limit: int | None = 200,
+                     rules: list[Rule] | None = None) -> tuple[int, list[dict]]:
+    """Children with at least one overdue rule (previous window short, current not done): total and the first rows,
+    each with the keys of its overdue rules (`rules`). Out of season nothing is overdue."""
     conds, which = [], []
-    for r in rules_for(school_id):
-        prev_done = _done_children(r.kind, window(r.period, today, school_id, previous=True), r.times, school_id)
-        if prev_done is None:
+    for r in rules_for(school_id) if rules is None else rules:
+        cur, prev = windows_on(r, today, school_id)
+        if cur is None or prev is None:
             continue
-        cur_done = _done_children(r.kind, window(r.period, today, school_id), r.times, school_id)
-        cond = Child.id.not_in(prev_done)
-        if cur_done is not None:
-            cond = cond & Child.id.not_in(cur_done)
+        cond = Child.id.not_in(_done_children(r, prev, school_id)) & Child.id.not_in(_done_children(r, cur, school_id))
         conds.append(cond)
-        which.append((r.kind, cond))
+        which.append((r.key, cond))
     if not conds:
         return 0, []
-    from sqlalchemy import or_
-
-    flags = [case((cond, 1), else_=0).label(kind) for kind, cond in which]
+    flags = [case((cond, 1), else_=0).label(f"flag{i}") for i, (_k, cond) in enumerate(which)]
     q = (select(Child.id, Child.name, Child.class_name, Village.name.label("village"), User.name.label("teacher"),
                 Pairing.teacher_id, *flags)
          .outerjoin(Village, Village.id == Child.village_id)
@@ -301,7 +466,8 @@ def overdue_children(school_id: int, today: date, limit: int | None = 200) -> tu
          .where(_active_children(school_id), or_(*conds)))
     total = db.session.scalar(select(func.count()).select_from(q.subquery()))
     rows = db.session.execute(q.order_by(Child.class_name, Child.name).limit(limit)).mappings().all()
-    return total, [dict(r) | {"kinds": [k for k, _c in which if r[k]]} for r in rows]
+    return total, [{k: v for k, v in r.items() if not k.startswith("flag")}
+                   | {"rules": [k for i, (k, _c) in enumerate(which) if r[f"flag{i}"]]} for r in rows]
 
 
 def trend(school_id: int, today: date, weeks: int = 12) -> list[dict]:
@@ -324,19 +490,9 @@ def trend(school_id: int, today: date, weeks: int = 12) -> list[dict]:
 # --- the bureau's view of a whole city: the policy's default rules for every school ------------------------------
 
 def _default_windows(today: date) -> list[tuple[str, Window | None, Window | None]]:
-    """(kind, current, previous) for the policy defaults, with the default term calendar. Each default asks for one
+    """(kind, current, previous) of the city's rules (CITY_RULES), with the default term calendar. Each asks for one
     record per period, which is what the whole-city conditions (_latest_in) answer."""
-    out = []
-    for kind, (period, times) in DEFAULT_RULES.items():
-        assert times == 1, "the whole-city view counts one record per period"
-        if period == "term":
-            terms = [(n, Window(s, e)) for y in (today.year - 1, today.year, today.year + 1) for n, s, e in default_terms(y)]
-            cur = next((w for _n, w in terms if w.start <= today <= w.end), None)
-            prev = ([w for _n, w in terms if w.end < today] or [None])[-1]
-        else:
-            cur, prev = window(period, today, 0), window(period, today, 0, previous=True)
-        out.append((kind, cur, prev))
-    return out
+    return [(r.kind, *windows_on(r, today, 0)) for r in CITY_RULES]
 
 
 def _latest_in(kind: str, windows: list[Window | None]):
@@ -386,7 +542,7 @@ def city_overdue_count(today: date) -> int:
     """How many children of the city have at least one default duty overdue: for some rule, neither the previous nor
     the current period has a counting record. One pass over the active children and their DutyTally rows."""
     satisfied = [_latest_in(kind, [prev, cur]) for kind, cur, prev in _default_windows(today)
-                 if prev is not None]  # no previous period: nothing can be overdue for this rule
+                 if prev is not None and cur is not None]  # out of season or no previous period: nothing overdue
     if not satisfied:
         return 0
     q = _city_children().with_only_columns(func.count()).where(not_(and_(*satisfied)))

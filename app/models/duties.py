@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import utcnow
@@ -11,20 +11,29 @@ from ..extensions import db
 from .base import UTCDateTime
 from .people import Child, User
 
-PERIODS = ("week", "month", "quarter", "term")
+# before_holiday: the last days of each term (the holiday handover); holiday: once per holiday.
+PERIODS = ("week", "fortnight", "month", "quarter", "term", "holiday", "before_holiday")
+SEASONS = ("term", "all_year", "holiday")  # when a rule runs: term time only, all year, or only in the holidays
 
 
 class DutyRule(db.Model):
-    """A school's rule: each child needs `times` records of `kind` per `period` (default: visit/term, talk/week, contact/month)."""
+    """A school's rule: each child needs `times` records of `kind` matching `filter` per `period`, in `season`.
+
+    A row with `key` replaces the policy default of that key (app/duties/services.py DEFAULT_RULES; inactive = switched
+    off); a row without one is a rule of the school's own. A record counts toward every rule it matches."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
-    kind: Mapped[str] = mapped_column(String(16))  # home_visit | talk | contact
-    period: Mapped[str] = mapped_column(String(8))  # week | month | quarter | term
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    key: Mapped[str | None] = mapped_column(String(24))
+    kind: Mapped[str] = mapped_column(String(16))
+    period: Mapped[str] = mapped_column(String(16))
     times: Mapped[int] = mapped_column(Integer, default=1)
+    season: Mapped[str] = mapped_column(String(8), default="term", server_default="term")
+    filter: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")  # field -> allowed values; {} = every record
+    label: Mapped[str | None] = mapped_column(String(60))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
-    __table_args__ = (UniqueConstraint("school_id", "kind"),)
+    __table_args__ = (UniqueConstraint("school_id", "key"),)
 
 
 class DutyTally(db.Model):

@@ -11,8 +11,10 @@ from ..extensions import db
 from .base import UTCDateTime
 from .people import Child, User
 
-KINDS = ("home_visit", "talk", "contact", "counselling")
+KINDS = ("home_visit", "talk", "contact", "counselling", "handover")
 DUTY_KINDS = ("home_visit", "talk", "contact")  # the kinds that count as duties (and that the principal reviews)
+RULE_KINDS = (*DUTY_KINDS, "handover")  # the kinds a duty rule may ask for (the duty tally keeps only DUTY_KINDS)
+CONFIRMED_KINDS = ("home_visit", "handover")  # the kinds the village committee confirms (code, signature or queue)
 CONFIDENTIAL_KINDS = ("counselling",)  # their content is for counsellors only (see app/access.py may_read_content)
 
 

@@ -48,6 +48,15 @@ def _rated(area: str, label) -> list[Field]:
     ]
 
 
+def _committee_evidence(code_help) -> list[Field]:
+    """The village committee's acknowledgement on the spot (models.CONFIRMED_KINDS): its code, or a signature."""
+    return [
+        Field("confirm_code", _l("村干部确认口令（6 位数字，可不填）"), "code", help=code_help),
+        Field("signature", _l("监护人或村干部签名"), "signature"),
+        Field("signed_by", _l("签名人"), "text"),
+    ]
+
+
 HOME_VISIT = Kind("home_visit", _l("家访"), [
     Field("purpose", _l("家访目的（事先确定）"), "longtext", required=True),
     Field("guardian_present", _l("监护人在场"), "bool"),
@@ -62,10 +71,7 @@ HOME_VISIT = Kind("home_visit", _l("家访"), [
     Field("follow_up", _l("商定的后续措施"), "longtext"),
     Field("next_visit_plan", _l("下次家访计划"), "text"),
     # Committee confirmation on the spot (step 4): the code shown on the member's phone, or a signature.
-    Field("confirm_code", _l("村干部确认口令（6 位数字，可不填）"), "code",
-          help=_l("请在场的村干部打开家访通“确认口令”，把显示的 6 位数字填在这里；没有网络也可以。")),
-    Field("signature", _l("监护人或村干部签名"), "signature"),
-    Field("signed_by", _l("签名人"), "text"),
+    *_committee_evidence(_l("请在场的村干部打开家访通“确认口令”，把显示的 6 位数字填在这里；没有网络也可以。")),
 ])
 
 TALK = Kind("talk", _l("谈心"), [
@@ -94,6 +100,17 @@ CONTACT = Kind("contact", _l("家庭联系"), [
     Field("summary", _l("联系内容"), "longtext", required=True),
 ])
 
+HANDOVER = Kind("handover", _l("假期交接"), [
+    Field("caretaker", _l("假期里谁照看孩子"), "text", required=True),
+    Field("place", _l("孩子假期住在哪里"), "text", required=True),
+    Field("reach", _l("假期里怎样联系照看人"), "text", required=True, help=_l("电话或微信，以及方便联系的时间。")),
+    Field("safety", _l("安全要点（防溺水、交通、用火用电等）"), "longtext", required=True),
+    Field("guardian_acknowledged", _l("监护人已知晓并确认"), "bool"),
+    Field("guardian_name", _l("确认的监护人"), "text"),
+    # The village committee acknowledges the handover as it confirms a visit: code, signature, or its queue.
+    *_committee_evidence(_l("请村干部打开家访通“确认口令”，把显示的 6 位数字填在这里；也可以之后在村委会的待确认列表里确认。")),
+])
+
 RISK_LEVELS = [("none", _l("无")), ("low", _l("低")), ("medium", _l("中")), ("high", _l("高"))]
 
 COUNSELLING = Kind("counselling", _l("心理辅导"), [
@@ -105,7 +122,7 @@ COUNSELLING = Kind("counselling", _l("心理辅导"), [
           help=_l("选“高”会立即提醒校长（提醒中不含记录内容）。")),
 ], writers=("counsellor",))
 
-KINDS: dict[str, Kind] = {k.name: k for k in (HOME_VISIT, TALK, CONTACT, COUNSELLING)}
+KINDS: dict[str, Kind] = {k.name: k for k in (HOME_VISIT, TALK, CONTACT, HANDOVER, COUNSELLING)}
 
 
 # Phones from before the contact kind may still hold `parent_call` records in their outbox when the server updates

@@ -48,12 +48,12 @@ def _children_by_class(school_id: int, m: Window, rules) -> dict[str, dict]:
     q = select(Child.class_name)
     joins = []
     for r in rules:
-        windows = periods_in_month(r.period, m, school_id)
+        windows = periods_in_month(r, m, school_id)
         if not windows:
             continue
-        sub = done_in_every(school_id, r.kind, windows, r.times).subquery()
+        sub = done_in_every(school_id, r, windows).subquery()
         joins.append(sub)
-        cols.append(func.sum(case((and_(on_file, sub.c.child_id.is_not(None)), 1), else_=0)).label(f"done_{r.kind}"))
+        cols.append(func.sum(case((and_(on_file, sub.c.child_id.is_not(None)), 1), else_=0)).label(f"done_{r.key}"))
     q = q.add_columns(*cols).select_from(Child)
     for sub in joins:
         q = q.outerjoin(sub, sub.c.child_id == Child.id)
@@ -117,8 +117,8 @@ def _shares(d: dict, rules) -> dict:
     d["approved_share"] = d["approved"] / evidence if evidence else None
     d["confirmed_share"] = d["visits_confirmed"] / d["home_visit"] if d.get("home_visit") else None
     for r in rules:
-        done = d.get(f"done_{r.kind}")
-        d[f"coverage_{r.kind}"] = None if done is None else (done / d["on_file"] if d["on_file"] else None)
+        done = d.get(f"done_{r.key}")
+        d[f"coverage_{r.key}"] = None if done is None else (done / d["on_file"] if d["on_file"] else None)
     return d
 
 
@@ -129,11 +129,11 @@ def monthly_report(school_id: int, month: date) -> dict:
     children = _children_by_class(school_id, m, rules)
     records = _records_by_class(school_id, m)
     incidents = incidents_in(school_id, m)
-    judged = [r for r in rules if periods_in_month(r.period, m, school_id)]
+    judged = [r for r in rules if periods_in_month(r, m, school_id)]
     classes = sorted(set(children) | set(records) | {i["class_name"] for i in incidents})
     rows = []
     for cls in classes:
-        d = {k: 0 for k in COUNT_KEYS} | {f"done_{r.kind}": 0 for r in judged}
+        d = {k: 0 for k in COUNT_KEYS} | {f"done_{r.key}": 0 for r in judged}
         d.update(children.get(cls, {}))
         d.update(records.get(cls, {}))
         for inc in (i for i in incidents if i["class_name"] == cls):
@@ -141,8 +141,8 @@ def monthly_report(school_id: int, month: date) -> dict:
             for t in CLOCKS:
                 d[f"in_time_{t}"] += inc[f"in_time_{t}"]
         rows.append({"class_name": cls, **d})
-    total = {k: sum(r[k] for r in rows) for k in COUNT_KEYS} | {f"done_{r.kind}": sum(x[f"done_{r.kind}"] for x in rows)
+    total = {k: sum(r[k] for r in rows) for k in COUNT_KEYS} | {f"done_{r.key}": sum(x[f"done_{r.key}"] for x in rows)
                                                               for r in judged}
-    return {"month": m, "rules": rules, "judged": {r.kind: periods_in_month(r.period, m, school_id) for r in judged},
+    return {"month": m, "rules": rules, "judged": {r.key: periods_in_month(r, m, school_id) for r in judged},
             "rows": [_shares(r, judged) for r in rows], "total": _shares(total, judged), "incidents": incidents,
             "made_at": datetime.now(CHINA)}

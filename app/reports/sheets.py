@@ -24,9 +24,9 @@ def monthly_columns(report: dict) -> list[tuple[str, str]]:
             ("left", _("本月离开")), ("home_visit", _("家访次数")), ("talk", _("谈心次数")),
             ("contact", _("家庭联系次数"))]
     for r in report["rules"]:
-        if r.kind in report["judged"]:
-            cols += [(f"done_{r.kind}", _("%(kind)s达标人数", kind=_kind(r.kind))),
-                     (f"coverage_{r.kind}", _("%(kind)s达标率", kind=_kind(r.kind)))]
+        if r.key in report["judged"]:
+            cols += [(f"done_{r.key}", _("%(kind)s达标人数", kind=r.title)),
+                     (f"coverage_{r.key}", _("%(kind)s达标率", kind=r.title))]
     cols += [("confirmed_share", _("家访经村委会确认比例")), ("approved_share", _("记录审核通过比例")),
              ("incidents", _("突发事件数"))]
     cols += [(f"in_time_{t}", _("按时通知%(who)s", who=str(TARGET_LABELS[t]))) for t in CLOCKS]
@@ -63,9 +63,9 @@ def monthly_xlsx(report: dict, school_name: str) -> bytes:
     append_row(notes, [_("统计区间"), f"{m.start.isoformat()} — {m.end.isoformat()}"])
     append_row(notes, [_("生成时间"), report["made_at"].strftime("%Y-%m-%d %H:%M")])
     for r in report["rules"]:
-        periods = report["judged"].get(r.kind)
+        periods = report["judged"].get(r.key)
         span = "；".join(f"{w.start.isoformat()}—{w.end.isoformat()}" for w in periods) if periods else _("本月不考核")
-        append_row(notes, [_kind(r.kind), _("%(period)s %(n)d 次", period=str(PERIOD_LABELS[r.period]), n=r.times),
+        append_row(notes, [r.title, _("%(period)s %(n)d 次", period=str(PERIOD_LABELS[r.period]), n=r.times),
                            span])
     for line in (_("只统计汇总数，不含任何儿童姓名。时间按北京时间。"),
                  _("次数只计待审核和已通过的记录；被退回的记录在更正后计入。"),
@@ -87,8 +87,8 @@ def term_xlsx(rec: dict) -> bytes:
     append_row(ws, [])
     bold_header(ws, [_("任务"), _("要求"), _("记录次数"), _("已完成周期"), _("应完成周期"), _("完成率")])
     for r in rec["rules"]:
-        due, met = rec["totals"]["due"][r["kind"]], rec["totals"]["met"][r["kind"]]
-        append_row(ws, [_kind(r["kind"]), _("%(period)s %(n)d 次", period=str(PERIOD_LABELS[r["period"]]), n=r["times"]),
+        due, met = rec["totals"]["due"][r["key"]], rec["totals"]["met"][r["key"]]
+        append_row(ws, [r["label"], _("%(period)s %(n)d 次", period=str(PERIOD_LABELS[r["period"]]), n=r["times"]),
                         rec["totals"]["counts"][r["kind"]], met, due, met / due if due else None])
         ws.cell(ws.max_row, 6).number_format = PERCENT
     append_row(ws, [])
@@ -102,14 +102,14 @@ def term_xlsx(rec: dict) -> bytes:
     kids = wb.create_sheet(_("学生"))
     headers = [_("学号"), _("姓名"), _("班级"), _("包保责任人")]
     for r in rec["rules"]:
-        headers += [_("%(kind)s次数", kind=_kind(r["kind"])), _("%(kind)s已完成周期", kind=_kind(r["kind"])),
-                    _("%(kind)s应完成周期", kind=_kind(r["kind"]))]
+        headers += [_("%(kind)s次数", kind=r["label"]), _("%(kind)s已完成周期", kind=r["label"]),
+                    _("%(kind)s应完成周期", kind=r["label"])]
     bold_header(kids, headers)
     for row in rec["rows"]:
         c = row["child"]
         line = [c.student_no, c.name, c.class_name, _("是") if row["responsible"] else _("否")]
         for r in rec["rules"]:
-            line += [row["counts"][r["kind"]], row["met"][r["kind"]], r["due"]]
+            line += [row["counts"][r["kind"]], row["met"][r["key"]], r["due"]]
         append_row(kids, line)
 
     recs = wb.create_sheet(_("记录"))

@@ -6,9 +6,9 @@ from datetime import date
 
 from sqlalchemy import func, or_, select
 
-from ..duties.services import COUNTING_STATES, DUTY_KINDS, Window, rules_for, term_windows
+from ..duties.services import COUNTING_STATES, Window, rule_json, rules_for, term_windows
 from ..extensions import db
-from ..models import Child, Pairing, Record, RecordPhoto, User
+from ..models import RULE_KINDS, Child, Pairing, Record, RecordPhoto, User
 from .periods import periods_in_term, periods_met
 
 
@@ -35,7 +35,7 @@ def term_record(teacher: User, term: tuple[str, Window], today: date) -> dict:
         .order_by(Child.class_name, Child.student_no)).all()
     ids = [c.id for c, _r in children]
     start, end = w.bounds()
-    mine = (Record.school_id == school_id, Record.author_id == teacher.id, Record.kind.in_(DUTY_KINDS),
+    mine = (Record.school_id == school_id, Record.author_id == teacher.id, Record.kind.in_(RULE_KINDS),
             Record.occurred_at >= start, Record.occurred_at < end)
     counts: dict[tuple[int, str], int] = {
         (cid, kind): n for cid, kind, n in db.session.execute(
@@ -44,15 +44,15 @@ def term_record(teacher: User, term: tuple[str, Window], today: date) -> dict:
     rules = []
     met: dict[tuple[int, str], int] = {}
     for r in rules_for(school_id):
-        windows = periods_in_term(r.period, w, until, school_id)
-        rules.append({"kind": r.kind, "period": r.period, "times": r.times, "due": len(windows)})
+        windows = periods_in_term(r, w, until, school_id)
+        rules.append(rule_json(r) | {"due": len(windows)})
         if windows and ids:
-            q = periods_met(school_id, r.kind, windows, r.times, author_id=teacher.id).subquery()
+            q = periods_met(school_id, r, windows, author_id=teacher.id).subquery()
             for cid, n in db.session.execute(select(q.c.child_id, q.c.met).where(q.c.child_id.in_(ids))):
-                met[(cid, r.kind)] = n
+                met[(cid, r.key)] = n
     rows = [{"child": c, "responsible": bool(resp),
-             "counts": {k: counts.get((c.id, k), 0) for k in DUTY_KINDS},
-             "met": {r["kind"]: met.get((c.id, r["kind"]), 0) for r in rules}} for c, resp in children]
+             "counts": {k: counts.get((c.id, k), 0) for k in RULE_KINDS},
+             "met": {r["key"]: met.get((c.id, r["key"]), 0) for r in rules}} for c, resp in children]
     states = {(kind, st): n for kind, st, n in db.session.execute(
         select(Record.kind, Record.review_state, func.count()).where(*mine).group_by(Record.kind, Record.review_state))}
     confirms = dict(db.session.execute(
@@ -66,9 +66,9 @@ def term_record(teacher: User, term: tuple[str, Window], today: date) -> dict:
                photos.label("photos"))
         .join(Child, Child.id == Record.child_id).where(*mine).order_by(Record.occurred_at, Record.id)).mappings().all()
     totals = {
-        "due": {r["kind"]: r["due"] * len(rows) for r in rules},
-        "met": {r["kind"]: sum(x["met"][r["kind"]] for x in rows) for r in rules},
-        "counts": {k: sum(x["counts"][k] for x in rows) for k in DUTY_KINDS},
+        "due": {r["key"]: r["due"] * len(rows) for r in rules},
+        "met": {r["key"]: sum(x["met"][r["key"]] for x in rows) for r in rules},
+        "counts": {k: sum(x["counts"][k] for x in rows) for k in RULE_KINDS},
     }
     return {"teacher": teacher, "term_name": name, "term": w, "until": until, "rules": rules, "rows": rows,
             "totals": totals, "states": states, "confirms": confirms, "records": records}

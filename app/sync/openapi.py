@@ -3,7 +3,7 @@ from flask import jsonify
 from flask_login import login_required
 
 from ..incidents.services import CATEGORIES, phone_rules
-from ..models import CONFIRM_STATES, REVIEW_STATES
+from ..models import CONFIRM_STATES, PERIODS, REVIEW_STATES, SEASONS
 from ..notify.routes import MAX_IDS
 from ..records.kinds import KINDS, kinds_json
 from ..verify import totp
@@ -154,17 +154,25 @@ def spec() -> dict:
             "start": {"type": "string", "format": "date"}, "end": {"type": "string", "format": "date", "description": "inclusive"}}},
         "Duties": {"type": ["object", "null"], "description": (
             "a teacher's duty rules, computed by the server (null for other roles). On a China date D between valid_from "
-            "and valid_until, a rule's current period is the window containing D (none in the holidays of a term rule) "
-            "and its previous period the last window ending before D"), "properties": {
+            "and valid_until, a rule's current period is the window containing D and its previous period that window's "
+            "`previous`; a day in no window is out of the rule's season (nothing due, nothing overdue). A record counts "
+            "toward a rule when its kind is the rule's and, for every field of the rule's filter, its value is in the list"),
+            "properties": {
             "today": {"type": "string", "format": "date"},
             "valid_from": {"type": "string", "format": "date"}, "valid_until": {"type": "string", "format": "date"},
             "rules": {"type": "array", "items": {"type": "object", "properties": {
-                "kind": {"type": "string"}, "period": {"type": "string", "enum": ["week", "month", "quarter", "term"]},
+                "key": {"type": "string", "description": "names the rule in counts"}, "kind": {"type": "string"},
+                "label": {"type": "string"},
+                "filter": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                           "description": "field -> allowed values; {} = every record of the kind"},
+                "period": {"type": "string", "enum": list(PERIODS)}, "season": {"type": "string", "enum": list(SEASONS)},
                 "times": {"type": "integer", "description": "counting records needed per period"},
                 "current": {"oneOf": [{"$ref": "#/components/schemas/Window"}, {"type": "null"}]},
                 "previous": {"oneOf": [{"$ref": "#/components/schemas/Window"}, {"type": "null"}]},
-                "windows": {"type": "array", "items": {"$ref": "#/components/schemas/Window"}, "description": "oldest first"}}}},
-            "counts": {"type": "object", "description": "{child id: {kind: {current: n, previous: n}}} as of today"},
+                "windows": {"type": "array", "description": "oldest first", "items": {"allOf": [
+                    {"$ref": "#/components/schemas/Window"}, {"type": "object", "properties": {
+                        "previous": {"oneOf": [{"$ref": "#/components/schemas/Window"}, {"type": "null"}]}}}]}}}}},
+            "counts": {"type": "object", "description": "{child id: {rule key: {current: n, previous: n}}} as of today"},
             "terms": {"type": "array", "deprecated": True, "description": "[name, start, end]; kept for older app versions"}}},
         **{f"Fields_{k.name}": _kind_schema(k) for k in KINDS.values()},
     }

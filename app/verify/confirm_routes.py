@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..access import get_record, records_query, requires
-from ..models import Record
+from ..models import CONFIRMED_KINDS, Record
 from ..web import EmptyForm, paginate, save_or_flash
 from . import bp
 from .pages import PAGE_SIZE, with_photos
@@ -17,7 +17,7 @@ from .services import VerifyError, confirm
 @requires("confirm_visits")
 def confirm_queue():
     done = request.args.get("show") == "done"
-    q = records_query(current_user).where(Record.kind == "home_visit")
+    q = records_query(current_user).where(Record.kind.in_(CONFIRMED_KINDS))
     if done:
         q = q.where(Record.confirm_state.in_(("confirmed", "disputed")))
     else:

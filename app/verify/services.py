@@ -16,7 +16,7 @@ from ..access import may_see_evidence, may_see_history, records_query
 from ..audit import audit
 from ..clock import CHINA, as_utc, today_local
 from ..extensions import db
-from ..models import Child, CodeAttempt, Confirmation, Record, ReviewEvent, User, Village
+from ..models import CONFIRMED_KINDS, Child, CodeAttempt, Confirmation, Record, ReviewEvent, User, Village
 from ..notify.services import notify, principal_ids
 from ..web import db_id
 from . import evidence, returns, totp
@@ -143,7 +143,7 @@ def after_ingest(author: User, records: list[Record], own_photos: dict[str, int]
     for r in records:
         f = r.fields or {}
         original = db.session.get(Record, r.corrects_id) if r.corrects_id else None
-        if r.kind == "home_visit":
+        if r.kind in CONFIRMED_KINDS:
             if f.get("confirm_code") and not _inherited(original, f, "confirm_code"):
                 check_code(r, f["confirm_code"])
             if f.get("signature") and not _inherited(original, f, "signature"):

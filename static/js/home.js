@@ -1,7 +1,8 @@
 /* 家访通 the home screen (#/, and #/children for a committee member): the outbox summary, emergencies reported on
  * this phone, what is due this period (the due list) and the children on the roster.
- * The due list is the server's (app/duties/services.py): the roster gives each rule's periods and counts, this file
- * only picks today's period from them and adds what the outbox holds that the server has not counted yet. */
+ * The due list is the server's (app/duties/services.py): the roster gives each rule's filter, windows (holidays already
+ * left out) and counts; this file only picks today's window and adds what the outbox holds that the server has not
+ * counted yet, matching a record to a rule by "field value in the rule's list" and nothing else. */
 (function (JF) {
   "use strict";
   const { h, fmtDate } = JF.ui;
@@ -10,39 +11,46 @@
   /** The China date (UTC+8, no daylight saving) of a moment, as "YYYY-MM-DD": the server counts records by it. */
   const chinaDay = (t) => new Date(new Date(t).getTime() + 8 * 36e5).toISOString().slice(0, 10);
 
-  /** A rule's periods on `day`, read from the server's windows: current contains it, previous ended last before it. */
+  /** A rule's periods on `day`, read from the server's windows: current contains it, previous is the one the server
+   * named for it; a day in no window is out of season (a term-time rule in the holidays): nothing is due. */
   function periodsOn(rule, day) {
     const current = rule.windows.find((w) => w.start <= day && day <= w.end) || null;
-    const previous = rule.windows.filter((w) => w.end < day).pop() || null;
-    return [current, previous];
+    return [current, current ? current.previous || null : null];
   }
 
-  /** {c, kind, status: overdue|due, end} per child and rule not done, overdue first, then by due date; "stale" when
-   * the phone's date is outside the days the roster covers; null without a duty section. Saved records waiting in
-   * the outbox and records acknowledged after the roster was fetched count (drafts do not). */
-  function duties() {
+  /** Whether a record counts toward a rule: its kind, and each filtered field's value among the server's list. */
+  const matches = (rule, rec) => rec.kind === rule.kind &&
+    Object.entries(rule.filter || {}).every(([f, values]) => values.includes(String((rec.fields || {})[f])));
+
+  /** {c, rule, label, kind, status: overdue|due, end} per child and rule not done, overdue first, then by due date;
+   * "stale" when the day is outside the days the roster covers; null without a duty section. Saved records waiting in
+   * the outbox and records acknowledged after the roster was fetched count toward every rule they match (drafts do
+   * not). `day` (YYYY-MM-DD, China) defaults to today. */
+  function duties(day) {
     const s = state();
     const D = s.roster && s.roster.duties;
     if (!D) return null;
-    const today = chinaDay(Date.now());
-    if (!D.rules.every((r) => Array.isArray(r.windows)) || !(D.valid_from <= today && today <= D.valid_until)) return "stale";
+    const today = day || chinaDay(Date.now());
+    if (!D.rules.every((r) => Array.isArray(r.windows) && r.key) || !(D.valid_from <= today && today <= D.valid_until)) return "stale";
     const extra = s.records.filter((r) => r.status === "queued").concat(s.acked)
-      .map((r) => ({ kind: r.kind, child_id: r.child_id, day: chinaDay(r.occurred_at) }));
+      .map((r) => ({ kind: r.kind, child_id: r.child_id, fields: r.fields, day: chinaDay(r.occurred_at) }));
     const rows = [];
     for (const r of D.rules) {
       // The server's counts are for its today's periods; a period the phone has moved into starts from nothing.
-      const known = (w, counts) => (r.current && w.start === r.current.start && w.end === r.current.end ? counts.current || 0
-        : r.previous && w.start === r.previous.start && w.end === r.previous.end ? counts.previous || 0 : 0);
+      const same = (a, b) => a && b && a.start === b.start && a.end === b.end;
+      const known = (w, counts) => (same(w, r.current) ? counts.current || 0 : same(w, r.previous) ? counts.previous || 0 : 0);
       const [cur, prev] = periodsOn(r, today);
+      if (!cur) continue;
+      const mine = extra.filter((e) => matches(r, e));
       for (const c of s.roster.children) {
-        const counts = (D.counts[c.id] || {})[r.kind] || {};
-        const n = (w) => known(w, counts) + extra.filter((e) => e.kind === r.kind && e.child_id === c.id && e.day >= w.start && e.day <= w.end).length;
-        if (cur && n(cur) >= r.times) continue;
-        const status = prev && n(prev) < r.times ? "overdue" : cur ? "due" : null;
-        if (status) rows.push({ c, kind: r.kind, status, end: cur ? cur.end : "" });
+        const counts = (D.counts[c.id] || {})[r.key] || {};
+        const n = (w) => known(w, counts) + mine.filter((e) => e.child_id === c.id && e.day >= w.start && e.day <= w.end).length;
+        if (n(cur) >= r.times) continue;
+        rows.push({ c, rule: r.key, label: r.label, kind: r.kind, status: prev && n(prev) < r.times ? "overdue" : "due", end: cur.end });
       }
     }
-    return rows.sort((a, b) => (a.status === "due") - (b.status === "due") || a.end.localeCompare(b.end));
+    const key = (x) => [x.status === "due" ? 1 : 0, x.end, x.c.class_name || "", x.c.name, x.rule];
+    return rows.sort((a, b) => { const ka = key(a), kb = key(b); for (let i = 0; i < ka.length; i++) { if (ka[i] < kb[i]) return -1; if (ka[i] > kb[i]) return 1; } return 0; });
   }
 
   function dutyList() {
@@ -51,9 +59,9 @@
     const section = (...body) => h("section", { class: "card", id: "jf-duties" }, h("h2", {}, "本期待办"), body);
     if (rows === "stale") return section(h("p", { class: "flash warn", id: "jf-duties-stale" }, "待办清单已过期，请在有网络时打开一次家访通更新。"));
     const md = (d) => +d.slice(5, 7) + "月" + +d.slice(8) + "日前";
-    return section(rows.length ? h("ul", { class: "list" }, rows.map((x) => h("li", { "data-child": x.c.id, "data-kind": x.kind, "data-status": x.status },
+    return section(rows.length ? h("ul", { class: "list" }, rows.map((x) => h("li", { "data-child": x.c.id, "data-kind": x.kind, "data-rule": x.rule, "data-status": x.status },
       h("a", { class: "row", href: "#/new/" + x.kind + "/" + x.c.id },
-        h("span", { class: "name" }, ((JF.data.kindOf(x.kind) || {}).label || x.kind) + " · " + x.c.name),
+        h("span", { class: "name" }, (x.label || (JF.data.kindOf(x.kind) || {}).label || x.kind) + " · " + x.c.name),
         h("span", { class: "meta" }, x.status === "overdue" ? "上一期没有完成" : md(x.end))),
       x.status === "overdue" ? h("span", { class: "chip err" }, "逾期") : h("span", { class: "chip warn" }, "待办"))))
       : h("p", { class: "muted", id: "jf-duties-done" }, "本期都完成了"));

@@ -158,8 +158,14 @@
         const id = batch[k].id;
         if (res.status === "created" || res.status === "duplicate") {
           // Counted by the server now, but not in the roster the phone holds until it is fetched again (the duties).
+          // Only the fields a duty rule filters on stay, never what was written (this runs in the worker too: the
+          // rules come from the stored roster).
           const r = batch[k];
-          await JF.db.kvUpdate("acked", (a) => (a || []).concat({ user_id: r.user_id, kind: r.kind, child_id: r.child_id, occurred_at: r.occurred_at, corrects_id: r.corrects_id || null, at: new Date().toISOString() }));
+          const roster = await JF.db.kvGet("roster");
+          const rules = (roster && roster.duties && roster.duties.rules) || [];
+          const names = new Set(rules.filter((x) => x.kind === r.kind).flatMap((x) => Object.keys(x.filter || {})));
+          const fields = Object.fromEntries([...names].filter((f) => r.fields && f in r.fields).map((f) => [f, r.fields[f]]));
+          await JF.db.kvUpdate("acked", (a) => (a || []).concat({ user_id: r.user_id, kind: r.kind, child_id: r.child_id, occurred_at: r.occurred_at, fields, corrects_id: r.corrects_id || null, at: new Date().toISOString() }));
           await JF.db.removeRecord(id);
           summary.sent++;
         } else if (res.status === "missing_photos") {

@@ -29,9 +29,10 @@ def _add(live, kind, fields, days_ago, n=1):
 
 
 def _rule(live, kind, period, times):
+    """The school's own setting of the policy default of this kind (its key is the kind's name)."""
     def go():
         school_id = db.session.get(User, live.ids["teacher_id"]).school_id
-        db.session.add(DutyRule(school_id=school_id, kind=kind, period=period, times=times))
+        db.session.add(DutyRule(school_id=school_id, key=kind, kind=kind, period=period, times=times))
         db.session.commit()
     live.query(go)
 
@@ -103,7 +104,20 @@ def test_an_acknowledged_record_is_not_counted_twice(live, context, page):
     assert talk_due(page, live)[0][2] == "due"  # the roster's 1, not 1 + the acknowledged 1
 
 
+def _visit_talk_and_monthly_call(live):
+    """The policy's visit, talk and monthly report to the parents (any call), the other defaults switched off."""
+    def go():
+        school_id = db.session.get(User, live.ids["teacher_id"]).school_id
+        for key in ("family_call", "guardian_meeting", "holiday_contact", "handover"):
+            db.session.add(DutyRule(school_id=school_id, key=key, kind="contact", period="week", active=False))
+        db.session.add(DutyRule(school_id=school_id, key="report_parents", kind="contact", period="month",
+                                season="all_year", filter={}))
+        db.session.commit()
+    live.query(go)
+
+
 def test_overdue_first_and_marked_windows_recomputed_when_the_roster_is_stale(live, context, page):
+    _visit_talk_and_monthly_call(live)
     _add(live, "contact", CALL, clock.today_local().day + 2)  # last month's call: this month's is due
     api_login(context, live, live.ids["teacher"])
     open_app(page, live)
@@ -123,7 +137,7 @@ def test_overdue_first_and_marked_windows_recomputed_when_the_roster_is_stale(li
         const r = await JF.db.kvGet('roster');
         const counts = r.duties.counts;
         const all = {current: 9, previous: 9};
-        r.duties.counts = Object.fromEntries(r.children.map((c) => [String(c.id), {home_visit: all, talk: all, contact: all}]));
+        r.duties.counts = Object.fromEntries(r.children.map((c) => [String(c.id), {home_visit: all, talk: all, report_parents: all}]));
         await JF.db.kvSet('roster', r);
         await JF.app.reload();
         r.duties.counts = counts;

@@ -26,7 +26,7 @@ def offline_card(page, context, live, username, child_id) -> list[str]:
 
 def test_a_teachers_offline_app_does_not_offer_counselling(live, context, page):
     kinds = offline_card(page, context, live, live.ids["teacher"], live.ids["c1"])
-    assert kinds == ["home_visit", "talk", "contact"]
+    assert kinds == ["home_visit", "talk", "contact", "handover"]
     # Not even through an address typed or kept from before.
     page.evaluate("h => { location.hash = h }", f"#/new/counselling/{live.ids['c1']}")
     page.wait_for_selector("#jf-not-writable")
@@ -152,3 +152,65 @@ def test_the_phones_due_list_is_the_servers(live, context, page):
                       for r in duty.duties_for(teacher, children, clock.today_local()))
     phone = page.evaluate("() => JF.home.duties().map((x) => [x.kind, x.c.id, x.status, x.end])")
     assert sorted(phone) == server_rows() and "talk" not in {r[0] for r in phone}
+
+
+def test_the_phones_due_list_is_the_servers_on_a_term_day_and_a_holiday(live, context, page):
+    """On 18 November 2026 (term) and 12 August 2026 (summer holiday), with the roster's duty section the server made
+    for that day, the phone lists exactly what duties_for() lists; a record the phone holds counts toward every rule
+    whose filter it matches, and the server agrees once it has the record too."""
+    from datetime import date
+
+    from app.duties import services as duty
+    from app.models import Child, User
+
+    from ..builders import ingest_ok, item
+
+    c1 = live.ids["c1"]
+    call = lambda when, direction: item("contact", c1, when, {"direction": direction, "counterpart": "mother",  # noqa: E731
+                                                             "channel": "phone", "duration_min": 5, "summary": "s"})
+
+    def ingest(*items):
+        live.query(lambda: (ingest_ok(db.session.get(User, live.ids["teacher_id"]), list(items)), db.session.commit()))
+
+    ingest(call("2026-11-16T18:00:00+08:00", "child_to_parents"), call("2026-08-03T10:00:00+08:00", "teacher_to_family"))
+
+    def server(day):
+        def go():
+            teacher = db.session.get(User, live.ids["teacher_id"])
+            children = db.session.scalars(select(Child).where(Child.id == c1)).all()
+            plan = duty.phone_plan(teacher.school_id, day, select(Child.id).where(Child.id == c1))
+            rows = [[r["rule"], r["child"].id, r["status"], r["due_on"].isoformat()]
+                    for r in duty.duties_for(teacher, children, day)]
+            return plan, rows
+        return live.query(go)
+
+    def phone(day, plan, acked=()):
+        return page.evaluate("""([day, plan, acked]) => {
+            JF.app.state.roster.duties = plan; JF.app.state.records = []; JF.app.state.acked = acked;
+            return JF.home.duties(day).map((x) => [x.rule, x.c.id, x.status, x.end]);
+        }""", [day.isoformat(), plan, list(acked)])
+
+    api_login(context, live, live.ids["teacher"])
+    open_app(page, live)
+    seen = {}
+    for day in (date(2026, 11, 18), date(2026, 8, 12)):
+        plan, rows = server(day)
+        on_phone = phone(day, plan)
+        print(f"\n{day} server: {rows}\n{day} phone:  {on_phone}")
+        assert on_phone == rows
+        seen[day] = rows
+    # The holiday: no term-time rule, only the holiday contact and the quarterly guardian meeting (all year).
+    assert {r[0] for r in seen[date(2026, 8, 12)]} == {"holiday_contact", "guardian_meeting"}
+    assert "family_call" not in {r[0] for r in seen[date(2026, 11, 18)]}  # the child's call on the 16th counted
+    assert {"talk", "report_parents", "home_visit"} <= {r[0] for r in seen[date(2026, 11, 18)]}
+    # Records the server has not counted yet: a teacher's call clears the monthly report, not the weekly family call
+    # (already done); a calm talk clears the talk. The phone matches "field value in the rule's list", nothing more.
+    day = date(2026, 11, 18)
+    plan, _rows = server(day)
+    held = [{"kind": "contact", "child_id": c1, "occurred_at": "2026-11-17T02:00:00Z",
+             "fields": {"direction": "teacher_to_family", "counterpart": "father", "channel": "phone"}},
+            {"kind": "talk", "child_id": c1, "occurred_at": "2026-11-17T03:00:00Z", "fields": {"mood": "calm"}}]
+    on_phone = phone(day, plan, held)
+    assert not {"talk", "report_parents"} & {r[0] for r in on_phone}
+    ingest(call("2026-11-17T10:00:00+08:00", "teacher_to_family"), item("talk", c1, "2026-11-17T11:00:00+08:00"))
+    assert on_phone == server(day)[1]
