@@ -192,6 +192,19 @@ def test_dashboard_coverage_and_overdue_in_sql(client, build, world):
     html = client.get("/dashboard/?by=village").get_data(as_text=True)
     assert "A1村" in html and "<svg" in html and world["B"]["c1"].name not in html
     assert client.get("/dashboard/?by=nonsense").status_code == 200
+    # The bars show their value under the CSP (no style= attribute): 1 of 2 children talked to in 三(1)班 is half a bar.
+    html = client.get("/dashboard/?by=class").get_data(as_text=True)
+    assert 'class="pct-50"' in html and 'class="pct-0"' in html and "style=" not in html
+
+
+def test_no_template_uses_a_style_attribute():
+    """style-src 'self' blocks every style= attribute (the dashboard's bars once all drew full width)."""
+    import pathlib
+    import re
+
+    root = pathlib.Path(__file__).resolve().parent.parent / "templates"
+    offenders = [str(p.relative_to(root)) for p in root.rglob("*.html") if re.search(r"\sstyle\s*=", p.read_text())]
+    assert offenders == []
 
 
 @pytest.mark.parametrize("today", [date(2026, 11, 23), date(2026, 11, 29), date(2026, 8, 15), date(2026, 9, 1)])
