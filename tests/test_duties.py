@@ -333,6 +333,9 @@ def test_review_return_racing_a_new_record_of_the_same_child_keeps_the_newer_tim
             while not waited and time.monotonic() < deadline:
                 waited = bool(watch.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
                                                 "AND datname = current_database()")))
+                # pg_stat_activity is a snapshot kept until the transaction ends: without this, a first look taken
+                # before the review started waiting was all the loop ever saw (the test failed only under load).
+                watch.rollback()
                 time.sleep(0.05)
     finally:
         # Always end the other transaction, or its locks would hang the test's teardown for ever.
