@@ -10,7 +10,6 @@ from datetime import datetime
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..access import can, children_query, get_child, get_record, may_read_content, records_query, requires
@@ -96,15 +95,13 @@ def _correcting(kind):
     rid = arg_id("corrects", request.values)
     if rid is None:
         return None, None
-    from ..models import ReviewEvent
+    from ..verify.returns import latest_returns
     from ..verify.services import correction_error
 
     original = get_record(current_user, rid)
     if request.method == "GET" and correction_error(current_user, original.id, kind.name, original.child_id):
         abort(404)
-    reason = db.session.scalar(select(ReviewEvent).where(ReviewEvent.record_id == original.id, ReviewEvent.action == "return")
-                               .order_by(ReviewEvent.at.desc(), ReviewEvent.id.desc()).limit(1))
-    return original, reason
+    return original, latest_returns([original.id]).get(original.id)
 
 
 def _save_form(kind, original=None) -> dict:

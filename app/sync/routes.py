@@ -37,11 +37,13 @@ def roster_for(user) -> dict:
         selectinload(Child.guardians), selectinload(Child.pairings), selectinload(Child.village)
     )
     children = db.session.scalars(q.order_by(Child.class_name, Child.name)).all()
+    ids = [c.id for c in children]
+    writes = can(user, "write_records")
     last = {}
     if children:
         rows = db.session.execute(
             select(Record.child_id, Record.kind, func.max(Record.occurred_at))
-            .where(Record.school_id == user.school_id, Record.child_id.in_([c.id for c in children]),
+            .where(Record.school_id == user.school_id, Record.child_id.in_(ids),
                    Record.kind.in_(DUTY_KINDS))
             .group_by(Record.child_id, Record.kind)
         )
@@ -55,13 +57,13 @@ def roster_for(user) -> dict:
         from ..clock import today_local
         from ..duties.services import phone_plan
 
-        duties = phone_plan(user.school_id, today_local(), select(Child.id).where(Child.id.in_([c.id for c in children])))
+        duties = phone_plan(user.school_id, today_local(), select(Child.id).where(Child.id.in_(ids)))
     # The caller's own records: returned ones with what a correction needs, and each child's latest review states.
-    reviews = phone_reviews(user, [c.id for c in children]) if can(user, "write_records") else {}
+    reviews = phone_reviews(user, ids) if writes else {}
     return {
         "school": {"name": school.name, "hotline": school.hotline} if school else None,
         "duties": duties,
-        "returned": phone_returned(user) if can(user, "write_records") else [],
+        "returned": phone_returned(user) if writes else [],
         "children": [
             {
                 "id": c.id, "name": c.name, "class_name": c.class_name, "grade": c.grade,

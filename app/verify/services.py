@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from ..access import may_see_evidence, may_see_history, records_query
 from ..audit import audit
-from ..clock import CHINA, as_utc, today_local
+from ..clock import as_utc, today_local
 from ..extensions import db
 from ..models import CONFIRMED_KINDS, Child, CodeAttempt, Confirmation, Record, ReviewEvent, User, Village
 from ..notify.services import notify, principal_ids
@@ -90,8 +90,7 @@ def _code_try(record: Record, village_id: int, delta: int) -> int:
 
     One upsert: on PostgreSQL concurrent requests wait on the row's lock, on SQLite on the database's write lock, so
     each sees the count the others left (counting earlier code_invalid flags would miss requests still running)."""
-    day = as_utc(record.received_at).astimezone(CHINA).date()
-    key = {"author_id": record.author_id, "village_id": village_id, "day": day}
+    key = {"author_id": record.author_id, "village_id": village_id, "day": _code_day(record)}
     if delta < 0:
         db.session.execute(update(CodeAttempt).filter_by(**key).values(tries=CodeAttempt.tries + delta))
         return 0
@@ -99,6 +98,11 @@ def _code_try(record: Record, village_id: int, delta: int) -> int:
     stmt = insert(CodeAttempt).values(**key, tries=delta).on_conflict_do_update(
         index_elements=list(key), set_={"tries": CodeAttempt.tries + delta}).returning(CodeAttempt.tries)
     return db.session.execute(stmt).scalar_one()
+
+
+def _code_day(record: Record):
+    """The China day a record's code counts against: the day the server received it."""
+    return today_local(as_utc(record.received_at))
 
 
 def prune_code_attempts(today, keep_days: int = 7) -> int:
@@ -117,7 +121,7 @@ def _code_locked(record: Record, village_id: int, code: str) -> Confirmation:
 def _alert_code_locked(record: Record, village_id: int) -> None:
     """Tell the school's principals once per teacher, village and day (no child named: push may show it)."""
     author, village = db.session.get(User, record.author_id), db.session.get(Village, village_id)
-    day = as_utc(record.received_at).astimezone(CHINA).date()
+    day = _code_day(record)
     text = _("%(teacher)s 今天为%(village)s填写的村干部口令已错 %(n)d 次，今天再为该村填写的口令不再核对，"
              "这些家访须由村干部在待确认列表里确认。请查看这位教师的家访记录。",
              teacher=author.name, village=village.name, n=CODE_WRONG_PER_DAY)
