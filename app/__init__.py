@@ -118,6 +118,7 @@ def register_templating(app: Flask) -> None:
     from .access import can, may_read_content
     from .duties.services import DUTY_KINDS, PERIOD_LABELS, SEASON_LABELS
     from .incidents.services import CATEGORIES, METHODS, TARGET_LABELS
+    from .models import LEAVE_REASONS
     from .notify.services import unread_count
     from .pwa import asset
     from .records.kinds import KINDS
@@ -136,6 +137,7 @@ def register_templating(app: Flask) -> None:
         REVIEW_LABELS=REVIEW_LABELS, CONFIRM_LABELS=CONFIRM_LABELS, METHOD_LABELS=METHOD_LABELS,
         OUTCOME_LABELS=OUTCOME_LABELS, ACTION_LABELS=ACTION_LABELS,
         INCIDENT_TARGETS=TARGET_LABELS, INCIDENT_METHODS=METHODS, INCIDENT_CATEGORIES=CATEGORIES,
+        leave_reasons=LEAVE_REASONS,
     )
 
     @app.context_processor

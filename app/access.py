@@ -11,6 +11,9 @@
   school's counsellors read those, and never in print (may_read_content);
 - photos are seen by their uploader and by whoever may read the content of a record that lists them;
 - incidents: the school's for principal and counsellor; a teacher the ones they reported or about their children;
+- bureau (county education bureau staff): aggregates of the schools of their own county only — never a child, a
+  record, a photo or an export of a school (those answer 404 for them as for anyone outside the school);
+- bureau_admin: onboards the county's schools and their principals and admins; admin: that school's staff accounts;
 - nobody sees another school. Unknown or forbidden ids answer 404, so existence is not revealed.
 
 CAPABILITIES is the one table of which roles may do what; views check it with `requires`, code with `can`.
@@ -24,7 +27,8 @@ from flask_login import current_user, login_required
 from sqlalchemy import Select, exists, false, select
 
 from .extensions import db
-from .models import CONFIDENTIAL_KINDS, CONFIRMED_KINDS, Child, Confirmation, Incident, Pairing, Photo, Record, RecordPhoto, User
+from .models import (CONFIDENTIAL_KINDS, CONFIRMED_KINDS, COUNTY_ROLES, Child, Confirmation, Incident, Pairing, Photo, Record, RecordPhoto, School,
+                     User)
 
 CAPABILITIES: dict[str, tuple[str, ...]] = {
     "read_children": ("teacher", "committee", "principal", "counsellor"),  # lists, files, cards, timelines, roster
@@ -44,12 +48,37 @@ CAPABILITIES: dict[str, tuple[str, ...]] = {
     "report_incidents": ("teacher", "principal", "counsellor"),
     "see_all_incidents": ("principal", "counsellor"),  # and close any of them
     "read_audit": ("principal",),
+    # The county tier (step 11).
+    "see_county": ("bureau", "bureau_admin"),  # the bureau's pages: aggregates of the county's schools, no child
+    "manage_schools": ("bureau_admin",),  # onboards schools, their principals and admins
+    "manage_staff": ("admin",),  # that school's staff accounts: create, deactivate, reset, import
+    "submit_monthly": ("principal",),  # prepares and submits the month's report to the bureau
+    "receive_monthly": ("bureau",),  # marks a school's report received or returns it
+    "ack_emergencies": ("bureau",),  # acknowledges an emergency's bureau notice
+    # The child's file kept current (step 12).
+    "survey_children": ("teacher",),  # the start-of-term survey of their (class's) children
+    "apply_surveys": ("principal",),  # applies or rejects each proposed change to a file
 }
 
 
 def can(user: User, capability: str) -> bool:
     """True when `user`'s role has this capability (see CAPABILITIES)."""
     return user.role in CAPABILITIES[capability]
+
+
+def schools_query(user: User) -> Select:
+    """A SELECT of the schools `user` may see: the county's for bureau staff, their own for everyone else."""
+    if can(user, "see_county"):
+        return select(School).where(School.county_id == user.county_id).where(School.county_id.is_not(None))
+    return select(School).where(School.id == user.school_id)
+
+
+def get_school(user: User, school_id: int) -> School:
+    """The school with this id if `user` may see it; 404 otherwise."""
+    school = db.session.scalar(schools_query(user).where(School.id == school_id))
+    if school is None:
+        abort(404)
+    return school
 
 
 def children_query(user: User) -> Select:
@@ -199,7 +228,8 @@ def term_record_teacher(user: User, wanted: int | None) -> User | None:
 
 
 def requires(capability: str):
-    """Let only the roles with this capability in (403 for the others, login first)."""
+    """Let only the roles with this capability in (login first; 403 for the school's other roles, 404 for the
+    county's staff, for whom a school's pages do not exist)."""
     roles = CAPABILITIES[capability]
 
     def decorator(view):
@@ -207,7 +237,7 @@ def requires(capability: str):
         @login_required
         def wrapped(*args, **kwargs):
             if current_user.role not in roles:
-                abort(403)
+                abort(404 if current_user.role in COUNTY_ROLES else 403)
             return view(*args, **kwargs)
 
         return wrapped

@@ -5,7 +5,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from .extensions import db
-from .models import ROLES, School, User, Village
+from .models import COUNTY_ROLES, ROLES, County, School, User, Village
 
 
 def register(app: Flask) -> None:
@@ -50,18 +50,33 @@ def register(app: Flask) -> None:
     @click.option("--username", prompt=True)
     @click.option("--name", prompt=True)
     @click.option("--role", type=click.Choice(ROLES), prompt=True)
-    @click.option("--school", "school_name", help="School name (created if missing).", prompt=True)
+    @click.option("--school", "school_name", default="", help="School name (created if missing); not for bureau roles.")
+    @click.option("--county", "county_name", default="本县", show_default=True, help="County (created if missing).")
     @click.option("--village", "village_name", default=None, help="Committee members: their village.")
     @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
-    def create_user(username, name, role, school_name, village_name, password):
-        """Create a staff account (admins run this)."""
+    def create_user(username, name, role, school_name, county_name, village_name, password):
+        """Create a staff account (the first bureau administrator; later accounts are made in the app)."""
         if len(password) < 8:
             raise click.UsageError("password must have at least 8 characters")
         if db.session.scalar(select(User).where(User.username == username.lower())):
             raise click.UsageError(f"user {username} exists")
+        county = db.session.scalar(select(County).where(County.name == county_name))
+        if county is None:
+            county = County(name=county_name)
+            db.session.add(county)
+            db.session.flush()
+        if role in COUNTY_ROLES:
+            user = User(username=username.lower(), name=name, role=role, county_id=county.id)
+            user.set_password(password)
+            db.session.add(user)
+            db.session.commit()
+            click.echo(f"created {role} {username} (#{user.id})")
+            return
+        if not school_name:
+            raise click.UsageError("a school account needs --school")
         school = db.session.scalar(select(School).where(School.name == school_name))
         if school is None:
-            school = School(name=school_name)
+            school = School(name=school_name, county_id=county.id)
             db.session.add(school)
             db.session.flush()
         village = None

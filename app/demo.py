@@ -1,4 +1,5 @@
-"""Demo data: one school, three villages, about 40 children. Demo only — the password is public."""
+"""Demo data: a county bureau with three schools — the main one (three villages, about 40 children, every school role)
+and two smaller ones with their own principals, teachers and children. Demo only — the password is public."""
 from __future__ import annotations
 
 import hashlib
@@ -12,7 +13,7 @@ from sqlalchemy import func, select
 from .children.services import create_child, save_guardian, set_pairings
 from .clock import CHINA
 from .extensions import db
-from .models import Child, Pairing, School, User, Village
+from .models import Child, County, Pairing, School, User, Village
 
 
 DEMO_PASSWORD = "demo12345"
@@ -26,6 +27,18 @@ DEMO_ACCOUNTS = [
     ("admin1", "赵磊", "admin", None),
 ]
 VILLAGES = [("青山村", 27.7312, 109.1895), ("石桥村", 27.6921, 109.2473), ("柳溪村", 27.7655, 109.1410)]
+COUNTY = ("青溪县", "青溪县教育局", "0856-5220000")
+# The county's staff (no school): bureau1 sees the schools' aggregates, bureauadmin1 onboards schools.
+COUNTY_ACCOUNTS = [("bureau1", "周文斌", "bureau"), ("bureauadmin1", "吴海燕", "bureau_admin")]
+# The two smaller schools: name, hotline, villages, accounts, children.
+SMALL_SCHOOLS = [
+    ("石门乡小学", "0856-5231234", [("石门村", 27.8120, 109.0521), ("桃园村", 27.8344, 109.0877)],
+     [("principal2", "黄国平", "principal", None), ("teacher4", "孙丽", "teacher", None),
+      ("teacher5", "罗志勇", "teacher", None), ("committee2", "田大山", "committee", "石门村")], 16),
+    ("柳林镇中心小学", "0856-5241234", [("柳林村", 27.6510, 109.3102), ("新寨村", 27.6288, 109.3356)],
+     [("principal3", "马红梅", "principal", None), ("teacher6", "郭建", "teacher", None),
+      ("committee3", "龙德贵", "committee", "新寨村")], 12),
+]
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡田龙石"
 BOY = ["浩然", "子轩", "宇航", "俊杰", "明轩", "志强", "文博", "天佑", "家乐", "思远", "鹏飞", "嘉豪", "晨阳", "一鸣", "锦程"]
 GIRL = ["欣怡", "梓涵", "雨桐", "诗琪", "佳怡", "思雨", "子萱", "晓雪", "可馨", "雅婷", "梦琪", "语嫣", "若曦", "婉清", "静怡"]
@@ -44,22 +57,40 @@ def _phone(rng: random.Random) -> str:
 
 
 def seed_demo(n_children: int = 40, rng_seed: int = 2026) -> School:
-    """Create the demo school with its accounts and children (deterministic)."""
+    """Create the demo county, its bureau accounts and its three schools with accounts and children (deterministic);
+    returns the main school."""
     rng = random.Random(rng_seed)
-    school = School(name="红岩乡中心小学", hotline="0856-5221234")
+    county = County(name=COUNTY[0], bureau_name=COUNTY[1], bureau_phone=COUNTY[2])
+    db.session.add(county)
+    db.session.flush()
+    for username, name, role in COUNTY_ACCOUNTS:
+        u = User(username=username, name=name, role=role, county_id=county.id, phone=_phone(random.Random(username)))
+        u.set_password(DEMO_PASSWORD)
+        db.session.add(u)
+    school = _seed_school(rng, county, "红岩乡中心小学", "0856-5221234", VILLAGES, DEMO_ACCOUNTS, n_children, "2026")
+    for i, (name, hotline, villages, accounts, kids) in enumerate(SMALL_SCHOOLS):
+        _seed_school(random.Random(rng_seed + i + 1), county, name, hotline, villages, accounts, kids, f"20{27 + i}")
+    db.session.commit()
+    return school
+
+
+def _seed_school(rng: random.Random, county: County, name: str, hotline: str, village_list, accounts, n_children: int,
+                 prefix: str) -> School:
+    """One school with its villages, accounts and children, the children shared out among its teachers."""
+    school = School(name=name, hotline=hotline, county_id=county.id)
     db.session.add(school)
-    villages = {name: Village(school=school, name=name, lat=lat, lon=lon) for name, lat, lon in VILLAGES}
+    villages = {name: Village(school=school, name=name, lat=lat, lon=lon) for name, lat, lon in village_list}
     db.session.add_all(villages.values())
     db.session.flush()
     users = {}
-    for username, name, role, village in DEMO_ACCOUNTS:
+    for username, name, role, village in accounts:
         u = User(username=username, name=name, role=role, school_id=school.id, phone=_phone(rng),
                  village_id=villages[village].id if village else None)
         u.set_password(DEMO_PASSWORD)
         users[username] = u
     db.session.add_all(users.values())
     db.session.flush()
-    teachers = [users["teacher1"], users["teacher2"], users["teacher3"]]
+    teachers = [u for u in users.values() if u.role == "teacher"]
     vlist = list(villages.values())
     for i in range(n_children):
         surname = rng.choice(SURNAMES)
@@ -67,11 +98,11 @@ def seed_demo(n_children: int = 40, rng_seed: int = 2026) -> School:
         name = surname + rng.choice(BOY if sex == "male" else GIRL)
         g = i % 6
         birth = date(2020 - g - rng.randint(0, 1), rng.randint(1, 12), rng.randint(1, 28))
-        village = vlist[i % 3]
+        village = vlist[i % len(vlist)]
         away = rng.choice(["both", "both", "father", "mother"])
         grandma = surname if rng.random() < 0.7 else rng.choice(SURNAMES)
         child_data = {
-            "student_no": f"2026{i + 1:04d}", "name": name, "sex": sex, "birth_date": birth,
+            "student_no": f"{prefix}{i + 1:04d}", "name": name, "sex": sex, "birth_date": birth,
             "grade": f"{GRADES[g]}年级", "class_name": f"{GRADES[g]}({1 + i % 2})班", "boarding": g >= 4 and rng.random() < 0.5,
             "village_id": village.id, "address": f"{village.name}{rng.randint(1, 9)}组{rng.randint(1, 60)}号",
             "parents_away": away, "personality": rng.choice(PERSONALITY), "interests": "、".join(rng.sample(INTERESTS, 2)),
@@ -93,9 +124,9 @@ def seed_demo(n_children: int = 40, rng_seed: int = 2026) -> School:
                 "relationship_": "父亲" if role == "father" else "母亲", "phone": _phone(rng), "age": rng.randint(30, 42),
                 "health": "健康", "occupation": "务工", "work_place": place, "employer": employer, "employer_address": place,
             }, None)
-        teacher = teachers[min(i * 3 // n_children, 2)]
+        teacher = teachers[min(i * len(teachers) // n_children, len(teachers) - 1)]
         set_pairings(child, [teacher.id], teacher.id, None)
-    db.session.commit()
+    db.session.flush()
     return school
 
 

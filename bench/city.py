@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import insert  # noqa: E402
 
 from app.duties import tally  # noqa: E402
-from app.models import Child, Pairing, Record, School, User, Village  # noqa: E402
+from app.models import Child, County, Pairing, Record, School, User, Village  # noqa: E402
 
 CHINA = timezone(timedelta(hours=8))
 TERM_START = date(2026, 9, 1)
@@ -45,7 +45,8 @@ def build_city(db, children: int = 135_000, schools: int = 300, records: int = 3
     total_w = sum(weights)
     sizes = [max(20, int(children * w / total_w)) for w in weights]
     sizes[0] += children - sum(sizes)  # the biggest town school absorbs the rounding
-    conn.execute(insert(School), [{"id": i + 1, "name": f"学校{i + 1}", "hotline": "0856-0000000",
+    conn.execute(insert(County), [{"id": 1, "name": "基准县", "bureau_name": "基准县教育局", "created_at": datetime.now(timezone.utc)}])
+    conn.execute(insert(School), [{"id": i + 1, "county_id": 1, "name": f"学校{i + 1}", "hotline": "0856-0000000",
                                    "created_at": datetime.now(timezone.utc)} for i in range(schools)])
     villages, users, kids, pairs = [], [], [], []
     vid = uid = cid = 0

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
 
 from app import create_app
 from app.config import sqlalchemy_url
 from app.children.services import create_child, set_pairings
 from app.extensions import db as _db
-from app.models import School, User, Village
+from app.models import County, School, User, Village
 
 PASSWORD = "test-pass-123"
 _seq = itertools.count(1)
@@ -148,8 +148,16 @@ def runner(app):
 class Builders:
     """Small data builders (gen_user-style) that commit what they make."""
 
-    def school(self, name=None) -> School:
-        s = School(name=name or f"学校{next(_seq)}", hotline="0856-0000000")
+    def county(self, name=None) -> County:
+        c = County(name=name or f"县{next(_seq)}", bureau_name="县教育局", bureau_phone="0856-1111111")
+        _db.session.add(c)
+        _db.session.commit()
+        return c
+
+    def school(self, name=None, county=None) -> School:
+        if county is None:  # every school is in a county: the tests' schools share one unless told otherwise
+            county = _db.session.scalar(select(County).order_by(County.id).limit(1)) or self.county("测试县")
+        s = School(name=name or f"学校{next(_seq)}", hotline="0856-0000000", county_id=county.id)
         _db.session.add(s)
         _db.session.commit()
         return s
@@ -160,8 +168,9 @@ class Builders:
         _db.session.commit()
         return v
 
-    def user(self, role, school, village=None, username=None, password=PASSWORD) -> User:
-        u = User(username=username or f"{role}{next(_seq)}", name=f"{role}-用户", role=role, school_id=school.id,
+    def user(self, role, school, village=None, username=None, password=PASSWORD, county=None) -> User:
+        u = User(username=username or f"{role}{next(_seq)}", name=f"{role}-用户", role=role,
+                 school_id=school.id if school is not None else None, county_id=county.id if county is not None else None,
                  village_id=village.id if village else None, phone="13800000000")
         u.set_password(password)
         _db.session.add(u)
@@ -210,6 +219,11 @@ def build_world(build) -> dict:
             "c1": build.child(school, v1, teacher),
             "c2": build.child(school, v2, other_teacher),
         }
+    # The county above both schools, its bureau staff, and a bureau of another county (sees neither school).
+    w["county"] = w["A"]["school"].county
+    w["bureau"] = build.user("bureau", None, username="bureaua", county=w["county"])
+    w["bureau_admin"] = build.user("bureau_admin", None, username="bureauadmina", county=w["county"])
+    w["far_bureau"] = build.user("bureau", None, username="bureaufar", county=build.county("远方县"))
     return w
 
 

@@ -28,6 +28,49 @@ def empty_app(tmp_path):
             conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
 
 
+class Legacy:
+    """Rows written into the tables as an older revision has them (reflected), so that newer model columns stay out."""
+
+    def __init__(self):
+        import itertools
+
+        self._seq = itertools.count(1)
+
+    def insert(self, table: str, **values):
+        from datetime import datetime, timezone
+        from types import SimpleNamespace
+
+        import sqlalchemy as sa
+
+        t = sa.Table(table, sa.MetaData(), autoload_with=db.session.connection())
+        values.setdefault("created_at", datetime.now(timezone.utc))
+        values = {k: v for k, v in values.items() if k in t.c}
+        row_id = db.session.execute(t.insert().values(**values)).inserted_primary_key[0]
+        db.session.commit()
+        return SimpleNamespace(id=row_id, **values)
+
+    def school(self):
+        return self.insert("school", name=f"旧学校{next(self._seq)}", hotline="0856-0000000")
+
+    def village(self, school):
+        return self.insert("village", school_id=school.id, name=f"旧村{next(self._seq)}")
+
+    def user(self, role, school):
+        return self.insert("user", username=f"old{role}{next(self._seq)}", name="旧账号", password_hash="x", role=role,
+                           school_id=school.id, active=True, session_version=0)
+
+    def child(self, school, village, teacher):
+        from datetime import datetime, timezone
+
+        n = next(self._seq)
+        child = self.insert("child", school_id=school.id, village_id=village.id, student_no=f"OLD{n:04d}", name=f"孩子{n}",
+                            sex="female", class_name="三(1)班", boarding=False, parents_away="both",
+                            updated_at=datetime.now(timezone.utc))
+        self.insert("guardian", child_id=child.id, role="guardian", name=f"奶奶{n}")
+        self.insert("pairing", teacher_id=teacher.id, child_id=child.id, responsible=True)
+        return child
+
+
 def test_upgrade_empty_database_to_head_matches_models(empty_app):
     upgrade()
     tables = set(inspect(db.engine).get_table_names())
@@ -55,7 +98,9 @@ def test_seed_demo_on_migrated_database(empty_app):
     assert is_empty()
     seed_demo()
     assert not is_empty()
-    assert db.session.scalar(select(func.count()).select_from(Child)) == 40
+    main = db.session.scalar(select(User.school_id).where(User.username == "principal1"))
+    assert db.session.scalar(select(func.count()).select_from(Child).where(Child.school_id == main)) == 40
+    assert db.session.scalar(select(func.count()).select_from(Child)) == 40 + 16 + 12  # and the two smaller schools
     names = set(db.session.scalars(select(User.username)))
     assert {"teacher1", "teacher2", "committee1", "principal1", "counsellor1"} <= names
     t1 = db.session.scalar(select(User).where(User.username == "teacher1"))
@@ -172,10 +217,9 @@ def test_duty_rules_become_keyed_rules_with_seasons_and_back(empty_app):
     for, kept as the school set it; the downgrade keeps those and drops what one rule per kind cannot hold."""
     from sqlalchemy import text
 
-    from tests.conftest import Builders
 
     upgrade(revision="0009d")
-    school = Builders().school()
+    school = Legacy().school()
     db.session.commit()
     with db.engine.begin() as conn:
         for kind, period, times, active in (("home_visit", "term", 1, True), ("talk", "week", 2, True),
@@ -215,10 +259,9 @@ def test_parent_calls_become_contacts_and_back(empty_app):
 
     from app.models import DutyRule, DutyTally, Record
     from app.models.base import UTCDateTime
-    from tests.conftest import Builders
 
     upgrade(revision="0009d")
-    build = Builders()
+    build = Legacy()
     school = build.school()
     village = build.village(school)
     teacher = build.user("teacher", school)
@@ -324,3 +367,28 @@ def test_parent_calls_become_contacts_and_back(empty_app):
     assert {n: again[n] for n in new} == {n: ("contact", f, "received") for n, f in new.items()}
     assert {cid: row[2] for cid, row in tally("contact_at").items()} == {
         kids[0].id: when[1], kids[1].id: when[2], kids[2].id: when[3]}
+
+
+def test_existing_schools_move_into_one_county_and_back(empty_app):
+    """0011a puts every school stored before it into one county (renamed later by the bureau administrator); staff
+    accounts keep their school and need no new password; a downgrade drops the county tier again."""
+    from sqlalchemy import text
+
+    upgrade(revision="0010b")
+    old = Legacy()
+    schools = [old.school(), old.school()]
+    teacher = old.user("teacher", schools[1])
+    upgrade(revision="0011a")
+    with db.engine.connect() as conn:
+        counties = conn.execute(text("SELECT id, name FROM county")).all()
+        assert [c.name for c in counties] == ["本县"]
+        placed = dict(conn.execute(text("SELECT id, county_id FROM school")).all())
+        assert placed == {schools[0].id: counties[0].id, schools[1].id: counties[0].id}
+        row = conn.execute(text("SELECT school_id, county_id, must_change_password FROM \"user\" WHERE id = :i"),
+                           {"i": teacher.id}).one()
+        assert (row.school_id, row.county_id, bool(row.must_change_password)) == (schools[1].id, None, False)
+    downgrade(revision="0010b")
+    tables = inspect(db.engine).get_table_names()
+    assert "county" not in tables and "file_change" not in tables and "class_teacher" not in tables
+    assert "county_id" not in {c["name"] for c in inspect(db.engine).get_columns("school")}
+    upgrade()

@@ -5,12 +5,13 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DateField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
-from ..models.people import PARENTS_AWAY, SEXES
+from ..models.people import LEAVE_REASONS, PARENTS_AWAY, SEXES
 
 PHONE = Regexp(r"^[0-9+\- ]{5,20}$", message=_l("电话号码格式不正确。"))
 
 SEX_CHOICES = [(code, _l(word)) for code, word in SEXES.items()]
 AWAY_CHOICES = [(code, _l(word)) for code, word in PARENTS_AWAY.items()]
+LEAVE_CHOICES = [("", "—")] + [(code, _l(word)) for code, word in LEAVE_REASONS.items()]
 GUARDIAN_ROLE_CHOICES = [("guardian", _l("委托监护人")), ("father", _l("父亲")), ("mother", _l("母亲"))]
 
 
@@ -31,8 +32,10 @@ class ChildForm(FlaskForm):
     study = TextAreaField(_l("学习情况"), validators=[Optional(), Length(max=2000)])
     psychology = TextAreaField(_l("思想、心理状况"), validators=[Optional(), Length(max=2000)])
     special_needs = TextAreaField(_l("个性化要求"), validators=[Optional(), Length(max=2000)])
+    living_situation = TextAreaField(_l("生活状况"), validators=[Optional(), Length(max=2000)])
     surveyed_on = DateField(_l("本学期摸底日期"), validators=[Optional()])
     left_on = DateField(_l("离校日期"), validators=[Optional()])
+    leave_reason = SelectField(_l("离校原因"), choices=LEAVE_CHOICES, validators=[Optional()])
 
 
 class GuardianFields(FlaskForm):

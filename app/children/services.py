@@ -9,11 +9,12 @@ from ..audit import audit
 from ..clock import utcnow
 from ..extensions import db
 from ..models import Child, Consent, Guardian, Pairing, User, Village
+from .history import record_changes
 
 CHILD_FIELDS = (
     "student_no", "name", "sex", "birth_date", "grade", "class_name", "boarding", "village_id", "address",
     "parents_away", "personality", "interests", "health", "study", "psychology", "special_needs",
-    "surveyed_on", "left_on",
+    "surveyed_on", "left_on", "living_situation", "leave_reason",
 )
 GUARDIAN_FIELDS = (
     "role", "name", "relationship_", "phone", "age", "health", "occupation", "work_place", "employer",
@@ -32,10 +33,16 @@ def _clean(value):
     return value
 
 
-def _apply(obj, data: dict, fields) -> None:
+def _apply(obj, data: dict, fields) -> list[tuple[str, object, object]]:
+    """Set the given fields; returns (field, old, new) for each value that changed, for the file's history."""
+    changed = []
     for f in fields:
         if f in data:
-            setattr(obj, f, _clean(data[f]))
+            old, new = getattr(obj, f), _clean(data[f])
+            if old != new:
+                changed.append((f, old, new))
+            setattr(obj, f, new)
+    return changed
 
 
 def check_village(school_id: int, village_id: int | None) -> None:
@@ -83,8 +90,8 @@ def create_child(school_id: int, child_data: dict, guardian_data: dict, consent_
     return child
 
 
-def update_child(child: Child, data: dict, by: User | None) -> None:
-    """Change the fields of a file (the school stays)."""
+def update_child(child: Child, data: dict, by: User | None, source: str = "edit", source_id: int | None = None) -> None:
+    """Change the fields of a file (the school stays); each change goes into the file's history."""
     from flask_babel import gettext as _
 
     if "village_id" in data:
@@ -96,19 +103,27 @@ def update_child(child: Child, data: dict, by: User | None) -> None:
         )
         if clash:
             raise FileError(_("学号已存在。"))
-    _apply(child, data, CHILD_FIELDS)
+    changes = _apply(child, data, CHILD_FIELDS)
+    record_changes(child, changes, by, source, source_id)
     db.session.flush()
     audit("update", "child", child.id, user=by)
 
 
-def save_guardian(child: Child, data: dict, by: User | None, guardian: Guardian | None = None) -> Guardian:
-    """Add a guardian or parent to a file, or change one."""
-    if guardian is None:
+def save_guardian(child: Child, data: dict, by: User | None, guardian: Guardian | None = None, source: str = "edit",
+                  source_id: int | None = None) -> Guardian:
+    """Add a guardian or parent to a file, or change one; a change to a guardian already on file goes into the
+    file's history as "guardian:<id>.<field>" (a new entry's first values are its creation, not changes)."""
+    new = guardian is None
+    if new:
         guardian = Guardian(child=child)
         db.session.add(guardian)
-    _apply(guardian, data, GUARDIAN_FIELDS)
+    changes = _apply(guardian, data, GUARDIAN_FIELDS)
     db.session.flush()
-    audit("update" if guardian.id else "create", "guardian", guardian.id, user=by)
+    if new:
+        record_changes(child, [(f"guardian:{guardian.id}", None, guardian.name)], by, source, source_id)
+    else:
+        record_changes(child, [(f"guardian:{guardian.id}.{f}", old, val) for f, old, val in changes], by, source, source_id)
+    audit("create" if new else "update", "guardian", guardian.id, user=by)
     return guardian
 
 

@@ -18,19 +18,42 @@ def N_(word: str) -> str:
     return word
 
 
-ROLES = ("teacher", "committee", "principal", "counsellor", "admin")
+ROLES = ("teacher", "committee", "principal", "counsellor", "admin", "bureau", "bureau_admin")
+# The county's education bureau: its staff see aggregates of the county's schools (bureau), its administrator onboards
+# schools and their principals and admins (bureau_admin). Their accounts belong to a county, not a school.
+COUNTY_ROLES = ("bureau", "bureau_admin")
 # The file's vocabularies: code -> the Chinese word (the roster's spelling, and the msgid pages translate).
 SEXES = {"male": N_("男"), "female": N_("女")}
 GUARDIAN_ROLES = ("father", "mother", "guardian")
 PARENTS_AWAY = {"both": N_("父母均外出"), "father": N_("父亲外出"), "mother": N_("母亲外出"), "none": N_("均未外出")}
+# Why a child's file was closed (控辍保学 counts the dropouts).
+LEAVE_REASONS = {"transferred": N_("转学"), "dropped_out": N_("辍学"), "parents_returned": N_("父母返乡"),
+                 "graduated": N_("毕业"), "other": N_("其他")}
+# Where a change to a file came from (its history).
+FILE_CHANGE_SOURCES = ("edit", "survey", "import", "leave")
+
+
+class County(db.Model):
+    """A county or district (区/县) and its education bureau, above its schools."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    bureau_name: Mapped[str | None] = mapped_column(String(120))
+    # The bureau's duty phone for emergencies (the 2-hour notice).
+    bureau_phone: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    schools: Mapped[list[School]] = relationship(back_populates="county", order_by="School.name")
 
 
 class School(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
+    county_id: Mapped[int] = mapped_column(ForeignKey("county.id"), index=True)
     name: Mapped[str] = mapped_column(String(120))
     hotline: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    county: Mapped[County] = relationship(back_populates="schools")
     villages: Mapped[list[Village]] = relationship(back_populates="school", order_by="Village.name")
 
 
@@ -62,6 +85,10 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(256))
     role: Mapped[str] = mapped_column(String(16))
     school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"), index=True)
+    # Bureau staff belong to a county instead of a school (COUNTY_ROLES).
+    county_id: Mapped[int | None] = mapped_column(ForeignKey("county.id"), index=True)
+    # Set by a password reset (a one-time password): the user must choose a new one at the next login.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     # A committee member belongs to one village.
     village_id: Mapped[int | None] = mapped_column(ForeignKey("village.id"))
     phone: Mapped[str | None] = mapped_column(String(32))
@@ -74,6 +101,7 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     school: Mapped[School | None] = relationship()
+    county: Mapped[County | None] = relationship()
     village: Mapped[Village | None] = relationship()
 
     def set_password(self, password: str) -> None:
@@ -110,11 +138,13 @@ class Child(db.Model):
     study: Mapped[str | None] = mapped_column(Text)
     psychology: Mapped[str | None] = mapped_column(Text)
     special_needs: Mapped[str | None] = mapped_column(Text)
+    living_situation: Mapped[str | None] = mapped_column(Text)  # 生活状况: who cooks, who helps with homework...
     photo_sha256: Mapped[str | None] = mapped_column(String(64))
     # Files are kept current: re-surveyed at the start of each term (每学期初摸底).
     surveyed_on: Mapped[date | None] = mapped_column(Date)
     enrolled_on: Mapped[date | None] = mapped_column(Date)
     left_on: Mapped[date | None] = mapped_column(Date)
+    leave_reason: Mapped[str | None] = mapped_column(String(16))  # LEAVE_REASONS, set with left_on
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -226,3 +256,34 @@ class LoginFailure(db.Model):
     username: Mapped[str] = mapped_column(String(64), index=True)
     ip: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class ClassTeacher(db.Model):
+    """A teacher who is class teacher (班主任) of a class of the school: sees every child of that class."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    class_name: Mapped[str] = mapped_column(String(32))
+    teacher_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+
+    teacher: Mapped[User] = relationship()
+    __table_args__ = (UniqueConstraint("school_id", "class_name", "teacher_id"),)
+
+
+class FileChange(db.Model):
+    """One field of a child's file changed: who, when, old -> new, and from which edit, survey or import."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("child.id"))
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    # "name", "guardian:12.phone" (a guardian's field), "guardian:+" (a guardian added) ...
+    field: Mapped[str] = mapped_column(String(64))
+    old: Mapped[str | None] = mapped_column(Text)
+    new: Mapped[str | None] = mapped_column(Text)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    source: Mapped[str] = mapped_column(String(16))  # FILE_CHANGE_SOURCES
+    source_id: Mapped[int | None] = mapped_column(Integer)  # e.g. the survey's id
+
+    user: Mapped[User | None] = relationship()
+    __table_args__ = (Index("ix_file_change_child_at", "child_id", "at"),)
