@@ -40,3 +40,13 @@ def test_file_changes_are_kept_with_who_and_old_and_new(app, world):
         ("living_situation", None, "奶奶做饭，作业没人辅导", principal.id, "edit"),
         (f"guardian:{g.id}.phone", "13900000000", "13711112222", principal.id, "edit"),
     ])  # the unchanged name left no row
+
+
+def test_bureau_home_is_the_county_page(app, client, world):
+    login(client, "bureaua")
+    r = client.get("/")
+    assert r.status_code == 302 and r.headers["Location"].endswith("/bureau/")
+    page = client.get("/bureau/").get_data(as_text=True)
+    assert world["A"]["school"].name in page and world["B"]["school"].name in page
+    login(client, "principala")
+    assert client.get("/bureau/").status_code == 403

@@ -1,5 +1,5 @@
 """The home screen: what each role starts from."""
-from flask import render_template
+from flask import redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func
 
@@ -12,6 +12,8 @@ from . import bp
 @bp.route("/")
 @login_required
 def home():
+    if can(current_user, "see_county"):  # the county's staff start from the county's schools
+        return redirect(url_for("bureau.index"))
     q = children_query(current_user).where(Child.left_on.is_(None))
     count = db.session.scalar(q.with_only_columns(func.count()).order_by(None))
     children, duties = [], []

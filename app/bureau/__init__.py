@@ -1,0 +1,6 @@
+"""The county education bureau's pages (/bureau/): aggregates of the county's schools, never a child."""
+from flask import Blueprint
+
+bp = Blueprint("bureau", __name__, url_prefix="/bureau")
+
+from . import routes  # noqa: E402,F401
