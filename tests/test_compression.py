@@ -90,6 +90,7 @@ def test_static_file_revalidates_with_its_compressed_etag(app, client):
     r = client.get(url, headers={"Accept-Encoding": "br"})
     etag = r.headers["ETag"]
     assert etag.endswith(':br"') and not etag.startswith("W/")
+    assert r.headers["Vary"] == "Accept-Encoding"  # not Cookie: a login must not refetch the shell
     again = client.get(url, headers={"Accept-Encoding": "br", "If-None-Match": etag})
     assert again.status_code == 304 and again.headers["ETag"] == etag and again.data == b""
     plain = client.get(url, headers={"If-None-Match": etag.replace(":br", "")})
