@@ -85,6 +85,10 @@ def register_extensions(app: Flask) -> None:
             return api_error(401, "unauthorized", _("请先登录。"))
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
+    from . import compression
+
+    compression.init_app(app)  # br/gzip for text, in the embedded server too
+
 
 def register_blueprints(app: Flask) -> None:
     from . import audit, auth, children, duties, incidents, main, notify, photos, pwa, records, reports, sync, verify

@@ -162,7 +162,9 @@ class HttpsAwareSessionInterface(SecureCookieSessionInterface):
         # Static files do not depend on who asks. Flask-Login reads the session after every request, which adds
         # "Vary: Cookie"; a new cookie (login, CSRF token) would then make the browser fetch the shell again.
         if request.path.startswith(app.static_url_path + "/") and not session.modified:
-            response.vary.discard("Cookie")
+            # Lower case: werkzeug's HeaderSet.remove matches its list against the name as given, so "Cookie" stayed
+            # in "Vary: Accept-Encoding, Cookie" (it only vanished while Cookie was the sole entry).
+            response.vary.discard("cookie")
 
 
 class EmptyForm(FlaskForm):

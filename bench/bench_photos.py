@@ -1,5 +1,5 @@
 """Photos per second through PUT /api/v1/photos/{sha256} (the whole pipeline: size and hash check, sniff, decode,
-evidence metadata, stripped display copy, thumbnail, perceptual hash, content-addressed storage of all three,
+evidence metadata, display copy (metadata stripped from the phone's own JPEG, or re-encoded), thumbnail, perceptual hash, content-addressed storage of all three,
 database row), then through app.photos.process alone on one core, and what each photo costs in memory.
 
 Two sets of synthetic phone photos with EXIF (time, GPS, camera; every fourth 12 Mpx one stored sideways with
@@ -8,7 +8,9 @@ orientation 6):
   * "downscaled" 1600x1200 JPEG, quality 75 (what static/js/capture.js sends: ≤1600 px, toBlob(..., 0.75))
 
 Each set is timed twice, with Image.draft working and with it disabled, each run in a forked child pinned to one
-CPU so its peak RSS is its own. Target: ≥ 40 downscaled photos/s through the API.
+CPU so its peak RSS is its own, next to a bare decode (Image.open + load, nothing else) of the same files in the same
+child: the decode is the limit, so the ratio is the figure that survives a busy machine. Targets for the downscaled
+set: the pipeline at ≥ 0.6 x the bare decode rate, and ≥ 150 photos/s through the API.
 
 Then the peak memory of one upload, each in a fresh forked child (getrusage's peak RSS above the RSS before, Pillow's
 pixel blocks, tracemalloc's peak): a phone JPEG, a 12 Mpx JPEG, 6300x6300 bombs (a flat PNG is 130 KB, a WebP 1 KB)
@@ -38,7 +40,8 @@ from PIL import Image, JpegImagePlugin  # noqa: E402
 from app.photos.pipeline import process  # noqa: E402
 from tests import imaging  # noqa: E402
 
-TARGET = 40.0  # downscaled photos per second, one core
+TARGET = 150.0  # downscaled photos per second through the API, one core
+TARGET_RATIO = 0.6  # the pipeline's rate over a bare decode of the same files
 TRACED = 10  # photos per set for the per-photo memory passes (RSS, tracemalloc)
 
 
@@ -86,6 +89,12 @@ def _run(photos: list[bytes], draft: bool, repeat: int, q) -> None:
         # JpegImageFile overrides draft(), so patching Image.Image.draft would change nothing for JPEGs.
         JpegImagePlugin.JpegImageFile.draft = _no_draft
     process(photos[0])  # warm up: codecs loaded, caches filled
+    bare = 0.0
+    for _ in range(repeat):
+        t = time.perf_counter()
+        for data in photos:
+            Image.open(io.BytesIO(data)).load()
+        bare = max(bare, len(photos) / (time.perf_counter() - t))
     best = None
     for _ in range(repeat):
         times, disp, thumb, sizes = [], [], [], set()
@@ -108,7 +117,7 @@ def _run(photos: list[bytes], draft: bool, repeat: int, q) -> None:
         before = _rss_kb()
         process(data)
         growth.append(max(0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before))
-    best.update(rss_growth_kb=growth, peak_rss_kb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+    best.update(bare_rate=bare, rss_growth_kb=growth, peak_rss_kb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                 cpus=len(os.sched_getaffinity(0)))
     q.put(best)
 
@@ -308,8 +317,8 @@ def main(n: int = 40) -> None:
     api_big = api_rate(sets[big_name][: max(4, n // 4)], draft=True)
     d_on, d_off = draft_decode_ratio(sets[down_name])
     print(f"\n== through PUT /api/v1/photos/{{sha256}} (Flask test client, one thread, SQLite, files under a temp dir)")
-    print(f"  1600 px phone JPEG  {api_on:8.1f} photos/s   (draft disabled: {api_off:.1f}; input already at display "
-          f"size, so draft only matters for the originals below)")
+    print(f"  1600 px phone JPEG  {api_on:8.1f} photos/s   (draft disabled: {api_off:.1f}; already at display size: "
+          f"served stripped, decoded only at the thumbnail's scale)")
     print(f"  12 Mpx original     {api_big:8.1f} photos/s   (a phone that could not downscale)")
     print(f"  draft() decode of a 1600 px JPEG to thumbnail size: {d_on:.0f}/s vs full decode + reduce "
           f"{d_off:.0f}/s -> speed-up {d_on / d_off:.2f}x")
@@ -322,11 +331,12 @@ def main(n: int = 40) -> None:
         rate, rate_off = len(photos) / on["wall"], len(photos) / off["wall"]
         print(f"\n== {name}: {len(photos)} photos, mean input {statistics.mean(map(len, photos)) / 1024:.0f} KiB "
               f"(pinned to {on['cpus']} CPU)")
-        print(f"  photos/s            {rate:8.1f}    (draft disabled: {rate_off:.1f})")
+        print(f"  photos/s            {rate:8.1f}    (draft disabled: {rate_off:.1f}); bare decode of the same files "
+              f"{on['bare_rate']:.1f}/s -> pipeline at {rate / on['bare_rate']:.2f}x the decode")
         print(f"  mean ms/photo       {1000 * statistics.mean(on['times']):8.1f}    (draft disabled: "
               f"{1000 * statistics.mean(off['times']):.1f}; median {1000 * statistics.median(on['times']):.1f}, "
               f"max {1000 * max(on['times']):.1f})")
-        note = "   (input already at display size: draft cannot reduce; ~1.0x)" if "1600x1200" in name else ""
+        note = "   (already at display size: draft decodes at the thumbnail's 1/4 scale)" if "1600x1200" in name else ""
         print(f"  draft speed-up      {rate / rate_off:8.2f}x{note}")
         if on["rss_growth_kb"]:
             print(f"  peak RSS per photo  {mib(statistics.mean(on['rss_growth_kb']))}  above the RSS before it (mean of "
@@ -344,10 +354,12 @@ def main(n: int = 40) -> None:
     for fn, ms in profile(sets[down][:20]):
         print(f"  {ms:6.1f}  {fn}")
     rate = len(sets[down]) / results[down]["wall"]
-    verdict = "MET" if api_on >= TARGET else "NOT MET"
+    ratio = rate / results[down]["bare_rate"]
     print_memory()
-    print(f"\ntarget ≥ {TARGET:.0f} phone photos/s through the API: {api_on:.1f} -> {verdict} "
-          f"(pipeline alone on one core: {rate:.1f}/s)")
+    print(f"\ntarget ≥ {TARGET:.0f} phone photos/s through the API: {api_on:.1f} -> "
+          f"{'MET' if api_on >= TARGET else 'NOT MET'}")
+    print(f"target pipeline ≥ {TARGET_RATIO} x bare decode (one core, same run): {rate:.1f}/s vs "
+          f"{results[down]['bare_rate']:.1f}/s = {ratio:.2f}x -> {'MET' if ratio >= TARGET_RATIO else 'NOT MET'}")
     print(f"total {time.perf_counter() - t0:.1f} s")
 
 

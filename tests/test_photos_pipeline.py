@@ -318,9 +318,11 @@ def test_output_sizes_are_bounded_and_not_upscaled(size):
 
 @pytest.mark.parametrize("size,decoded", [((4000, 3000), (2000, 1500)), ((3000, 4000), (1500, 2000)),
                                            ((4032, 3024), (2016, 1512)), ((8000, 6000), (2000, 1500)),
-                                           ((3000, 2000), (3000, 2000)), ((1600, 1200), (1600, 1200))])
+                                           ((3000, 2000), (3000, 2000)), ((1600, 1200), (400, 300))])
 def test_large_jpegs_are_decoded_reduced(monkeypatch, size, decoded):
-    """draft() must get a box in the photo's own shape; a square 1600 box let a 4:3 photo's short side veto it."""
+    """draft() must get a box in the photo's own shape; a square 1600 box let a 4:3 photo's short side veto it.
+
+    A JPEG already at display size is served stripped, not re-encoded: it is decoded only at the thumbnail's scale."""
     from PIL import JpegImagePlugin
     real, seen = JpegImagePlugin.JpegImageFile.draft, []
 

@@ -1,4 +1,4 @@
-"""The photo pipeline: sniff, bound, decode, read the evidence metadata, re-encode clean copies, hash.
+"""The photo pipeline: sniff, bound, decode, read the evidence metadata, make clean copies (stripped or re-encoded), hash.
 
 Nothing here touches the database or the disk; `photos.services` stores what `process` returns.
 """
@@ -12,12 +12,17 @@ from datetime import datetime
 
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
+from .jpeg_strip import strip_metadata
+
 FORMATS = ("JPEG", "PNG", "WEBP")
 MIMES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 DISPLAY_LONG_SIDE = 1600
 THUMB_LONG_SIDE = 320
 DISPLAY_QUALITY = 80
 THUMB_QUALITY = 70
+# A JPEG already within the display size is served as sent, minus its metadata, unless it is heavier than this
+# (capture.js sends ≈ 1 bit a pixel; a q95 photo is 2.5-4 and a re-encode at DISPLAY_QUALITY halves it for reviewers).
+PASS_THROUGH_MAX_BITS_PER_PIXEL = 2.0
 
 
 class PhotoRejected(Exception):
@@ -84,7 +89,10 @@ def process(data: bytes, max_bytes: int = 12 * 1024 * 1024, max_pixels: int = 40
         _bound("progressive JPEG" if full and fmt == "JPEG" else fmt, orig_w, orig_h, limit)
         if getattr(im, "n_frames", 1) > 1:
             raise PhotoRejected("image_rejected", "animated images are not photos")
-        meta = _metadata(im)
+        meta = _metadata(im)  # the evidence, read before anything is stripped
+        quick = _pass_through(im, data, meta)
+        if quick is not None:
+            return quick
         try:
             # draft() lets libjpeg decode at 1/2, 1/4 or 1/8 scale: much faster, far less memory.
             if fmt == "JPEG":
@@ -93,8 +101,7 @@ def process(data: bytes, max_bytes: int = 12 * 1024 * 1024, max_pixels: int = 40
                 f = min(1.0, DISPLAY_LONG_SIDE / max(orig_w, orig_h))
                 im.draft("RGB", (max(1, int(orig_w * f)), max(1, int(orig_h * f))))
             im.load()
-        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, Image.DecompressionBombWarning,
-                MemoryError, EOFError):
+        except DECODE_ERRORS:
             raise PhotoRejected("image_rejected", "the image is truncated or corrupt") from None
     try:
         ImageOps.exif_transpose(im, in_place=True)  # without in_place it copies the pixels even when upright
@@ -112,6 +119,45 @@ def process(data: bytes, max_bytes: int = 12 * 1024 * 1024, max_pixels: int = 40
         display_jpeg=_jpeg(display, DISPLAY_QUALITY), thumb_jpeg=_jpeg(thumb, THUMB_QUALITY),
         phash=dhash(thumb), **meta,  # the 320 px thumb hashes as well as the display, 20x cheaper
     )
+
+
+DECODE_ERRORS = (OSError, ValueError, SyntaxError, Image.DecompressionBombError, Image.DecompressionBombWarning,
+                 MemoryError, EOFError)
+
+
+def _pass_through(im: Image.Image, data: bytes, meta: dict) -> Processed | None:
+    """A phone JPEG within the display size: its own compressed pixels without the metadata, no re-encoding.
+
+    The stripped bytes are decoded once, at the thumbnail's reduced scale (draft): libjpeg still reads every scan,
+    so a truncated or corrupt file is refused as on the full path, and what is checked is exactly what is served.
+    None when the photo needs the full path (too big, rotated by EXIF, not YCbCr, unusual structure, too heavy)."""
+    w, h = im.size
+    if im.format != "JPEG" or im.mode != "RGB" or max(w, h) > DISPLAY_LONG_SIDE or _orientation(im) not in (None, 1):
+        return None
+    display = strip_metadata(data)
+    if display is None or len(display) * 8 > PASS_THROUGH_MAX_BITS_PER_PIXEL * w * h:
+        return None
+    try:
+        small = Image.open(io.BytesIO(display), formats=["JPEG"])
+        if small.size != (w, h) or small.mode != "RGB":
+            return None
+        f = min(1.0, THUMB_LONG_SIDE / max(w, h))
+        size = (max(1, round(w * f)), max(1, round(h * f)))
+        small.draft("RGB", size)
+        small.load()
+    except DECODE_ERRORS:
+        raise PhotoRejected("image_rejected", "the image is truncated or corrupt") from None
+    thumb = small.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0) if small.size != size else small
+    return Processed(mime="image/jpeg", width=w, height=h, orig_width=w, orig_height=h, display_jpeg=display,
+                     thumb_jpeg=_jpeg(thumb, THUMB_QUALITY), phash=dhash(thumb), **meta)
+
+
+def _orientation(im: Image.Image) -> int | None:
+    """The EXIF orientation tag; a broken one counts as rotated, which sends the photo down the full path."""
+    try:
+        return im.getexif().get(ExifTags.Base.Orientation)
+    except Exception:
+        return -1
 
 
 def _bound(kind: str, w: int, h: int, limit: int) -> None:
