@@ -5,6 +5,7 @@ from .records import (CONFIDENTIAL_KINDS, CONFIRM_STATES, CONFIRMED_KINDS, DUTY_
 from .duties import (INCIDENT_TARGETS, PERIODS, SEASONS, DutyRule, DutyTally, Incident, IncidentNotice, Notification, PushSubscription,
                      Term)
 from .people import ROLES, Child, Consent, Guardian, LoginFailure, Pairing, School, User, Village
+from .sync import ALL_SCHOOLS, RosterStamp
 
 __all__ = ["INCIDENT_TARGETS", "PERIODS", "SEASONS", "DutyRule", "DutyTally", "Incident", "IncidentNotice", "Notification", "PushSubscription",
-           "Term", "CONFIDENTIAL_KINDS", "CONFIRM_STATES", "CONFIRMED_KINDS", "RULE_KINDS", "CodeAttempt", "DUTY_KINDS", "Confirmation", "REVIEW_STATES", "ReviewEvent", "KINDS", "Photo", "Record", "RecordPhoto", "AuditEntry", "Child", "Consent", "Guardian", "LoginFailure", "Pairing", "ROLES", "School", "User", "Village"]
+           "Term", "CONFIDENTIAL_KINDS", "CONFIRM_STATES", "CONFIRMED_KINDS", "RULE_KINDS", "CodeAttempt", "DUTY_KINDS", "Confirmation", "REVIEW_STATES", "ReviewEvent", "KINDS", "Photo", "Record", "RecordPhoto", "AuditEntry", "Child", "Consent", "Guardian", "LoginFailure", "Pairing", "ROLES", "School", "User", "Village", "ALL_SCHOOLS", "RosterStamp"]
