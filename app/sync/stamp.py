@@ -65,8 +65,9 @@ def _schools(session, obj, deleted: bool) -> set | None:
         return out
     if isinstance(obj, ReviewEvent):
         out = _schools_of(session, Record, _values(obj, "record_id"))
-        if obj.record is not None:
-            out.add(obj.record.school_id)
+        record = getattr(obj, "record", None)  # no such relationship today; one added later must count too
+        if record is not None:
+            out.add(record.school_id)
         return out
     return None
 
