@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from flask import current_app
 from flask_sqlalchemy.session import Session
 from sqlalchemy import event, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -112,7 +113,7 @@ def _raise_stamps(session) -> None:
         return  # the outermost commit raises them: a savepoint may still be rolled back
     session.flush()  # commit flushes after this event: collect what it would flush first
     schools = session.info.pop(_PENDING, None)
-    if schools:
+    if schools and current_app.config["ROSTER_STAMPS"]:
         bump(schools, session)
 
 
