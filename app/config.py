@@ -47,6 +47,8 @@ class Config:
     PHOTO_UNLINKED_MAX_AGE = 7 * 24 * 3600  # `flask housekeeping` removes unlinked uploads older than this
     UPLOAD_TMP_MAX_AGE = 24 * 3600  # ... and half-written temporary files older than this
     RECORDS_PER_BATCH = 100
+    # Raise the roster stamps (app/sync/stamp.py) on commit. Off only for tests that write through older schemas.
+    ROSTER_STAMPS = True
     CORRECTION_DAYS = 7  # days after a return (China dates) by which its author should send the correction
     # Web Push: the push services write here when our pushes misbehave. Set the operator's real address.
     VAPID_SUBJECT = os.environ.get("VAPID_SUBJECT", "mailto:jiafang-admin@example.org")

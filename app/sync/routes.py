@@ -1,22 +1,23 @@
 """The sync API of shared/docs/sync-contract.md: roster and records (photos: app/photos/routes.py)."""
 from __future__ import annotations
 
-import hashlib
 import json
 
 from flask import Response, current_app, request
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ..access import can, children_query
+from ..clock import today_local
 from ..extensions import db
 from ..models import DUTY_KINDS, Child, Record
 from ..records.services import ingest
 from ..verify.returns import phone_returned, phone_reviews
 from ..web import api_error, json_body
 from . import bp
+from .stamp import roster_etag
 
 
 def _json(body, status=200, **headers) -> Response:
@@ -54,7 +55,6 @@ def roster_for(user) -> dict:
     if can(user, "keep_duties"):
         # What is due, computable on the phone: the server's periods and counts so far (the app adds the records
         # waiting in its outbox, so a visit recorded offline clears its duty at once).
-        from ..clock import today_local
         from ..duties.services import phone_plan
 
         duties = phone_plan(user.school_id, today_local(), select(Child.id).where(Child.id.in_(ids)))
@@ -83,12 +83,13 @@ def roster_for(user) -> dict:
 @bp.route("/roster")
 @login_required
 def roster():
-    body = json.dumps(roster_for(current_user), ensure_ascii=False, separators=(",", ":"), sort_keys=True, default=str)
-    etag = hashlib.sha256(body.encode()).hexdigest()[:32]
+    # The stamp first, then the roster: a change committed in between is in the body and makes the next ask miss.
+    etag = roster_etag(current_user, today_local(), get_locale())
     if etag in request.if_none_match:
         resp = Response(status=304)
     else:
-        resp = Response(body, mimetype="application/json")
+        resp = Response(json.dumps(roster_for(current_user), ensure_ascii=False, separators=(",", ":"), sort_keys=True,
+                                   default=str), mimetype="application/json")
     resp.set_etag(etag)
     resp.headers["Cache-Control"] = "private, no-cache"
     return resp
