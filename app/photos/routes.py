@@ -121,7 +121,7 @@ def _put_chunk(sha256: str, limit: int) -> Response:
         with s.appending(key, chunk.start) as f:
             got = resumable.receive(f, chunk)
             if got < chunk.end - chunk.start:
-                return _offset_answer(sha256, 400, chunk.start + got, "incomplete_chunk")
+                return _offset_answer(sha256, 409, chunk.start + got, "incomplete_chunk")
             if chunk.end < chunk.total:
                 return _offset_answer(sha256, 202, chunk.end)
             f.seek(0)
@@ -140,7 +140,7 @@ def _put_chunk(sha256: str, limit: int) -> Response:
 
 
 def _offset_answer(sha256: str, code: int, offset: int, error: str | None = None) -> Response:
-    """Where the caller's partial upload ends now: 202 after a chunk, 409 or 400 (with `error`) when it must resend."""
+    """Where the caller's partial upload ends now: 202 after a chunk, 409 (with `error`) when it must go on from there."""
     if error == "wrong_offset":
         resp = api_error(code, error, _("这一段不是从服务器已收到的位置开始的，请从第 %(n)d 字节继续。", n=offset), offset=offset)
     elif error:
