@@ -135,7 +135,8 @@ def register(app: Flask) -> None:
 
     @app.cli.command("housekeeping")
     def housekeeping():
-        """Remove uploads no record listed within a week, stale temporary files and old wrong-code counts (daily cron)."""
+        """Remove uploads no record listed within a week, stale temporary files, unfinished uploads older than a day and old
+        wrong-code counts (daily cron)."""
         from .clock import today_local
         from .photos.quota import housekeep
         from .verify.services import prune_code_attempts
@@ -144,7 +145,7 @@ def register(app: Flask) -> None:
         codes = prune_code_attempts(today_local())
         db.session.commit()
         click.echo(f"removed {n['photos']} unlinked photos ({n['files']} files, {n['bytes'] / 2**20:.1f} MB), "
-                   f"{n['temp_files']} temporary files, {codes} old wrong-code counts")
+                   f"{n['temp_files']} temporary files, {n['partials']} unfinished uploads, {codes} old wrong-code counts")
 
     @app.cli.command("banner")
     @click.option("--host", default="127.0.0.1")

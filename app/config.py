@@ -46,6 +46,7 @@ class Config:
     PHOTO_UNLINKED_BYTES_MAX = 200 * 1024 * 1024
     PHOTO_UNLINKED_MAX_AGE = 7 * 24 * 3600  # `flask housekeeping` removes unlinked uploads older than this
     UPLOAD_TMP_MAX_AGE = 24 * 3600  # ... and half-written temporary files older than this
+    PHOTO_PARTIAL_MAX_AGE = 24 * 3600  # ... and resumable uploads untouched this long (a phone back within a day resumes)
     RECORDS_PER_BATCH = 100
     # Raise the roster stamps (app/sync/stamp.py) on commit. Off only for tests that write through older schemas.
     ROSTER_STAMPS = True

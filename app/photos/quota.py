@@ -54,7 +54,9 @@ def check_upload_quota(user: User, size: int) -> QuotaExceeded | None:
 
 def housekeep(now: datetime | None = None) -> dict[str, int]:
     """Remove unlinked uploads older than PHOTO_UNLINKED_MAX_AGE (rows, then files no row needs any more) and
-    temporary files older than UPLOAD_TMP_MAX_AGE left in the upload directory by interrupted writes."""
+    temporary files older than UPLOAD_TMP_MAX_AGE left in the upload directory by interrupted writes, and resumable
+    uploads untouched for PHOTO_PARTIAL_MAX_AGE."""
+    from .resumable import expire as expire_partials
     from .services import keys, store
 
     cfg = current_app.config
@@ -83,7 +85,8 @@ def housekeep(now: datetime | None = None) -> dict[str, int]:
                 s.delete(key)
                 files += 1
     temps = _remove_stale_temps(cfg["UPLOAD_DIR"], now.timestamp() - cfg["UPLOAD_TMP_MAX_AGE"])
-    return {"photos": removed, "files": files, "bytes": freed, "temp_files": temps}
+    partials = expire_partials(now.timestamp() - cfg["PHOTO_PARTIAL_MAX_AGE"])
+    return {"photos": removed, "files": files, "bytes": freed, "temp_files": temps, "partials": partials}
 
 
 def _remove_stale_temps(root: str, before: float) -> int:

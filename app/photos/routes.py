@@ -1,4 +1,4 @@
-"""Photo files: the served copies for pages, and the sync API's upload (HEAD to ask, PUT to send)."""
+"""Photo files: the served copies for pages, and the sync API's upload (HEAD to ask, PUT to send, whole or in chunks)."""
 from __future__ import annotations
 
 import hashlib
@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from ..access import visible_photo
 from ..audit import audit
 from ..web import api_error
-from . import bp
+from . import bp, resumable
 from .quota import check_upload_quota
 from .services import SHA_RE, PhotoRejected, find_own, keys, rejection_message, save_upload, store
 
@@ -49,24 +49,39 @@ def _answer(sha256: str, status: str, code: int = 200) -> Response:
 @bp.route("/api/v1/photos/<sha256>", methods=["HEAD"])
 @login_required
 def head(sha256):
-    """200 when the caller has already uploaded these bytes, else 404."""
-    if not SHA_RE.match(sha256) or find_own(current_user, sha256) is None:
+    """200 when the caller has already uploaded these bytes, else 404 with how many bytes of the caller's unfinished
+    upload the server holds (Upload-Offset: the next chunk starts there)."""
+    if not SHA_RE.match(sha256):
         return Response(status=404)
-    return Response(status=200)
+    if find_own(current_user, sha256) is not None:
+        return Response(status=200)
+    return Response(status=404, headers={"Upload-Offset": str(resumable.offset(current_user, sha256)),
+                                         "Cache-Control": "private, no-cache"})
+
+
+def _too_large(limit: int) -> Response:
+    return api_error(413, "too_large", _("照片太大（最多 %(mb)d MB）。", mb=limit // 2**20))
 
 
 @bp.route("/api/v1/photos/<sha256>", methods=["PUT"])
 @login_required
 def put(sha256):
-    """Upload a photo (or a signature) named by its SHA-256; idempotent by content."""
+    """Upload a photo (or a signature) named by its SHA-256, whole or in chunks (Content-Range); idempotent by content."""
     if not SHA_RE.match(sha256):
         return api_error(400, "bad_hash", _("照片名应为 64 位小写十六进制的 SHA-256。"))
     limit = current_app.config["PHOTO_MAX_BYTES"]
+    if request.headers.get("Content-Range") is not None:
+        return _put_chunk(sha256, limit)
     if request.content_length is not None and request.content_length > limit:
-        return api_error(413, "too_large", _("照片太大（最多 %(mb)d MB）。", mb=limit // 2**20))
+        return _too_large(limit)
     data = request.get_data(cache=False)
     if len(data) > limit:
-        return api_error(413, "too_large", _("照片太大（最多 %(mb)d MB）。", mb=limit // 2**20))
+        return _too_large(limit)
+    return _store(sha256, data)
+
+
+def _store(sha256: str, data: bytes) -> Response:
+    """Check and keep a whole photo: the one path for a single PUT and for the last chunk of a resumable upload."""
     if hashlib.sha256(data).hexdigest() != sha256:
         return api_error(400, "hash_mismatch", _("照片内容与其 SHA-256 不符，请重新上传。"))
     if find_own(current_user, sha256) is not None:
@@ -85,3 +100,54 @@ def put(sha256):
     if not up.created:
         return _answer(sha256, "exists")
     return _answer(sha256, "stored", 201)
+
+
+def _put_chunk(sha256: str, limit: int) -> Response:
+    """Append one chunk (`Content-Range: bytes first-last/total`) to the caller's partial upload; the last runs _store."""
+    chunk = resumable.parse_range(request.headers["Content-Range"])
+    if chunk is None or request.content_length != chunk.end - chunk.start:
+        return api_error(400, "bad_range", _("Content-Range 应为 bytes 起-止/总长，且与请求体的长度一致。"))
+    if chunk.total > limit:
+        return _too_large(limit)
+    if find_own(current_user, sha256) is not None:
+        return _answer(sha256, "exists")
+    if chunk.start == 0:  # refuse a photo over the quota before 2G carries all of it
+        over = check_upload_quota(current_user, chunk.total)
+        if over is not None:
+            return api_error(429, over.code, over.message)
+    key = resumable.partial_key(current_user, sha256)
+    s = store()
+    try:
+        with s.appending(key, chunk.start) as f:
+            got = resumable.receive(f, chunk)
+            if got < chunk.end - chunk.start:
+                return _offset_answer(sha256, 409, chunk.start + got, "incomplete_chunk")
+            if chunk.end < chunk.total:
+                return _offset_answer(sha256, 202, chunk.end)
+            f.seek(0)
+            resp = _store(sha256, f.read())
+            if resp.status_code in (429, 503):  # worth sending again later: keep all but this chunk
+                f.truncate(chunk.start)
+            else:  # kept, or refused for good: nothing of it stays behind
+                s.delete(key)
+            return resp
+    except resumable.WrongOffset as e:
+        return _offset_answer(sha256, 409, e.length, "wrong_offset")
+    except resumable.PartialBusy:
+        resp = api_error(503, "upload_in_progress", _("这张照片正在上传中，请稍后再试。"))
+        resp.headers["Retry-After"] = str(BUSY_RETRY_AFTER)
+        return resp
+
+
+def _offset_answer(sha256: str, code: int, offset: int, error: str | None = None) -> Response:
+    """Where the caller's partial upload ends now: 202 after a chunk, 409 (with `error`) when it must go on from there."""
+    if error == "wrong_offset":
+        resp = api_error(code, error, _("这一段不是从服务器已收到的位置开始的，请从第 %(n)d 字节继续。", n=offset), offset=offset)
+    elif error:
+        resp = api_error(code, error, _("这一段没有传完，请从第 %(n)d 字节继续。", n=offset), offset=offset)
+    else:
+        resp = jsonify({"sha256": sha256, "status": "partial", "offset": offset})
+        resp.status_code = code
+    resp.headers["Upload-Offset"] = str(offset)
+    resp.headers["Cache-Control"] = "private, no-cache"
+    return resp

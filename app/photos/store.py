@@ -1,13 +1,28 @@
 """Where photo bytes live, behind a small interface: the filesystem under instance/ now, an object store later."""
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
 
-_KEY = re.compile(r"^[a-z]+/[0-9a-f]{64}(\.jpg)?$")
+# "partial/<user id>-<sha256>" is a resumable upload on its way (app/photos/resumable.py), never a final name.
+_KEY = re.compile(r"^[a-z]+/([0-9]{1,10}-)?[0-9a-f]{64}(\.jpg)?$")
+
+
+class WrongOffset(Exception):
+    """A chunk did not start where the partial file ends; `length` is where it does."""
+
+    def __init__(self, length: int):
+        super().__init__(length)
+        self.length = length
+
+
+class PartialBusy(Exception):
+    """Another request (on this server or another) is writing the same partial file."""
 
 
 class PhotoStore(Protocol):
@@ -17,6 +32,9 @@ class PhotoStore(Protocol):
     def get(self, key: str) -> bytes | None: ...
     def exists(self, key: str) -> bool: ...
     def delete(self, key: str) -> None: ...
+    def length(self, key: str) -> int: ...
+    def appending(self, key: str, offset: int): ...
+    def expire(self, prefix: str, before: float) -> int: ...
 
 
 class FileSystemStore:
@@ -68,3 +86,46 @@ class FileSystemStore:
             self._path(key).unlink()
         except FileNotFoundError:
             pass
+
+    def length(self, key: str) -> int:
+        """The file's length in bytes, 0 when there is none."""
+        try:
+            return self._path(key).stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    @contextmanager
+    def appending(self, key: str, offset: int):
+        """The file at `key`, opened to append at `offset` and locked against every other writer (servers sharing the
+        store too); WrongOffset when it is not `offset` bytes long, PartialBusy when another request holds it."""
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:  # only a first chunk may create the file: a later one for a file that is gone starts again at 0
+            fd = os.open(path, os.O_RDWR | os.O_APPEND | (os.O_CREAT if offset == 0 else 0), 0o600)
+        except FileNotFoundError:
+            raise WrongOffset(0) from None
+        with os.fdopen(fd, "rb+", buffering=0) as f:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise PartialBusy() from None
+            size = os.fstat(fd).st_size
+            if size != offset:
+                raise WrongOffset(size)
+            try:
+                yield f
+            finally:  # what arrived stays, even from a request cut half way: the next chunk starts after it
+                if not f.closed:
+                    os.fsync(fd)
+
+    def expire(self, prefix: str, before: float) -> int:
+        """Delete the files under `prefix`/ last written before `before` (a Unix time); how many went."""
+        n = 0
+        for p in (self.root / prefix).glob("*"):
+            try:
+                if p.is_file() and p.stat().st_mtime < before:
+                    p.unlink()
+                    n += 1
+            except FileNotFoundError:  # finished or removed meanwhile
+                pass
+        return n

@@ -76,6 +76,17 @@ def _common_errors(paths: dict) -> dict:
     return paths
 
 
+OFFSET_HEADER = {"description": "bytes of the caller's partial upload the server holds", "schema": {"type": "integer", "minimum": 0}}
+RESUMABLE = (
+    "Resumable (for 2G): send `Content-Range: bytes first-last/total` with each chunk, the first from 0 (or from HEAD's "
+    "Upload-Offset). The server appends what arrives to the caller's own partial upload as it comes, so a cut keeps "
+    "every byte received; each chunk must start where the partial ends (409 with the offset otherwise). The last "
+    "chunk runs the same checks as a whole upload and answers as one; a refusal for good (400, 413, 415, 422) drops "
+    "the partial, a 429 or 503 keeps all but that chunk. Partials are private to their uploader, never stored under "
+    "the photo's name, and removed after 24 h untouched (PHOTO_PARTIAL_MAX_AGE). A PUT without Content-Range sends "
+    "the whole file, as before.")
+
+
 def spec() -> dict:
     """Build the OpenAPI document."""
     record_variants = []
@@ -214,19 +225,35 @@ def spec() -> dict:
                                                 "401": unauthorized}}},
         "/api/v1/photos/{sha256}": {
             "parameters": [{"name": "sha256", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}],
-            "head": {"summary": "Does the server hold this photo for this user?", "responses": {"200": {"description": "held"}, "404": {"description": "not held"}}},
-            "put": {"summary": "Upload a photo (bytes as stored on the phone)",
+            "head": {"summary": "Does the server hold this photo for this user?", "responses": {
+                "200": {"description": "held"},
+                "404": {"description": "not held; Upload-Offset says how many bytes of the caller's own unfinished "
+                                       "upload the server keeps (0 when none): a resumable upload goes on from there",
+                        "headers": {"Upload-Offset": OFFSET_HEADER}}}},
+            "put": {"summary": "Upload a photo (bytes as stored on the phone), whole or in chunks",
+                    "description": RESUMABLE,
                     "parameters": [{"name": "X-CSRFToken", "in": "header", "required": True, "schema": {"type": "string"}},
-                                   {"name": "kind", "in": "query", "schema": {"type": "string", "enum": ["photo", "signature"]}}],
+                                   {"name": "kind", "in": "query", "schema": {"type": "string", "enum": ["photo", "signature"]}},
+                                   {"name": "Content-Range", "in": "header", "required": False, "schema": {
+                                       "type": "string", "pattern": "^bytes [0-9]+-[0-9]+/[0-9]+$"},
+                                    "description": "bytes first-last/total of this chunk; leave out to send the whole file"}],
                     "requestBody": {"required": True, "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in ("image/jpeg", "image/png", "image/webp")}},
                     "responses": {"201": {"description": "stored"}, "200": {"description": "exists"},
-                                  "400": _err("the bytes do not hash to the name", "hash_mismatch"),
+                                  "202": {"description": "chunk kept; send the next from `offset`", "headers": {"Upload-Offset": OFFSET_HEADER},
+                                          "content": {"application/json": {"example": {"sha256": "…", "status": "partial", "offset": 65536}}}},
+                                  "409": {**_err("the chunk did not start where the caller's partial upload ends "
+                                                 "(wrong_offset), or arrived cut short (incomplete_chunk); the body's "
+                                                 "`offset` and Upload-Offset say where to go on", "wrong_offset"),
+                                          "headers": {"Upload-Offset": OFFSET_HEADER}},
+                                  "400": _err("the bytes do not hash to the name (the partial upload is dropped), or a "
+                                              "malformed Content-Range (bad_range)", "hash_mismatch"),
                                   "413": _err("over the size limit", "too_large"), "415": _err("not JPEG/PNG/WebP by its bytes", "not_an_image"),
                                   "422": _err("decompression bomb, truncated, undecodable, or more pixels than its format may have "
                                               "(baseline JPEG 40 Mpx; PNG and progressive JPEG 4096×4096; WebP 2896×2896)", "image_rejected"),
                                   "429": _err("over the uploader's daily count or bytes not yet listed by a record",
                                               "upload_quota_unlinked"),
-                                  "503": {**_err("every decode slot of the server stayed busy; nothing stored, send again later", "busy"),
+                                  "503": {**_err("every decode slot of the server stayed busy, or another request is writing "
+                                                 "this partial upload (upload_in_progress); nothing stored, send again later", "busy"),
                                           "headers": {"Retry-After": {"description": "seconds", "schema": {"type": "integer"}}}}}},
         },
         "/api/v1/records": {"post": {

@@ -7,6 +7,7 @@
   const LOCK = "jf-outbox-flush";
   const BATCH = 20;          // small batches: a 2G link that drops mid-request loses little
   const MAX_ROUNDS = 3;      // missing_photos → upload again → resend, a bounded number of times
+  const CHUNK = 64 * 1024;   // photo upload pieces: ~10 s each at 50 kbit/s, so progress is confirmed often on 2G
   const MSG = {
     auth: "登录已过期，请重新登录",
     network: "网络不通，有网络后会自动同步",
@@ -88,6 +89,7 @@
   }
 
   /** HEAD, then PUT if the server lacks it; returns null when the server holds the photo, else the reason to show.
+   * HEAD's Upload-Offset says how much of an upload cut earlier the server kept: the chunks go on from there.
    * A signature goes up the same way, marked ?kind=signature (the server keeps it as a confirmation, not a photo). */
   async function uploadOne(ctx, sha, photo, signature) {
     const url = "/api/v1/photos/" + sha;
@@ -98,13 +100,33 @@
     }
     if (!photo) return signature ? MSG.signatureLost : MSG.photoLost;
     const type = photo.type || photo.blob.type || (signature ? "image/png" : "image/jpeg");
-    const resp = await request(ctx, "PUT", signature ? url + "?kind=signature" : url, { body: photo.blob, headers: { "Content-Type": type } });
+    const put = signature ? url + "?kind=signature" : url;
+    const offset = head.headers.get("Upload-Offset");
+    const resp = offset === null || !photo.blob.size  // a server without resumable uploads: the whole file at once
+      ? await request(ctx, "PUT", put, { body: photo.blob, headers: { "Content-Type": type } })
+      : await sendChunks(ctx, put, photo.blob, type, Number(offset));
     if (resp.status === 200 || resp.status === 201) {
       await markUploaded(sha, true);
       return null;
     }
     const body = await readJson(resp);  // 400 hash_mismatch, 413, 415, 422: the teacher must fix the record
     return body.message || (signature ? "签名上传失败（" : "照片上传失败（") + resp.status + "）";
+  }
+
+  /** PUT the blob from `offset` on in CHUNK pieces (Content-Range); 202 and 409 say where the server is now.
+   * A cut throws (the next flush asks HEAD again); returns the answer to the last chunk. */
+  async function sendChunks(ctx, url, blob, type, offset) {
+    let stuck = 0;
+    for (;;) {
+      const end = Math.min(blob.size, offset + CHUNK);
+      const resp = await request(ctx, "PUT", url, { body: blob.slice(offset, end),
+        headers: { "Content-Type": type, "Content-Range": "bytes " + offset + "-" + (end - 1) + "/" + blob.size } });
+      if (resp.status !== 202 && resp.status !== 409) return resp;
+      const next = Number(resp.headers.get("Upload-Offset"));
+      stuck = next > offset ? 0 : stuck + 1;
+      if (stuck > 2 || !(next >= 0 && next < blob.size)) throw new SyncError("server", MSG.server, resp.status);
+      offset = next;
+    }
   }
 
   /** Upload the photos and signatures the queued records need and the server may lack; refused ones send their records back. */
