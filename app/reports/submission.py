@@ -89,8 +89,8 @@ def add_news(sub: MonthlySubmission, user: User, title: str | None, body: str | 
     unique = list({p.id: p for p in photos}.values())
     if len(unique) > MAX_PHOTOS:
         raise SubmissionError("photos", _("每条信息最多 %(n)d 张照片。", n=MAX_PHOTOS))
-    item = NewsItem(submission_id=sub.id, title=title, body=body, photos=unique)
-    db.session.add(item)
+    item = NewsItem(title=title, body=body, photos=unique)
+    sub.news.append(item)
     db.session.flush()
     audit("add_news", "monthly_submission", sub.id, user=user)
     return item
@@ -101,7 +101,7 @@ def delete_news(sub: MonthlySubmission, user: User, item_id: int) -> None:
     item = db.session.scalar(select(NewsItem).where(NewsItem.id == item_id, NewsItem.submission_id == sub.id))
     if item is None:
         raise SubmissionError("form", _("找不到这条信息。"))
-    db.session.delete(item)
+    sub.news.remove(item)
     db.session.flush()
     audit("delete_news", "monthly_submission", sub.id, user=user)
 
