@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from ..clock import CHINA, utcnow
 from ..extensions import db
@@ -47,7 +48,8 @@ def acknowledge(inc, user: User, now: datetime | None = None) -> IncidentNotice:
     """A bureau user confirms the report reached the bureau: logs the bureau notice (who, when), which stops that
     clock, and tells the reporter and the school's principals."""
     now = now or utcnow()
-    if bureau_notice(inc) is not None:
+    if db.session.scalar(select(IncidentNotice.id).where(IncidentNotice.incident_id == inc.id,
+                                                         IncidentNotice.target == "bureau").limit(1)):
         raise IncidentError("form", _("已经确认过了。"))
     notice = log_notice(inc, user, "bureau", APP_METHOD, None, None, now)
     text = _("突发事件 #%(id)d：教育局已确认收到报告。", id=inc.id)
