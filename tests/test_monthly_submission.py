@@ -208,3 +208,17 @@ def test_housekeeping_keeps_news_photos(app, world):
     db.session.commit()
     housekeep(datetime.now(timezone.utc) + timedelta(days=30))
     assert db.session.get(Photo, photo.id) is not None
+
+
+def test_demo_bureau1_sees_a_submitted_report(app, client):
+    from app.demo import seed_demo, seed_demo_submission
+
+    seed_demo()
+    sub = seed_demo_submission()
+    assert sub.state == "submitted" and not is_late(sub) and len(sub.news) == 2
+    login(client, "bureau1", "demo12345")
+    table = client.get("/bureau/reports/").get_data(as_text=True)
+    assert "红岩乡中心小学" in table and "已报送" in table and "石门乡小学" in table
+    html = client.get(f"/bureau/reports/{sub.id}").get_data(as_text=True)
+    assert "家访月活动" in html and "亲情电话" in html
+    assert client.get(f"/reports/news-photos/{sub.news[0].photos[0].id}/full").status_code == 200
