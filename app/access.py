@@ -27,8 +27,8 @@ from flask_login import current_user, login_required
 from sqlalchemy import Select, exists, false, select
 
 from .extensions import db
-from .models import (CONFIDENTIAL_KINDS, CONFIRMED_KINDS, COUNTY_ROLES, Child, Confirmation, Incident, Pairing, Photo, Record, RecordPhoto, School,
-                     User)
+from .models import (CONFIDENTIAL_KINDS, CONFIRMED_KINDS, COUNTY_ROLES, Child, Confirmation, Incident, MonthlySubmission, NewsItem,
+                     NewsPhoto, Pairing, Photo, Record, RecordPhoto, School, User)
 
 CAPABILITIES: dict[str, tuple[str, ...]] = {
     "read_children": ("teacher", "committee", "principal", "counsellor"),  # lists, files, cards, timelines, roster
@@ -225,6 +225,41 @@ def term_record_teacher(user: User, wanted: int | None) -> User | None:
     if teacher is None:
         abort(404)
     return teacher
+
+
+def submissions_query(user: User) -> Select:
+    """The monthly reports `user` may open: the school's for whoever reads its monthly report or submits it; the
+    county's sent ones (never a draft) for the bureau; nothing for anyone else."""
+    q = select(MonthlySubmission)
+    if can(user, "receive_monthly"):
+        return (q.join(School, School.id == MonthlySubmission.school_id)
+                .where(School.county_id == user.county_id, MonthlySubmission.state != "draft"))
+    if can(user, "read_monthly") or can(user, "submit_monthly"):
+        return q.where(MonthlySubmission.school_id == user.school_id)
+    return q.where(false())
+
+
+def get_submission(user: User, submission_id: int) -> MonthlySubmission:
+    """The monthly report with this id if `user` may open it; 404 otherwise."""
+    sub = db.session.scalar(submissions_query(user).where(MonthlySubmission.id == submission_id))
+    if sub is None:
+        abort(404)
+    return sub
+
+
+def visible_news_photo(user: User, photo_id: int) -> Photo | None:
+    """A photo shown in a news item of a monthly report `user` may open; None otherwise."""
+    opened = submissions_query(user).with_only_columns(MonthlySubmission.id)
+    return db.session.scalar(
+        select(Photo).join(NewsPhoto, NewsPhoto.photo_id == Photo.id).join(NewsItem, NewsItem.id == NewsPhoto.news_item_id)
+        .where(Photo.id == photo_id, NewsItem.submission_id.in_(opened)).limit(1))
+
+
+def county_incidents_query(user: User) -> Select:
+    """The emergencies of the county's schools, for the bureau (their school, category, time and clocks: no child)."""
+    if not can(user, "ack_emergencies"):
+        return select(Incident).where(false())
+    return select(Incident).join(School, School.id == Incident.school_id).where(School.county_id == user.county_id)
 
 
 def requires(capability: str):

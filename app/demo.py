@@ -272,3 +272,30 @@ def _return_demo_visit(teacher: User, client_id: str) -> None:
     if principal is not None and bare is not None and bare.review_state == "received":
         return_for_correction(bare, principal, "没有照片。请补拍孩子家里的照片，或写明没有拍照的原因。")
         db.session.commit()
+
+
+def seed_demo_submission(now: datetime | None = None):
+    """Last month's report from the main school, submitted on time with two news items (one with a photo), so that
+    bureau1 has one to open."""
+    from .photos.services import save_upload
+    from .reports.monthly import parse_month
+    from .reports.submission import add_news, deadline, draft_for, submit
+
+    now = now or datetime.now(CHINA)
+    principal = db.session.scalar(select(User).where(User.username == "principal1"))
+    if principal is None:
+        return None
+    month = parse_month(None, today=now.date())
+    sub = draft_for(principal.school_id, month)
+    if sub.state != "draft":
+        return sub
+    data = _demo_photo(5, None, None)
+    photo = save_upload(principal, hashlib.sha256(data).hexdigest(), data).photo
+    add_news(sub, principal, "开展“走进留守儿童家庭”家访月活动",
+             "本月全校教师分组走访青山村、石桥村、柳溪村的留守儿童家庭，向监护人反馈孩子在校的学习和生活情况，"
+             "了解家庭照料情况，并为每名孩子制定了下月的帮扶计划。", [photo])
+    add_news(sub, principal, "“亲情电话”每周按时开通",
+             "学校在德育处设立亲情电话，每周三下午组织留守儿童与在外务工的父母通话或视频，班主任做好记录。", [])
+    submit(sub, principal, now=min(now, deadline(month) - timedelta(days=2)))
+    db.session.commit()
+    return sub

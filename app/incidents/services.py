@@ -24,7 +24,9 @@ from ..web import db_id, has_control_chars, uuid_text
 CLOCKS = {"guardian": timedelta(minutes=30), "parents": timedelta(hours=1), "bureau": timedelta(hours=2)}
 SOON = timedelta(minutes=10)
 TARGET_LABELS = {"guardian": _l("监护人"), "parents": _l("父母"), "bureau": _l("教育局")}
-METHODS = {"phone": _l("电话"), "in_person": _l("当面"), "sms": _l("短信"), "message": _l("微信/消息"), "document": _l("书面报告")}
+METHODS = {"phone": _l("电话"), "in_person": _l("当面"), "sms": _l("短信"), "message": _l("微信/消息"), "document": _l("书面报告"),
+           "app": _l("教育局在家访通中确认")}
+APP_METHOD = "app"  # the bureau's acknowledgement in the app (app.incidents.bureau), not offered on the school's form
 CATEGORIES = {"injury": _l("受伤"), "illness": _l("急病"), "missing": _l("走失/失联"), "safety": _l("安全事故"),
               "crisis": _l("心理危机"), "other": _l("其他")}
 
@@ -99,6 +101,13 @@ def report(user: User, data: dict, now: datetime | None = None) -> tuple[Inciden
     text = _("突发事件 #%(id)d：30 分钟内通知监护人，1 小时内通知父母，2 小时内报告教育局。", id=inc.id)
     for u in {user.id, *principal_ids(user.school_id)}:
         notify(u, f"incident:{inc.id}:new", "incident", text, f"/incidents/{inc.id}")
+    # The bureau's 2-hour notice is due from now on: its staff hear of it at once, not at the next cron run.
+    from flask import current_app
+
+    from ..notify.sms import escalation_from_config
+    from .bureau import alert_bureau
+
+    alert_bureau(inc, escalation_from_config(current_app.config))
     return inc, True
 
 
@@ -109,7 +118,7 @@ def log_notice(inc: Incident, user: User, target: str, method: str, at_value, no
         raise IncidentError("form", _("事件已结束，不能再添加。"))
     if target not in CLOCKS:
         raise IncidentError("target", _("请选择通知了谁。"))
-    if method not in METHODS:
+    if method not in METHODS or (method == APP_METHOD) != can(user, "ack_emergencies"):
         raise IncidentError("method", _("请选择通知方式。"))
     at = _checked_time(at_value, now) if at_value else now
     if at < as_utc(inc.occurred_at) - timedelta(minutes=5):
@@ -163,8 +172,12 @@ def clocks(inc: Incident, now: datetime | None = None) -> list[dict]:
 def escalate(now: datetime | None = None, sms=None) -> dict:
     """Remind and escalate for every open incident; idempotent (each reminder is stored once by its key)."""
     now = now or utcnow()
-    made = {"soon": 0, "late": 0, "sms": 0}
+    from .bureau import alert_bureau
+
+    made = {"soon": 0, "late": 0, "sms": 0, "bureau": 0}
     for inc in db.session.scalars(select(Incident).where(Incident.closed_at.is_(None))):
+        if not any(n.target == "bureau" for n in inc.notices):  # an incident reported before the bureau had accounts
+            made["bureau"] += alert_bureau(inc, sms)
         for c in clocks(inc, now):
             label = str(c["label"])
             if c["state"] == "soon":

@@ -24,7 +24,7 @@ from ..incidents.services import escalate
 from ..models import School
 from .push import push_pending
 from .services import notify
-from .sms import Escalation, sender_from_config
+from .sms import escalation_from_config
 
 
 def duty_reminders(now: datetime) -> int:
@@ -41,9 +41,8 @@ def duty_reminders(now: datetime) -> int:
 
 def run(now: datetime | None = None) -> dict:
     now = now or utcnow()
-    sender = sender_from_config(current_app.config)
     out = {"duties": duty_reminders(now)}
-    out.update({f"incident_{k}": v for k, v in escalate(now, Escalation(sender) if sender else None).items()})
+    out.update({f"incident_{k}": v for k, v in escalate(now, escalation_from_config(current_app.config)).items()})
     db.session.commit()
     out["push"] = push_pending(now)
     out["login_failures_pruned"] = prune_failures(now)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from ..access import CAPABILITIES
 from ..clock import utcnow
 from ..extensions import db
 from ..models import Notification, User
@@ -31,6 +32,12 @@ def notify(user: User | int, key: str, kind: str, text: str, url: str | None = N
 def principal_ids(school_id: int) -> list[int]:
     """The school's active principals: who is told of emergencies and alerts."""
     return list(db.session.scalars(select(User.id).where(User.school_id == school_id, User.role == "principal", User.active)))
+
+
+def bureau_ids(county_id: int | None, capability: str) -> list[int]:
+    """The county's active bureau staff with this capability: who is told of emergencies and monthly reports."""
+    return list(db.session.scalars(select(User.id).where(User.county_id == county_id, User.county_id.is_not(None),
+                                                         User.role.in_(CAPABILITIES[capability]), User.active)))
 
 
 def unread_count(user: User) -> int:

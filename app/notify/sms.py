@@ -42,8 +42,15 @@ def sender_from_config(config) -> SmsSender | None:
     return getattr(importlib.import_module(module), name)(config)
 
 
+def escalation_from_config(config) -> Escalation | None:
+    """The SMS escalation when a sender is configured, else None."""
+    sender = sender_from_config(config)
+    return Escalation(sender) if sender else None
+
+
 class Escalation:
-    """What `incidents.escalate` calls when a clock runs out: text the school's principals."""
+    """What `incidents.escalate` calls when a clock runs out: text the school's principals; and what the bureau alert
+    calls: text the county bureau's duty phone."""
 
     def __init__(self, sender: SmsSender):
         self.sender = sender
@@ -53,3 +60,15 @@ class Escalation:
             User.school_id == incident.school_id, User.role == "principal", User.active, User.phone.is_not(None)))
         text = f"【家访通】突发事件 #{incident.id} 已超过通知时限（{target}），请立即处理。"
         return sum(1 for p in phones if p and self.sender.send(p, text))
+
+    def bureau(self, incident, school) -> int:
+        """Text the county bureau's duty phone of a new emergency: the school, the category and the incident number."""
+        from ..incidents.services import CATEGORIES
+        from ..models import County
+
+        county = db.session.get(County, school.county_id)
+        if county is None or not county.bureau_phone:
+            return 0
+        category = CATEGORIES.get(incident.category, incident.category)
+        text = f"【家访通】{school.name} 发生突发事件 #{incident.id}（{category}），请登录家访通确认收到报告。"
+        return 1 if self.sender.send(county.bureau_phone, text) else 0

@@ -1,6 +1,7 @@
 """Per-user bounds on photo uploads, and the housekeeping that removes uploads no record ever listed.
 
-A photo is linked when a record lists it, a confirmation keeps it as a signature, or a child's file shows it.
+A photo is linked when a record lists it, a confirmation keeps it as a signature, a child's file shows it, or a
+monthly report's news item shows it.
 Everything else is on its way (photos go up before their record) or abandoned; abandoned bytes must not pile up.
 """
 from __future__ import annotations
@@ -15,7 +16,7 @@ from sqlalchemy import and_, delete, exists, func, select
 
 from ..clock import CHINA, utcnow
 from ..extensions import db
-from ..models import Child, Confirmation, Photo, RecordPhoto, User
+from ..models import Child, Confirmation, NewsPhoto, Photo, RecordPhoto, User
 
 
 @dataclass
@@ -25,9 +26,10 @@ class QuotaExceeded:
 
 
 def unlinked():
-    """SQL condition: no record, confirmation or child file refers to this photo."""
+    """SQL condition: no record, confirmation, child file or news item refers to this photo."""
     return and_(
         ~exists().where(RecordPhoto.photo_id == Photo.id),
+        ~exists().where(NewsPhoto.photo_id == Photo.id),
         ~exists().where(Confirmation.photo_id == Photo.id),
         ~exists().where(Child.photo_sha256 == Photo.sha256, Child.school_id == Photo.school_id),
     )

@@ -27,8 +27,15 @@ def file(sha256, variant):
     photo = visible_photo(current_user, sha256)
     if photo is None:
         abort(404)
+    return send_photo(photo, variant)
+
+
+def send_photo(photo, variant: str) -> Response:
+    """The display copy ("full") or thumbnail of a photo the caller was found to see; the view is recorded."""
+    if variant not in ("thumb", "full"):
+        abort(404)
     try:
-        data = store().get(keys(sha256)["thumb" if variant == "thumb" else "display"])
+        data = store().get(keys(photo.sha256)["thumb" if variant == "thumb" else "display"])
     except (FileNotFoundError, KeyError):
         abort(404)
     audit("view", "photo", photo.id, commit=True)
