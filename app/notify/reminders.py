@@ -22,6 +22,7 @@ from ..duties.services import overdue_children
 from ..extensions import db
 from ..incidents.services import escalate
 from ..models import School
+from ..surveys.progress import survey_reminders
 from .push import push_pending
 from .services import notify
 from .sms import Escalation, sender_from_config
@@ -42,7 +43,7 @@ def duty_reminders(now: datetime) -> int:
 def run(now: datetime | None = None) -> dict:
     now = now or utcnow()
     sender = sender_from_config(current_app.config)
-    out = {"duties": duty_reminders(now)}
+    out = {"duties": duty_reminders(now), "surveys": survey_reminders(now)}
     out.update({f"incident_{k}": v for k, v in escalate(now, Escalation(sender) if sender else None).items()})
     db.session.commit()
     out["push"] = push_pending(now)

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 
+from ..access import CAPABILITIES
 from ..models import CONFIDENTIAL_KINDS
 
 RATINGS = [("good", _l("良好")), ("fair", _l("一般")), ("concern", _l("需关注"))]
@@ -21,10 +22,11 @@ class Field:
     max: int | None = None
     help: object = None
     default: str | None = None  # stored when the field is left empty
+    length: int | None = None  # a shorter limit than the type's, where the value goes into a file column
 
     @property
     def max_length(self) -> int | None:
-        return {"text": 200, "longtext": 4000, "code": 6}.get(self.type)
+        return self.length or {"text": 200, "longtext": 4000, "code": 6}.get(self.type)
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,8 @@ class Kind:
     fields: list[Field]
     # Roles that may write this kind (who may read it is app/access.py's).
     writers: tuple[str, ...] = ("teacher", "principal")
+    # The phone's view that fills it, when not the generic record form (#/<form>/<child>).
+    form: str | None = None
 
     @property
     def confidential(self) -> bool:
@@ -122,7 +126,35 @@ COUNSELLING = Kind("counselling", _l("心理辅导"), [
           help=_l("选“高”会立即提醒校长（提醒中不含记录内容）。")),
 ], writers=("counsellor",))
 
-KINDS: dict[str, Kind] = {k.name: k for k in (HOME_VISIT, TALK, CONTACT, HANDOVER, COUNSELLING)}
+
+def _survey_fields() -> list[Field]:
+    """The file's fields a start-of-term survey proposes, each with "base.<name>": the value the phone showed."""
+    from ..children.forms import AWAY_CHOICES
+
+    own = [Field("parents_away", _l("父母外出情况（是否仍是留守儿童）"), "enum", choices=AWAY_CHOICES)]
+    for role, who in (("father", _l("父亲")), ("mother", _l("母亲"))):
+        own += [Field(f"{role}.name", _l("%(who)s姓名", who=who), "text", length=64),
+                Field(f"{role}.work_place", _l("%(who)s务工地", who=who), "text", length=120),
+                Field(f"{role}.employer", _l("%(who)s工作单位", who=who), "text", length=120),
+                Field(f"{role}.phone", _l("%(who)s电话", who=who), "text", length=32)]
+    own += [Field("guardian.name", _l("委托监护人姓名"), "text", length=64),
+            Field("guardian.relationship_", _l("监护人与孩子的关系"), "text", length=32),
+            Field("guardian.phone", _l("监护人电话"), "text", length=32),
+            Field("living_situation", _l("生活状况"), "longtext"),
+            Field("health", _l("身体状况"), "longtext"),
+            Field("study", _l("学习情况"), "longtext"),
+            Field("psychology", _l("思想、心理状况"), "longtext"),
+            Field("special_needs", _l("个性化需求"), "longtext")]
+    seen = [Field(f"base.{f.name}", _l("%(label)s（摸底时档案里的值）", label=f.label), f.type, choices=f.choices,
+                  length=f.length) for f in own]
+    return own + seen
+
+
+# 每学期初摸底: what the teacher found, field by field, against what the file said on the phone; the record's first photo
+# is the child's new photo. Turned into proposals the principal applies or rejects (app/surveys/services.py).
+SURVEY = Kind("survey", _l("学期初摸底"), _survey_fields(), writers=CAPABILITIES["survey_children"], form="survey")
+
+KINDS: dict[str, Kind] = {k.name: k for k in (HOME_VISIT, TALK, CONTACT, HANDOVER, COUNSELLING, SURVEY)}
 
 
 # Phones from before the contact kind may still hold `parent_call` records in their outbox when the server updates
@@ -148,8 +180,8 @@ def from_old_phone(item):
 
 
 def kinds_for_writer(role: str) -> list[Kind]:
-    """The kinds a role may write."""
-    return [k for k in KINDS.values() if role in k.writers]
+    """The kinds a role may write on the generic record form (a kind with a view of its own is the phone's)."""
+    return [k for k in KINDS.values() if role in k.writers and not k.form]
 
 
 def clean_fields(kind: Kind, data) -> tuple[dict, dict]:
@@ -224,7 +256,7 @@ def kinds_json() -> list[dict]:
     write it: the phone offers a kind only to those, by the rule the server's validation applies."""
     return [
         {
-            "name": k.name, "label": str(k.label), "writers": list(k.writers),
+            "name": k.name, "label": str(k.label), "writers": list(k.writers), **({"form": k.form} if k.form else {}),
             "fields": [
                 {"name": f.name, "label": str(f.label), "type": f.type, "required": f.required,
                  "choices": [{"value": v, "label": str(lbl)} for v, lbl in f.choices],
