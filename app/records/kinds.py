@@ -157,6 +157,29 @@ SURVEY = Kind("survey", _l("学期初摸底"), _survey_fields(), writers=CAPABIL
 KINDS: dict[str, Kind] = {k.name: k for k in (HOME_VISIT, TALK, CONTACT, HANDOVER, COUNSELLING, SURVEY)}
 
 
+def _new_child_kind() -> Kind:
+    from ..children.forms import AWAY_CHOICES, SEX_CHOICES
+
+    return Kind("new_child", _l("新发现的留守儿童"), [
+        Field("name", _l("姓名"), "text", required=True, length=64),
+        Field("sex", _l("性别"), "enum", required=True, choices=SEX_CHOICES),
+        Field("class_name", _l("班级"), "text", length=32),
+        Field("village_id", _l("村"), "int", min=1, max=2**31 - 1),
+        Field("parents_away", _l("父母外出情况"), "enum", required=True, choices=AWAY_CHOICES),
+        Field("guardian_name", _l("监护人姓名"), "text", required=True, length=64),
+        Field("guardian_relationship", _l("监护人与孩子的关系"), "text", length=32),
+        Field("guardian_phone", _l("监护人电话"), "text", length=32),
+        Field("consented_on", _l("监护人同意建档的日期"), "text", required=True, length=10, help=_l("例如 2026-09-01")),
+        Field("notice_version", _l("告知书版本"), "text", required=True, length=32),
+        Field("note", _l("说明"), "longtext"),
+    ], writers=SURVEY.writers, form="survey-new")
+
+
+# A left-behind child found in the field, proposed as a new file: sent like a record (outbox, idempotent id) but with
+# no child yet, so it is no Record (app/surveys/services.py propose_child) and not in KINDS.
+NEW_CHILD = _new_child_kind()
+
+
 # Phones from before the contact kind may still hold `parent_call` records in their outbox when the server updates
 # (offline for days): they are read as contacts by phone, so none is lost. The same mapping as migration 0010a.
 OLD_PARENTS = {"father": "father", "mother": "mother", "both": "both_parents"}
@@ -267,5 +290,5 @@ def kinds_json() -> list[dict]:
                 for f in k.fields
             ],
         }
-        for k in KINDS.values()
+        for k in (*KINDS.values(), NEW_CHILD)
     ]

@@ -18,33 +18,16 @@ from ..children.services import FileError, create_child, save_guardian, set_pair
 from ..clock import CHINA, utcnow
 from ..extensions import db
 from ..models import Child, ChildProposal, Photo, Record, RecordPhoto, SurveyChange, User, Village
-from ..records.kinds import SURVEY, Field, Kind, clean_fields
+from ..records.kinds import NEW_CHILD as NEW_CHILD_KIND
+from ..records.kinds import SURVEY, clean_fields
 
-NEW_CHILD = "new_child"
+NEW_CHILD = NEW_CHILD_KIND.name
 PHOTO = "photo"
 FIELDS = [f for f in SURVEY.fields if not f.name.startswith("base.")]
 LABELS = {f.name: f.label for f in FIELDS} | {PHOTO: _l("孩子的照片")}
 # A file cannot lose these (the child's situation, a person's name): an empty answer is no proposal.
 NOT_CLEARED = {"parents_away", "father.name", "mother.name", "guardian.name"}
 WHO = {"father": _l("父亲"), "mother": _l("母亲"), "guardian": _l("委托监护人")}
-
-
-def _new_child_kind() -> Kind:
-    from ..children.forms import AWAY_CHOICES, SEX_CHOICES
-
-    return Kind(NEW_CHILD, _l("新发现的留守儿童"), [
-        Field("name", _l("姓名"), "text", required=True, length=64),
-        Field("sex", _l("性别"), "enum", required=True, choices=SEX_CHOICES),
-        Field("class_name", _l("班级"), "text", length=32),
-        Field("village_id", _l("村"), "int", min=1, max=2**31 - 1),
-        Field("parents_away", _l("父母外出情况"), "enum", required=True, choices=AWAY_CHOICES),
-        Field("guardian_name", _l("监护人姓名"), "text", required=True, length=64),
-        Field("guardian_relationship", _l("监护人与孩子的关系"), "text", length=32),
-        Field("guardian_phone", _l("监护人电话"), "text", length=32),
-        Field("consented_on", _l("监护人同意建档的日期"), "text", required=True, length=10),
-        Field("notice_version", _l("告知书版本"), "text", required=True, length=32),
-        Field("note", _l("说明"), "longtext"),
-    ], writers=SURVEY.writers)
 
 
 # --- the file's values, as the survey names them --------------------------------------------------------------------
@@ -102,7 +85,7 @@ def propose_child(author: User, cid: str, item: dict) -> dict:
     owner = db.session.scalar(select(ChildProposal.author_id).where(ChildProposal.client_id == cid))
     if owner is not None:
         return {"id": cid, "status": "duplicate"} if owner == author.id else rejected({"id": _("此 id 已被另一条记录使用。")})
-    fields, errors = clean_fields(_new_child_kind(), item.get("fields", {}))
+    fields, errors = clean_fields(NEW_CHILD_KIND, item.get("fields", {}))
     errors = {f"fields.{k}": v for k, v in errors.items()}
     try:
         if "consented_on" in fields:
