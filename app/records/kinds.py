@@ -178,6 +178,8 @@ def _new_child_kind() -> Kind:
 # A left-behind child found in the field, proposed as a new file: sent like a record (outbox, idempotent id) but with
 # no child yet, so it is no Record (app/surveys/services.py propose_child) and not in KINDS.
 NEW_CHILD = _new_child_kind()
+# What the phone may send to /api/v1/records, and what /api/v1/kinds publishes.
+PHONE_KINDS: dict[str, Kind] = {**KINDS, NEW_CHILD.name: NEW_CHILD}
 
 
 # Phones from before the contact kind may still hold `parent_call` records in their outbox when the server updates
@@ -290,5 +292,5 @@ def kinds_json() -> list[dict]:
                 for f in k.fields
             ],
         }
-        for k in (*KINDS.values(), NEW_CHILD)
+        for k in PHONE_KINDS.values()
     ]
