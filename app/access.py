@@ -278,3 +278,19 @@ def requires(capability: str):
         return wrapped
 
     return decorator
+
+
+def survey_changes_query(user: User) -> Select:
+    """The survey proposals `user` may decide: their school's, for those who apply surveys; nothing for anyone else."""
+    from .models import SurveyChange
+
+    q = select(SurveyChange).where(SurveyChange.school_id == user.school_id)
+    return q if can(user, "apply_surveys") else q.where(false())
+
+
+def child_proposals_query(user: User) -> Select:
+    """The new children proposed from the field that `user` may decide on (as survey_changes_query)."""
+    from .models import ChildProposal
+
+    q = select(ChildProposal).where(ChildProposal.school_id == user.school_id)
+    return q if can(user, "apply_surveys") else q.where(false())

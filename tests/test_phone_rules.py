@@ -8,7 +8,7 @@ from app.duties import services as duty
 from app.extensions import db
 from app.incidents.services import CATEGORIES, CLOCKS
 from app.models import Child, DutyRule, Term
-from app.records.kinds import KINDS
+from app.records.kinds import PHONE_KINDS
 
 from .conftest import login
 
@@ -17,7 +17,7 @@ def test_kinds_say_who_may_write_them_as_validation_does(client, world):
     login(client, world["A"]["teacher"].username)
     body = client.get("/api/v1/kinds").get_json()
     writers = {k["name"]: k["writers"] for k in body["kinds"]}
-    assert writers == {name: list(k.writers) for name, k in KINDS.items()}
+    assert writers == {name: list(k.writers) for name, k in PHONE_KINDS.items()}
     assert "teacher" not in writers["counselling"] and writers["counselling"] == ["counsellor"]
     assert "teacher" in writers["home_visit"] and "counsellor" not in writers["home_visit"]
 

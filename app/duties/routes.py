@@ -39,10 +39,13 @@ def dashboard():
     weeks = trend(current_user.school_id, today)
     rules = rules_for(current_user.school_id)
     late_total, late = overdue_corrections(current_user.school_id, today)
+    from ..surveys.progress import progress as survey_progress
+
     return render_template("duties/dashboard.html", today=today, by=by, rows=coverage(current_user.school_id, today, by),
                            late_corrections=late, late_corrections_total=late_total,
                            rules=rules, titles={r.key: r.title for r in rules}, overdue=overdue, overdue_total=total,
-                           weeks=weeks, chart=_chart(weeks))
+                           weeks=weeks, chart=_chart(weeks),
+                           surveys=survey_progress(current_user.school_id, today, "teacher" if by == "teacher" else "class"))
 
 
 def _chart(weeks: list[dict], width: int = 320, height: int = 120) -> dict:

@@ -8,8 +8,4 @@ from .people import (COUNTY_ROLES, FILE_CHANGE_SOURCES, LEAVE_REASONS, ROLES, Ch
                      LoginFailure, Pairing, School, User, Village)
 from .sync import ALL_SCHOOLS, RosterStamp
 from .reporting import SUBMISSION_STATES, MonthlySubmission, NewsItem, NewsPhoto
-
-from types import ModuleType as _Module  # noqa: E402
-
-# Every model and vocabulary imported above (not the submodules): one line per module above, nothing to keep in step.
-__all__ = [name for name, value in dict(globals()).items() if not name.startswith("_") and not isinstance(value, _Module)]
+from .surveys import PROPOSAL_STATES, ChildProposal, SurveyChange

@@ -22,6 +22,7 @@ from ..duties.services import overdue_children
 from ..extensions import db
 from ..incidents.services import escalate
 from ..models import School
+from ..surveys.progress import survey_reminders
 from .push import push_pending
 from .services import notify
 from .sms import escalation_from_config
@@ -41,7 +42,7 @@ def duty_reminders(now: datetime) -> int:
 
 def run(now: datetime | None = None) -> dict:
     now = now or utcnow()
-    out = {"duties": duty_reminders(now)}
+    out = {"duties": duty_reminders(now), "surveys": survey_reminders(now)}
     out.update({f"incident_{k}": v for k, v in escalate(now, escalation_from_config(current_app.config)).items()})
     db.session.commit()
     out["push"] = push_pending(now)

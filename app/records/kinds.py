@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 
+from ..access import CAPABILITIES
 from ..models import CONFIDENTIAL_KINDS
 
 RATINGS = [("good", _l("良好")), ("fair", _l("一般")), ("concern", _l("需关注"))]
@@ -21,10 +22,11 @@ class Field:
     max: int | None = None
     help: object = None
     default: str | None = None  # stored when the field is left empty
+    length: int | None = None  # a shorter limit than the type's, where the value goes into a file column
 
     @property
     def max_length(self) -> int | None:
-        return {"text": 200, "longtext": 4000, "code": 6}.get(self.type)
+        return self.length or {"text": 200, "longtext": 4000, "code": 6}.get(self.type)
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,8 @@ class Kind:
     fields: list[Field]
     # Roles that may write this kind (who may read it is app/access.py's).
     writers: tuple[str, ...] = ("teacher", "principal")
+    # The phone's view that fills it, when not the generic record form (#/<form>/<child>).
+    form: str | None = None
 
     @property
     def confidential(self) -> bool:
@@ -122,7 +126,60 @@ COUNSELLING = Kind("counselling", _l("心理辅导"), [
           help=_l("选“高”会立即提醒校长（提醒中不含记录内容）。")),
 ], writers=("counsellor",))
 
-KINDS: dict[str, Kind] = {k.name: k for k in (HOME_VISIT, TALK, CONTACT, HANDOVER, COUNSELLING)}
+
+def _survey_fields() -> list[Field]:
+    """The file's fields a start-of-term survey proposes, each with "base.<name>": the value the phone showed."""
+    from ..children.forms import AWAY_CHOICES
+
+    own = [Field("parents_away", _l("父母外出情况（是否仍是留守儿童）"), "enum", choices=AWAY_CHOICES)]
+    for role, who in (("father", _l("父亲")), ("mother", _l("母亲"))):
+        own += [Field(f"{role}.name", _l("%(who)s姓名", who=who), "text", length=64),
+                Field(f"{role}.work_place", _l("%(who)s务工地", who=who), "text", length=120),
+                Field(f"{role}.employer", _l("%(who)s工作单位", who=who), "text", length=120),
+                Field(f"{role}.phone", _l("%(who)s电话", who=who), "text", length=32)]
+    own += [Field("guardian.name", _l("委托监护人姓名"), "text", length=64),
+            Field("guardian.relationship_", _l("监护人与孩子的关系"), "text", length=32),
+            Field("guardian.phone", _l("监护人电话"), "text", length=32),
+            Field("living_situation", _l("生活状况"), "longtext"),
+            Field("health", _l("身体状况"), "longtext"),
+            Field("study", _l("学习情况"), "longtext"),
+            Field("psychology", _l("思想、心理状况"), "longtext"),
+            Field("special_needs", _l("个性化需求"), "longtext")]
+    seen = [Field(f"base.{f.name}", _l("%(label)s（摸底时档案里的值）", label=f.label), f.type, choices=f.choices,
+                  length=f.length) for f in own]
+    return own + seen
+
+
+# 每学期初摸底: what the teacher found, field by field, against what the file said on the phone; the record's first photo
+# is the child's new photo. Turned into proposals the principal applies or rejects (app/surveys/services.py).
+SURVEY = Kind("survey", _l("学期初摸底"), _survey_fields(), writers=CAPABILITIES["survey_children"], form="survey")
+
+KINDS: dict[str, Kind] = {k.name: k for k in (HOME_VISIT, TALK, CONTACT, HANDOVER, COUNSELLING, SURVEY)}
+
+
+def _new_child_kind() -> Kind:
+    from ..children.forms import AWAY_CHOICES, SEX_CHOICES
+
+    return Kind("new_child", _l("新发现的留守儿童"), [
+        Field("name", _l("姓名"), "text", required=True, length=64),
+        Field("sex", _l("性别"), "enum", required=True, choices=SEX_CHOICES),
+        Field("class_name", _l("班级"), "text", length=32),
+        Field("village_id", _l("村"), "int", min=1, max=2**31 - 1),
+        Field("parents_away", _l("父母外出情况"), "enum", required=True, choices=AWAY_CHOICES),
+        Field("guardian_name", _l("监护人姓名"), "text", required=True, length=64),
+        Field("guardian_relationship", _l("监护人与孩子的关系"), "text", length=32),
+        Field("guardian_phone", _l("监护人电话"), "text", length=32),
+        Field("consented_on", _l("监护人同意建档的日期"), "text", required=True, length=10, help=_l("例如 2026-09-01")),
+        Field("notice_version", _l("告知书版本"), "text", required=True, length=32),
+        Field("note", _l("说明"), "longtext"),
+    ], writers=SURVEY.writers, form="survey-new")
+
+
+# A left-behind child found in the field, proposed as a new file: sent like a record (outbox, idempotent id) but with
+# no child yet, so it is no Record (app/surveys/services.py propose_child) and not in KINDS.
+NEW_CHILD = _new_child_kind()
+# What the phone may send to /api/v1/records, and what /api/v1/kinds publishes.
+PHONE_KINDS: dict[str, Kind] = {**KINDS, NEW_CHILD.name: NEW_CHILD}
 
 
 # Phones from before the contact kind may still hold `parent_call` records in their outbox when the server updates
@@ -148,8 +205,8 @@ def from_old_phone(item):
 
 
 def kinds_for_writer(role: str) -> list[Kind]:
-    """The kinds a role may write."""
-    return [k for k in KINDS.values() if role in k.writers]
+    """The kinds a role may write on the generic record form (a kind with a view of its own is the phone's)."""
+    return [k for k in KINDS.values() if role in k.writers and not k.form]
 
 
 def clean_fields(kind: Kind, data) -> tuple[dict, dict]:
@@ -224,7 +281,7 @@ def kinds_json() -> list[dict]:
     write it: the phone offers a kind only to those, by the rule the server's validation applies."""
     return [
         {
-            "name": k.name, "label": str(k.label), "writers": list(k.writers),
+            "name": k.name, "label": str(k.label), "writers": list(k.writers), **({"form": k.form} if k.form else {}),
             "fields": [
                 {"name": f.name, "label": str(f.label), "type": f.type, "required": f.required,
                  "choices": [{"value": v, "label": str(lbl)} for v, lbl in f.choices],
@@ -235,5 +292,5 @@ def kinds_json() -> list[dict]:
                 for f in k.fields
             ],
         }
-        for k in KINDS.values()
+        for k in PHONE_KINDS.values()
     ]

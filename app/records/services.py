@@ -104,6 +104,7 @@ def ingest(author: User, items: list, source: str = "api") -> list[dict]:
     # sent as a photo (the phone cannot upload them again). One query for the whole batch.
     own_photos = own_photo_ids(author, wanted_photos)
 
+    from ..surveys.services import NEW_CHILD, propose_child, surveys_received
     from ..verify.services import after_ingest
 
     todo: list[tuple[int, str, dict]] = []
@@ -114,6 +115,9 @@ def ingest(author: User, items: list, source: str = "api") -> list[dict]:
             # Echo what the phone sent, so it can match the answer: a string, cut short; nothing else.
             results[n] = {"id": sent[:64] if isinstance(sent, str) else None, "status": "rejected",
                           "errors": {"id": _("id 必须是手机生成的 UUID。")}}
+            continue
+        if isinstance(item, dict) and item.get("kind") == NEW_CHILD:
+            results[n] = propose_child(author, cid, item)  # not a record: it has no child yet
             continue
         if cid in existing or cid in seen_in_batch:
             owner = existing.get(cid, author.id)
@@ -139,6 +143,7 @@ def ingest(author: User, items: list, source: str = "api") -> list[dict]:
         if created:
             after_ingest(author, created, own_photos)
             alert_high_risk(created)  # created only: a resent note (duplicate) never alerts again
+            surveys_received(author, created)
     db.session.commit()
     return results
 

@@ -5,7 +5,8 @@ from flask_login import login_required
 from ..incidents.services import CATEGORIES, phone_rules
 from ..models import CONFIRM_STATES, PERIODS, REVIEW_STATES, SEASONS
 from ..notify.routes import MAX_IDS
-from ..records.kinds import KINDS, kinds_json
+from ..records.kinds import PHONE_KINDS as KINDS  # new_child too: sent like a record (it has no child_id yet)
+from ..records.kinds import kinds_json
 from ..verify import totp
 from ..web import MAX_ID
 from . import bp
@@ -136,6 +137,7 @@ def spec() -> dict:
             "name": {"type": "string", "enum": list(KINDS)}, "label": {"type": "string"},
             "writers": {"type": "array", "items": {"type": "string"},
                         "description": "the roles that may write this kind; the app offers it only to them"},
+            "form": {"type": "string", "description": "the phone's own view for this kind (survey, survey-new)"},
             "fields": {"type": "array", "items": {"type": "object", "required": ["name", "label", "type", "required"]}}}},
         "IncidentRules": {"type": "object", "description": "what the offline report form needs", "properties": {
             "categories": {"type": "array", "items": {"type": "object", "properties": {

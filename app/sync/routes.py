@@ -14,6 +14,7 @@ from ..clock import today_local
 from ..extensions import db
 from ..models import DUTY_KINDS, Child, Record
 from ..records.services import ingest
+from ..surveys.services import phone_survey
 from ..verify.returns import phone_returned, phone_reviews
 from ..web import api_error, json_body
 from . import bp
@@ -60,10 +61,12 @@ def roster_for(user) -> dict:
         duties = phone_plan(user.school_id, today_local(), select(Child.id).where(Child.id.in_(ids)))
     # The caller's own records: returned ones with what a correction needs, and each child's latest review states.
     reviews = phone_reviews(user, ids) if writes else {}
+    survey = phone_survey(user, children) if can(user, "survey_children") else None
     return {
         "school": {"name": school.name, "hotline": school.hotline} if school else None,
         "duties": duties,
         "returned": phone_returned(user) if writes else [],
+        **({"survey": survey["school"]} if survey else {}),
         "children": [
             {
                 "id": c.id, "name": c.name, "class_name": c.class_name, "grade": c.grade,
@@ -74,6 +77,7 @@ def roster_for(user) -> dict:
                 "responsible_teacher": (lambda t: {"name": t.name, "phone": t.phone} if t else None)(c.responsible_teacher),
                 "last": last.get(c.id, {}),
                 "reviews": reviews.get(c.id, []),
+                **(survey["children"][c.id] if survey else {}),
             }
             for c in children
         ],

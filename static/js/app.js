@@ -95,6 +95,7 @@
     else if (parts[0] === "new" && parts[2]) content = await JF.form.open({ kind: parts[1], child: parts[2] });
     else if (parts[0] === "record" && parts[1]) content = await JF.form.open({ id: parts[1] });
     else if (parts[0] === "correct" && parts[1]) content = await JF.form.open({ corrects: parts[1] });
+    else if (parts[0] === "survey") content = JF.survey.open(parts[1]);
     else if (parts[0] === "incident" && parts[1]) {
       content = JF.incident.view(parts[1], parts[2]);
       if (parts[1] === "new" || parts[2] === "edit") state.view = "report";  // a form being filled: reload leaves it alone
@@ -109,7 +110,7 @@
     await loadLocal();
     renderNav();
     renderStatus();
-    if (!["new", "record", "correct", "report"].includes(state.view)) await route();
+    if (!["new", "record", "correct", "report", "survey"].includes(state.view)) await route();
   }
 
   async function getJson(url, headers) {
@@ -193,7 +194,7 @@
     await loadLocal();
     renderStatus();
     state.flash = navigator.onLine ? "已保存，正在同步…" : "已保存在手机上，有网络后会自动同步。";
-    location.hash = "#/child/" + record.child_id;
+    location.hash = record.child_id ? "#/child/" + record.child_id : "#/";  // a new child has no card yet
     JF.outbox.requestBackgroundSync();
     trigger("save");
   }

@@ -137,5 +137,12 @@
     return { sha, blob: new Blob([bytes], { type: "image/jpeg" }), type: "image/jpeg", size: bytes.length, width: w, height: h };
   }
 
-  JF.capture = { processPhoto, exifOf, withExif, sha256Hex };
+  /** Shrink a picked file and keep it in IndexedDB's photo store, waiting for upload; resolves with its sha. */
+  async function keepPhoto(file) {
+    const p = await processPhoto(file);
+    await JF.db.put("photos", Object.assign(p, { uploaded: false, added_at: new Date().toISOString() }));
+    return p.sha;
+  }
+
+  JF.capture = { processPhoto, keepPhoto, exifOf, withExif, sha256Hex };
 })(self.JF = self.JF || {});

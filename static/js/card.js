@@ -25,7 +25,7 @@
     if (c.responsible_teacher) calls.push(callRow("包保责任人 " + c.responsible_teacher.name, c.responsible_teacher.phone));
     if (s.roster.school && s.roster.school.hotline) calls.push(callRow("学校电话 " + s.roster.school.name, s.roster.school.hotline));
     const last = c.last || {};
-    const kinds = JF.data.writableKinds();
+    const kinds = JF.data.writableKinds().filter((k) => k.name !== "new_child");  // a new child has no card yet
     const lastText = kinds.map((k) => (last[k.name] ? k.label + " " + fmtDate(last[k.name]) : null)).filter(Boolean).join(" · ") || "还没有记录";
     return [
       h("section", { class: "card contact-card", id: "jf-card" },
@@ -36,7 +36,7 @@
         h("h2", {}, "新建记录"),
         h("p", { class: "muted" }, "最近：" + lastText),
         kinds.length ? h("div", { class: "actions" }, kinds.map((k) =>
-          h("a", { class: "button primary", href: "#/new/" + k.name + "/" + c.id, "data-kind": k.name }, k.label)))
+          h("a", { class: "button primary", href: k.form ? "#/" + k.form + "/" + c.id : "#/new/" + k.name + "/" + c.id, "data-kind": k.name }, k.label)))
           : h("p", { class: "flash warn" }, "还没有记录表格。请在有网络时打开一次家访通。")),
       committee ? null : h("p", {}, h("a", { class: "button", id: "jf-report", href: "#/incident/new/" + c.id }, "报告突发事件")),
       committee ? null : JF.returns.list(c.id),

@@ -140,9 +140,8 @@
       for (let i = 0; i < files.length; i++) {
         photoNote.textContent = "正在压缩照片 " + (i + 1) + "/" + files.length + "…";
         try {
-          const p = await JF.capture.processPhoto(files[i]);
-          await JF.db.put("photos", Object.assign(p, { uploaded: false, added_at: new Date().toISOString() }));
-          if (!record.photos.includes(p.sha)) record.photos.push(p.sha);
+          const sha = await JF.capture.keepPhoto(files[i]);
+          if (!record.photos.includes(sha)) record.photos.push(sha);
           await persist();
         } catch (err) {
           photoNote.textContent = "这张照片无法读取，请换一张（" + (err && err.message) + "）";
@@ -201,6 +200,7 @@
       const r = await JF.db.get("records", params.id);
       if (!r) return [h("p", { class: "flash" }, "这条记录已同步或已删除。"), h("a", { href: "#/outbox" }, "返回")];
       r.persisted = true;
+      if (JF.survey.owns(r)) return JF.survey.render(r);  // a survey or a new child has its own form
       return render(r);
     }
     if (params.corrects) {
@@ -218,5 +218,5 @@
     return render(newRecord(params.kind, Number(params.child)));
   }
 
-  JF.form = { open };
+  JF.form = { open, input, collect };
 })(self.JF = self.JF || {});

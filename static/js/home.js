@@ -99,6 +99,7 @@
       out.push(JF.incident.list());
       out.push(JF.returns.list());
       out.push(dutyList());
+      out.push(JF.survey.homeSection());
     }
     const children = JF.data.children();
     if (!s.roster) {
