@@ -27,7 +27,7 @@ def row(**over):
         "监护人同意日期": "2026-09-01", "告知书版本": "2026-1", "责任教师账号": "",
     }
     base.update(over)
-    return [base[h] for h in HEADERS]
+    return [base.get(h, "") for h in HEADERS]
 
 
 def xlsx(rows, headers=HEADERS) -> bytes:
