@@ -16,6 +16,7 @@ from ..records.kinds import KINDS
 from . import bp
 from ..verify.services import histories
 from ..web import arg_id
+from ..children.history import history_rows
 from .archive import archive_records
 from .monthly import monthly_report, parse_month
 from .roster import roster_xlsx
@@ -94,6 +95,7 @@ def archive(child_id):
     audit("export", "child_archive", child.id, commit=True)
     return no_store(make_response(render_template(
         "reports/archive.html", child=child, records=records, histories=histories(records),
+        file_history=history_rows(child),
         sees_comments={r.id: may_see_history(current_user, r) for r in records},
         made_at=today_local())))
 
