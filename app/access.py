@@ -1,6 +1,6 @@
 """Who may see what: the one place where queries are scoped by the caller and roles are checked.
 
-- teacher: only the children they are paired with;
+- teacher: only the children they are paired with, and every child of the classes they are class teacher (班主任) of;
 - committee: only the children of their own village;
 - principal, counsellor: every child of their school;
 - admin: manages accounts and villages of their school, not children's files;
@@ -27,8 +27,8 @@ from flask_login import current_user, login_required
 from sqlalchemy import Select, exists, false, select
 
 from .extensions import db
-from .models import (CONFIDENTIAL_KINDS, CONFIRMED_KINDS, COUNTY_ROLES, Child, Confirmation, Incident, MonthlySubmission, NewsItem,
-                     NewsPhoto, Pairing, Photo, Record, RecordPhoto, School, User)
+from .models import (CONFIDENTIAL_KINDS, CONFIRMED_KINDS, COUNTY_ROLES, Child, ClassTeacher, Confirmation, Incident, MonthlySubmission,
+                     NewsItem, NewsPhoto, Pairing, Photo, Record, RecordPhoto, School, User)
 
 CAPABILITIES: dict[str, tuple[str, ...]] = {
     "read_children": ("teacher", "committee", "principal", "counsellor"),  # lists, files, cards, timelines, roster
@@ -58,6 +58,7 @@ CAPABILITIES: dict[str, tuple[str, ...]] = {
     # The child's file kept current (step 12).
     "survey_children": ("teacher",),  # the start-of-term survey of their (class's) children
     "apply_surveys": ("principal",),  # applies or rejects each proposed change to a file
+    "read_term_stats": ("principal",),  # 每学期留守儿童统计表
 }
 
 
@@ -88,10 +89,16 @@ def children_query(user: User) -> Select:
         return q
     if user.role == "teacher":
         paired = exists().where(Pairing.child_id == Child.id, Pairing.teacher_id == user.id)
-        return q.where(paired)
+        return q.where(paired | Child.class_name.in_(taught_classes(user)))
     if user.role == "committee" and user.village_id is not None:
         return q.where(Child.village_id == user.village_id)
     return q.where(false())
+
+
+def taught_classes(user: User) -> Select:
+    """The names of the classes of `user`'s school that `user` is class teacher of (a subquery)."""
+    return select(ClassTeacher.class_name).where(ClassTeacher.teacher_id == user.id,
+                                                 ClassTeacher.school_id == user.school_id)
 
 
 def child_ids_query(user: User) -> Select:

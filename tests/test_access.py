@@ -160,3 +160,81 @@ def test_post_to_other_schools_child_is_404(client, world):
     assert r.status_code == 404
     db.session.refresh(b1)
     assert b1.name != "改名"
+
+
+# --- class teachers (班主任): every child of their classes, no other class, no other school ------------------------
+
+@pytest.fixture
+def class_world(build, world):
+    """School A's class 三(1)班 (c1 paired with the teacher, c2 with the other one) has a class teacher who is paired
+    with nobody; c3 is in 四(1)班; school B's c1 is in a class of the same name."""
+    from app.children.class_teachers import set_class_teachers
+
+    a = world["A"]
+    ct = build.user("teacher", a["school"], username="classteachera")
+    set_class_teachers(a["school"].id, "三(1)班", [ct.id], a["principal"])
+    c3 = build.child(a["school"], a["v1"], a["other_teacher"], class_name="四(1)班")
+    [rec] = ingest_ok(a["other_teacher"], [item("home_visit", a["c2"], local_iso(timedelta(hours=-1)))])
+    db.session.commit()
+    return {"ct": ct, "c1": a["c1"], "c2": a["c2"], "c3": c3, "b1": world["B"]["c1"], "rec": rec}
+
+
+CLASS_MATRIX = [
+    ("/children/{c1}", 200), ("/children/{c2}", 200), ("/children/{c3}", 404), ("/children/{b1}", 404),
+    ("/children/{c2}/card", 200), ("/children/{c3}/card", 404), ("/children/{b1}/card", 404),
+    ("/children/{c2}/records", 200), ("/children/{c3}/records", 404), ("/children/{b1}/records", 404),
+    ("/reports/children/{c2}/archive", 200), ("/reports/children/{c3}/archive", 404),
+    ("/reports/children/{b1}/archive", 404),
+    ("/records/{rec}", 200),  # another teacher's visit to a child of the class
+    ("/children/{c2}/edit", 403), ("/children/classes", 403),  # seeing a file is not managing it
+]
+
+
+def test_class_teacher_sees_every_child_of_the_class_only(client, class_world):
+    ids = {k: v.id for k, v in class_world.items()}
+    login(client, class_world["ct"].username)
+    for url, expected in CLASS_MATRIX:
+        assert client.get(url.format(**ids)).status_code == expected, url
+    scoped = set(db.session.scalars(children_query(class_world["ct"]).with_only_columns(db.text("child.id"))))
+    assert scoped == {ids["c1"], ids["c2"]}
+    # The roster the phone gets and the roster export hold the class, nothing else.
+    roster = client.get("/api/v1/roster").get_json()
+    assert {c["id"] for c in roster["children"]} == {ids["c1"], ids["c2"]}
+    from openpyxl import load_workbook
+    import io
+
+    rows = list(load_workbook(io.BytesIO(client.get("/reports/roster.xlsx").data)).active.iter_rows(values_only=True))
+    assert {r[0] for r in rows[1:]} == {class_world["c1"].student_no, class_world["c2"].student_no}
+
+
+def test_removing_a_class_teacher_ends_the_view(client, class_world, world):
+    from app.children.class_teachers import set_class_teachers
+
+    set_class_teachers(world["A"]["school"].id, "三(1)班", [], None)
+    db.session.commit()
+    login(client, class_world["ct"].username)
+    assert client.get(f"/children/{class_world['c2'].id}").status_code == 404
+
+
+def test_principal_sets_class_teachers_on_the_classes_page(client, world):
+    from app.models import ClassTeacher
+    from sqlalchemy import select
+
+    from .conftest import page_csrf
+
+    a = world["A"]
+    login(client, a["principal"].username)
+    page = client.get("/children/classes")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "三(1)班" in html
+    token = page_csrf(html)
+    r = client.post("/children/classes", data={"csrf_token": token, "class_name": "三(1)班",
+                                               "teacher_ids": [str(a["teacher"].id)]})
+    assert r.status_code == 302
+    rows = db.session.execute(select(ClassTeacher.class_name, ClassTeacher.teacher_id)).all()
+    assert rows == [("三(1)班", a["teacher"].id)]
+    # Another school's teacher cannot be made class teacher: refused, nothing changes.
+    r = client.post("/children/classes", data={"csrf_token": token, "class_name": "三(1)班",
+                                               "teacher_ids": [str(world["B"]["teacher"].id)]})
+    assert r.status_code == 400 and "本校教师" in r.get_data(as_text=True)
+    assert db.session.execute(select(ClassTeacher.teacher_id)).scalars().all() == [a["teacher"].id]

@@ -27,7 +27,7 @@ def row(**over):
         "监护人同意日期": "2026-09-01", "告知书版本": "2026-1", "责任教师账号": "",
     }
     base.update(over)
-    return [base[h] for h in HEADERS]
+    return [base.get(h, "") for h in HEADERS]
 
 
 def xlsx(rows, headers=HEADERS) -> bytes:
@@ -359,3 +359,47 @@ def test_cli_refuses_a_hostile_file(app, world, tmp_path):
     result = app.test_cli_runner().invoke(args=["import-roster", str(path), "--principal", world["A"]["principal"].username])
     assert result.exit_code == 1 and "无法读取" in result.output
     assert count(Child) == before
+
+
+def test_every_problem_of_a_row_is_listed(client, world):
+    login(client, world["A"]["principal"].username)
+    r = upload(client, xlsx([row(性别="未知", 出生日期="2016-13-45", 所在村="不存在村", 离校原因="搬家",
+                                 班主任账号="nobody")]), "roster.xlsx")
+    html = r.get_data(as_text=True)
+    assert "1 行有问题" in html
+    for reason in ("性别应填", "出生日期", "不存在村", "离校原因应填", "离校日期和离校原因要一起填", "nobody"):
+        assert reason in html, reason
+    assert count(Child) == 4  # the world's children only
+
+
+def test_the_template_example_creates_no_child(client, world):
+    login(client, world["A"]["principal"].username)
+    data = client.get("/children/import/template.xlsx").data
+    wb = load_workbook(io.BytesIO(data))
+    assert wb["花名册"].max_row == 1  # headers only
+    notes = [r for r in wb["填写说明"].iter_rows(values_only=True)]
+    assert "张小明" in notes[-1] and list(notes[-2][:2]) == ["学号", "姓名"]
+    before = count(Child)
+    r = upload(client, data, "template.xlsx")
+    assert "新建 0 份档案" in r.get_data(as_text=True) and count(Child) == before
+
+
+def test_import_writes_history_and_class_teachers(client, world):
+    from app.models import ClassTeacher, FileChange
+
+    a = world["A"]
+    login(client, a["principal"].username)
+    upload(client, xlsx([row()]), "roster.xlsx")
+    r = upload(client, xlsx([row(生活状况="跟爷爷住", 父亲工作单位="东莞某厂", 班主任账号=a["teacher"].username,
+                                 离校日期="2026-10-08", 离校原因="辍学")]), "roster.xlsx")
+    assert "更新 1 份" in r.get_data(as_text=True)
+    s1 = db.session.scalar(select(Child).where(Child.student_no == "S001"))
+    changes = {(c.field.split(".")[-1], c.new, c.source) for c in
+               db.session.scalars(select(FileChange).where(FileChange.child_id == s1.id))}
+    assert {("living_situation", "跟爷爷住", "import"), ("employer", "东莞某厂", "import"),
+            ("left_on", "2026-10-08", "import"), ("leave_reason", "dropped_out", "import")} <= changes
+    assert db.session.execute(select(ClassTeacher.class_name, ClassTeacher.teacher_id)).all() == [("4(1)班", a["teacher"].id)]
+    # A dropout imported alerts the principal as one recorded on the page does.
+    from app.models import Notification
+
+    assert db.session.scalar(select(Notification.kind).where(Notification.user_id == a["principal"].id)) == "dropout"

@@ -236,6 +236,7 @@ def test_duty_rules_become_keyed_rules_with_seasons_and_back(empty_app):
     assert [tuple(r) for r in rows] == [("home_visit", "home_visit", "term", 1, "term", True),
                                         ("talk", "talk", "week", 2, "term", True),
                                         ("report_parents", "contact", "month", 1, "term", False)]
+    upgrade()  # the models read columns later revisions added (a rule's owner)
     rules = {r.key: r for r in rules_for(school.id)}
     assert rules["talk"].times == 2 and "report_parents" not in rules and "family_call" in rules
     with db.engine.begin() as conn:  # a school's own rule and a second talk rule: several per kind now
@@ -393,3 +394,25 @@ def test_existing_schools_move_into_one_county_and_back(empty_app):
     assert "county" not in tables and "file_change" not in tables and "class_teacher" not in tables
     assert "county_id" not in {c["name"] for c in inspect(db.engine).get_columns("school")}
     upgrade()
+
+
+def test_duty_rules_get_the_paired_teachers_as_owner_and_back(empty_app):
+    """0012c: every stored rule is owned by the children's paired teachers, as before; the downgrade drops the owner."""
+    from sqlalchemy import inspect, text
+
+    upgrade(revision="0011a")
+    with db.engine.begin() as conn:
+        school_id = conn.execute(text("SELECT min(id) FROM school")).scalar()
+        if school_id is None:
+            county = conn.execute(text("INSERT INTO county (name, created_at) VALUES ('县', CURRENT_TIMESTAMP) RETURNING id")).scalar()
+            school_id = conn.execute(text("INSERT INTO school (county_id, name, created_at) VALUES (:c, '校', CURRENT_TIMESTAMP) "
+                                          "RETURNING id"), {"c": county}).scalar()
+        conn.execute(text("INSERT INTO duty_rule (school_id, key, kind, period, times, season, filter, active) "
+                          "VALUES (:s, 'home_visit', 'home_visit', 'term', 1, 'term', '{}', true)"), {"s": school_id})
+    upgrade(revision="0012c")
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT owner FROM duty_rule")).scalars().all() == ["responsible"]
+    downgrade(revision="0011a")
+    assert "owner" not in {c["name"] for c in inspect(db.engine).get_columns("duty_rule")}
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT key FROM duty_rule")).scalars().all() == ["home_visit"]

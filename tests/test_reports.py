@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.children.importer import COLUMNS, import_file
 from app.duties.services import Rule, Window
@@ -414,3 +414,42 @@ def test_no_counselling_text_in_teacher_or_committee_exports(client, world, term
             body = _all_text(load_workbook(io.BytesIO(r.data))) if url.endswith(".xlsx") else r.get_data(as_text=True)
             assert SECRET not in body, (who, url)
         client.delete("/api/v1/session")
+
+
+def test_every_file_field_round_trips(client, world):
+    """Every field of the file (a left child's leaving too) survives export then import: nothing changes, no history."""
+    from app.children.class_teachers import set_class_teachers
+    from app.children.services import leave_child, save_guardian, update_child
+    from app.models import FileChange
+
+    a = world["A"]
+    c1, c2 = a["c1"], a["c2"]
+    update_child(c1, {"living_situation": "与奶奶同住", "surveyed_on": date(2026, 9, 3), "personality": "开朗",
+                      "interests": "画画", "study": "中等", "psychology": "稳定", "special_needs": "=需要助听器",
+                      "address": "一组 3 号", "boarding": True, "parents_away": "father", "health": "良好"}, None)
+    save_guardian(c1, {"occupation": "务农", "work_place": "本村", "employer": "—", "employer_address": "本村",
+                       "address": "一组 3 号", "age": 66, "health": "高血压"}, None, c1.entrusted_guardian)
+    for role, name in (("father", "王大山"), ("mother", "李梅")):
+        save_guardian(c1, {"role": role, "name": name, "relationship_": "父亲" if role == "father" else "母亲",
+                           "phone": "13900000001", "age": 38, "health": "良好", "occupation": "电工",
+                           "work_place": "广东东莞", "employer": "东莞某电子厂", "employer_address": "东莞长安镇",
+                           "address": "东莞长安镇宿舍"}, None)
+    set_class_teachers(a["school"].id, "三(1)班", [a["teacher"].id, a["other_teacher"].id], None)
+    leave_child(c2, date(2026, 10, 8), "transferred", None)
+    db.session.commit()
+    before = db.session.scalar(select(func.count()).select_from(FileChange))
+    login(client, a["principal"].username)
+    data = client.get("/reports/roster.xlsx?left=1").data
+    first = _rows(load_workbook(io.BytesIO(data)).active)
+    by_no = {r[0]: dict(zip(first[0], r)) for r in first[1:]}
+    r1 = by_no[c1.student_no]
+    assert (r1["生活状况"], r1["本学期摸底日期"], r1["监护人职业"], r1["父亲工作单位"], r1["母亲单位地址"], r1["父亲住址"]) == (
+        "与奶奶同住", "2026-09-03", "务农", "东莞某电子厂", "东莞长安镇", "东莞长安镇宿舍")
+    assert r1["班主任账号"] == "、".join(sorted([a["teacher"].username, a["other_teacher"].username]))
+    assert (by_no[c2.student_no]["离校日期"], by_no[c2.student_no]["离校原因"]) == ("2026-10-08", "转学")
+    result = import_file(a["school"].id, a["principal"], "roster.xlsx", data)
+    assert result.errors == [] and (result.created, result.updated) == (0, 2)
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(FileChange)) == before  # nothing changed
+    again = _rows(load_workbook(io.BytesIO(client.get("/reports/roster.xlsx?left=1").data)).active)
+    assert again == first

@@ -79,3 +79,10 @@ class PairingForm(FlaskForm):
 
 class ImportForm(FlaskForm):
     file = FileField(_l("花名册文件（.xlsx 或 .csv）"), validators=[FileRequired()])
+
+
+class LeaveForm(FlaskForm):
+    """Leaving needs a date and a reason."""
+
+    left_on = DateField(_l("离校日期"), validators=[DataRequired()])
+    leave_reason = SelectField(_l("离校原因"), choices=LEAVE_CHOICES[1:], validators=[DataRequired()])

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import FILE_CHANGE_SOURCES, Child, FileChange, User
+from ..models.people import N_
 
 
 def as_text(value) -> str | None:
@@ -36,3 +37,61 @@ def history(child: Child) -> list[FileChange]:
     """The file's changes, newest first."""
     return list(db.session.scalars(select(FileChange).where(FileChange.child_id == child.id)
                                    .order_by(FileChange.at.desc(), FileChange.id.desc())))
+
+
+SOURCE_LABELS = {"edit": N_("编辑"), "survey": N_("学期初摸底"), "import": N_("花名册导入"), "leave": N_("离校或复学")}
+GUARDIAN_ROLE_WORDS = {"father": N_("父亲"), "mother": N_("母亲"), "guardian": N_("委托监护人")}
+
+
+def _labels(form) -> dict[str, object]:
+    """A form's field labels by field name (the pages' own words for each field)."""
+    return {name: unbound.args[0] for name, unbound in vars(form).items() if hasattr(unbound, "field_class")}
+
+
+def _value(field: str, value: str | None, villages: dict[int, str]) -> str:
+    """A stored value as the page shows it: codes as their (translated) words."""
+    from flask_babel import gettext as _
+
+    from ..models.people import LEAVE_REASONS, PARENTS_AWAY, SEXES
+
+    if value is None or value == "":
+        return "—"
+    words = {"sex": SEXES, "parents_away": PARENTS_AWAY, "leave_reason": LEAVE_REASONS, "role": GUARDIAN_ROLE_WORDS}
+    if field in words:
+        return _(words[field].get(value, value))
+    if field == "boarding":
+        return _("是") if value == "1" else _("否")
+    if field == "village_id" and value.isdigit():
+        return villages.get(int(value), value)
+    return value
+
+
+def history_rows(child: Child) -> list[dict]:
+    """The file's history as pages and the printed archive show it: when, who, what (a guardian's field as
+    "奶奶 · 电话"), old -> new in words, and from where."""
+    from flask_babel import gettext as _
+
+    from ..models import Guardian, Village
+    from .forms import ChildForm, GuardianFields
+
+    changes = history(child)
+    child_labels, guardian_labels = _labels(ChildForm), _labels(GuardianFields)
+    names = {g.id: g.relationship_ or _(GUARDIAN_ROLE_WORDS.get(g.role, g.role)) for g in
+             db.session.scalars(select(Guardian).where(Guardian.child_id == child.id))}
+    villages = dict(db.session.execute(select(Village.id, Village.name).where(Village.school_id == child.school_id)).all())
+    users = {u.id: u.name for u in db.session.scalars(
+        select(User).where(User.id.in_({c.user_id for c in changes if c.user_id})))} if changes else {}
+    rows = []
+    for c in changes:
+        field = c.field
+        if field.startswith("guardian:"):
+            gid, _dot, attr = field[len("guardian:"):].partition(".")
+            who = names.get(int(gid), _("监护人")) if gid.isdigit() else _("监护人")
+            label = f"{who} · {guardian_labels.get(attr, attr)}" if attr else f"{who} · {_('新增')}"
+        else:
+            attr = field
+            label = str(child_labels.get(field, field))
+        rows.append({"at": c.at, "user": users.get(c.user_id, "—"), "label": label,
+                     "old": _value(attr, c.old, villages), "new": _value(attr, c.new, villages),
+                     "source": _(SOURCE_LABELS.get(c.source, c.source))})
+    return rows

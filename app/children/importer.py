@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -22,10 +23,16 @@ from sqlalchemy import select
 from ..audit import audit
 from ..extensions import db
 from ..models import Child, Guardian, User, Village
-from ..models.people import PARENTS_AWAY, SEXES
-from .services import FileError, create_child, save_guardian, set_pairings, update_child
+from ..models.people import LEAVE_REASONS, PARENTS_AWAY, SEXES
+from .class_teachers import add_class_teacher
+from .services import FileError, create_child, leave_child, save_guardian, set_pairings, update_child
 
-# (key, header in the template, required). The headers are Chinese: the sheet is filled in by schools.
+# (key, header in the template, required). The headers are Chinese: the sheet is filled in by schools. Every field of
+# the file is a column, so that an exported roster imports again unchanged.
+PERSON_FIELDS = [("phone", "电话", 32), ("age", "年龄", None), ("health", "健康状况", 120), ("occupation", "职业", 64),
+                 ("work_place", "务工地", 120), ("employer", "工作单位", 120), ("employer_address", "单位地址", 200),
+                 ("address", "住址", 200)]
+PERSONS = [("guardian", "监护人"), ("father", "父亲"), ("mother", "母亲")]
 COLUMNS = [
     ("student_no", "学号", True),
     ("name", "姓名", True),
@@ -39,32 +46,41 @@ COLUMNS = [
     ("parents_away", "父母外出情况", False),
     ("health", "健康状况", False),
     ("special_needs", "特殊需要", False),
+    ("personality", "性格", False),
+    ("interests", "兴趣、特长", False),
+    ("study", "学习情况", False),
+    ("psychology", "思想、心理状况", False),
+    ("living_situation", "生活状况", False),
+    ("surveyed_on", "本学期摸底日期", False),
+    ("left_on", "离校日期", False),
+    ("leave_reason", "离校原因", False),
     ("guardian_name", "监护人姓名", True),
     ("guardian_relationship", "监护人与孩子关系", False),
-    ("guardian_phone", "监护人电话", False),
-    ("guardian_age", "监护人年龄", False),
-    ("guardian_health", "监护人健康状况", False),
-    ("father_name", "父亲姓名", False),
-    ("father_phone", "父亲电话", False),
-    ("father_work_place", "父亲务工地", False),
-    ("mother_name", "母亲姓名", False),
-    ("mother_phone", "母亲电话", False),
-    ("mother_work_place", "母亲务工地", False),
+    *[(f"{role}_{k}", f"{word}{h}", False) for role, word in PERSONS for k, h, _n in
+      ([("name", "姓名", 0)] if role != "guardian" else []) + PERSON_FIELDS],
     ("consented_on", "监护人同意日期", True),
     ("notice_version", "告知书版本", True),
     ("teacher", "责任教师账号", False),
+    ("class_teacher", "班主任账号", False),
 ]
 HEADERS = {h: k for k, h, _req in COLUMNS}
 # A cell may hold the Chinese word, the code, or a common other spelling.
 SEX = {**{word: code for code, word in SEXES.items()}, **{code: code for code in SEXES}, "m": "male", "f": "female"}
 AWAY = {**{word: code for code, word in PARENTS_AWAY.items()}, **{code: code for code in PARENTS_AWAY},
         "双方外出": "both", "父母外出": "both"}
+LEAVE = {**{word: code for code, word in LEAVE_REASONS.items()}, **{code: code for code in LEAVE_REASONS}}
 YES = {"是", "y", "yes", "1", "true", "寄宿"}
 NO = {"否", "n", "no", "0", "false", "走读", ""}
-MAX_COLUMNS = 100  # the template has 26; room for a school's own extra columns
-EXAMPLE = ["20260101", "张小明", "男", "2016-03-05", "四年级", "4(1)班", "否", "青山村", "青山村三组 12 号",
-           "父母均外出", "良好", "", "张大爷", "祖父", "13800000000", "66", "高血压", "张建国", "13900000001",
-           "广东东莞", "李梅", "13900000002", "浙江义乌", "2026-09-01", "2026-1", "teacher1"]
+SEPARATORS = re.compile(r"[、,，;；\s]+")
+MAX_COLUMNS = 100  # the template has 55; room for a school's own extra columns
+EXAMPLE = {"student_no": "20260101", "name": "张小明", "sex": "男", "birth_date": "2016-03-05", "grade": "四年级",
+           "class_name": "4(1)班", "boarding": "否", "village": "青山村", "address": "青山村三组 12 号",
+           "parents_away": "父母均外出", "health": "良好", "living_situation": "与爷爷同住，爷爷做饭",
+           "guardian_name": "张大爷", "guardian_relationship": "祖父", "guardian_phone": "13800000000",
+           "guardian_age": "66", "guardian_health": "高血压", "father_name": "张建国", "father_phone": "13900000001",
+           "father_work_place": "广东东莞", "father_employer": "东莞某电子厂", "mother_name": "李梅",
+           "mother_phone": "13900000002", "mother_work_place": "浙江义乌", "consented_on": "2026-09-01",
+           "notice_version": "2026-1", "teacher": "teacher1", "class_teacher": "teacher1"}
 
 
 class UnreadableFile(Exception):
@@ -85,7 +101,8 @@ class Result:
 
 
 def template_xlsx() -> bytes:
-    """The template to download: headers, one example row, and a notes sheet."""
+    """The template to download: the headers only (an example row there would be imported as a child), and a notes
+    sheet with the example."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -95,21 +112,24 @@ def template_xlsx() -> bytes:
     ws = wb.active
     ws.title = "花名册"
     append_row(ws, [h + ("*" if req else "") for _k, h, req in COLUMNS])
-    append_row(ws, EXAMPLE)
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for i in range(1, len(COLUMNS) + 1):
         ws.column_dimensions[ws.cell(1, i).column_letter].width = 14
     notes = wb.create_sheet("填写说明")
     for line in (
-        "带 * 的列必填；第 2 行是示例，导入前请删除。",
-        "学号是每个孩子的唯一编号：再次导入同一学号会更新档案，不会重复建档。",
+        "带 * 的列必填；从第 2 行起每行一个孩子。下面是一行示例（在本说明页，不会被导入）。",
+        "学号是每个孩子的唯一编号：再次导入同一学号会更新档案，不会重复建档；空着的格子保留档案里已有的内容。",
         "性别填 男 或 女；是否寄宿填 是 或 否；日期写成 2026-09-01。",
         "父母外出情况填 父母均外出、父亲外出、母亲外出 或 均未外出。",
-        "所在村须是学校已有的村名；责任教师账号填教师的登录账号。",
+        "离校日期和离校原因要一起填；离校原因填 转学、辍学、父母返乡、毕业 或 其他。",
+        "所在村须是学校已有的村名；责任教师账号和班主任账号填教师的登录账号（几位班主任用顿号隔开）。",
         "监护人同意日期和告知书版本必填：没有监护人同意不能建档。",
     ):
         append_row(notes, [line])
+    append_row(notes, [])
+    append_row(notes, [h for _k, h, _req in COLUMNS])
+    append_row(notes, [EXAMPLE.get(k, "") for k, _h, _req in COLUMNS])
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
@@ -284,6 +304,18 @@ def _limit(v: str, n: int, label: str) -> str | None:
     return v or None
 
 
+class _Problems(list):
+    """Every problem of a row, so the report lists them all, not only the first."""
+
+    def take(self, check, *args):
+        """check(*args), or None with its complaint noted."""
+        try:
+            return check(*args)
+        except FileError as e:
+            self.append(str(e))
+            return None
+
+
 class Importer:
     """Applies rows to one school, as one principal."""
 
@@ -322,69 +354,90 @@ class Importer:
         return result
 
     def _row(self, v: dict) -> bool:
+        problems = _Problems()
         for key, header, req in COLUMNS:
             if req and not v.get(key):
-                raise FileError(_("“%(col)s”必填。", col=header))
-        sex = SEX.get(v["sex"].lower())
-        if sex is None:
-            raise FileError(_("性别应填“男”或“女”。"))
+                problems.append(_("“%(col)s”必填。", col=header))
+        sex = SEX.get(v.get("sex", "").lower())
+        if sex is None and v.get("sex"):
+            problems.append(_("性别应填“男”或“女”。"))
         away = AWAY.get(v.get("parents_away", "").lower() or "both")
         if away is None:
-            raise FileError(_("父母外出情况应填：父母均外出、父亲外出、母亲外出或均未外出。"))
+            problems.append(_("父母外出情况应填：父母均外出、父亲外出、母亲外出或均未外出。"))
         boarding = v.get("boarding", "").lower()
         if boarding not in YES | NO:
-            raise FileError(_("是否寄宿应填“是”或“否”。"))
+            problems.append(_("是否寄宿应填“是”或“否”。"))
         village_id = None
         if v.get("village"):
             village_id = self.villages.get(v["village"])
             if village_id is None:
-                raise FileError(_("本校没有名为“%(name)s”的村。", name=v["village"]))
+                problems.append(_("本校没有名为“%(name)s”的村。", name=v["village"]))
         teacher_id = None
         if v.get("teacher"):
             teacher_id = self.teachers.get(v["teacher"])
             if teacher_id is None:
-                raise FileError(_("本校没有账号为“%(name)s”的教师。", name=v["teacher"]))
+                problems.append(_("本校没有账号为“%(name)s”的教师。", name=v["teacher"]))
+        class_teacher_ids = []
+        for name in SEPARATORS.split(v.get("class_teacher", "")):
+            if name and self.teachers.get(name) is None:
+                problems.append(_("本校没有账号为“%(name)s”的教师。", name=name))
+            elif name:
+                class_teacher_ids.append(self.teachers[name])
+        leave_reason = LEAVE.get(v.get("leave_reason", "").lower()) if v.get("leave_reason") else None
+        if v.get("leave_reason") and leave_reason is None:
+            problems.append(_("离校原因应填：转学、辍学、父母返乡、毕业或其他。"))
+        left_on = problems.take(_date, v.get("left_on", ""), _("离校日期"))
+        if bool(v.get("left_on")) != bool(v.get("leave_reason")):
+            problems.append(_("离校日期和离校原因要一起填。"))
+        text = lambda key, n, label: problems.take(_limit, v.get(key, ""), n, label)  # noqa: E731
         child_data = {
-            "student_no": _limit(v["student_no"], 32, _("学号")), "name": _limit(v["name"], 64, _("姓名")),
-            "sex": sex, "birth_date": _date(v.get("birth_date", ""), _("出生日期")),
-            "grade": _limit(v.get("grade", ""), 16, _("年级")), "class_name": _limit(v.get("class_name", ""), 32, _("班级")),
+            "student_no": text("student_no", 32, _("学号")), "name": text("name", 64, _("姓名")),
+            "sex": sex, "birth_date": problems.take(_date, v.get("birth_date", ""), _("出生日期")),
+            "grade": text("grade", 16, _("年级")), "class_name": text("class_name", 32, _("班级")),
             "boarding": boarding in YES, "village_id": village_id,
-            "address": _limit(v.get("address", ""), 200, _("家庭住址")), "parents_away": away,
-            "health": v.get("health") or None, "special_needs": v.get("special_needs") or None,
+            "address": text("address", 200, _("家庭住址")), "parents_away": away,
+            **{k: text(k, 2000, h) for k, h in (("health", "健康状况"), ("special_needs", "特殊需要"), ("personality", "性格"),
+                                                ("interests", "兴趣、特长"), ("study", "学习情况"),
+                                                ("psychology", "思想、心理状况"), ("living_situation", "生活状况"))},
+            "surveyed_on": problems.take(_date, v.get("surveyed_on", ""), _("本学期摸底日期")),
         }
-        guardian = {
-            "role": "guardian", "name": _limit(v["guardian_name"], 64, _("监护人姓名")),
-            "relationship_": _limit(v.get("guardian_relationship", ""), 32, _("监护人与孩子关系")),
-            "phone": _limit(v.get("guardian_phone", ""), 32, _("监护人电话")),
-            "age": _int(v.get("guardian_age", ""), _("监护人年龄")),
-            "health": _limit(v.get("guardian_health", ""), 120, _("监护人健康状况")),
-        }
-        consent = {"consented_on": _date(v["consented_on"], _("监护人同意日期")),
-                   "notice_version": _limit(v["notice_version"], 32, _("告知书版本"))}
-        parents = []
-        for role, prefix in (("father", "father"), ("mother", "mother")):
-            if v.get(f"{prefix}_name"):
-                parents.append((role, {
-                    "role": role, "name": _limit(v[f"{prefix}_name"], 64, _("姓名")),
-                    "relationship_": _("父亲") if role == "father" else _("母亲"),
-                    "phone": _limit(v.get(f"{prefix}_phone", ""), 32, _("电话")),
-                    "work_place": _limit(v.get(f"{prefix}_work_place", ""), 120, _("务工地")),
-                }))
+        people = {}
+        for role, word in PERSONS:
+            if not v.get(f"{role}_name"):
+                continue
+            person = {"role": role, "name": text(f"{role}_name", 64, f"{word}姓名"),
+                      "relationship_": (text("guardian_relationship", 32, _("监护人与孩子关系")) if role == "guardian"
+                                        else _("父亲") if role == "father" else _("母亲"))}
+            for k, h, n in PERSON_FIELDS:
+                person[k] = (problems.take(_int, v.get(f"{role}_{k}", ""), f"{word}{h}") if n is None
+                             else text(f"{role}_{k}", n, f"{word}{h}"))
+            people[role] = person
+        consent = {"consented_on": problems.take(_date, v.get("consented_on", ""), _("监护人同意日期")),
+                   "notice_version": text("notice_version", 32, _("告知书版本"))}
+        if problems:
+            raise FileError("；".join(problems))
         child = db.session.scalar(
             select(Child).where(Child.school_id == self.school_id, Child.student_no == child_data["student_no"])
         )
         created = child is None
         if created:
-            child = create_child(self.school_id, child_data, guardian, consent, self.by)
+            child = create_child(self.school_id, child_data, people.pop("guardian"), consent, self.by)
         else:
             # A blank cell keeps what the file already holds (the principal may have completed it online).
-            update_child(child, {k: val for k, val in child_data.items() if val is not None}, self.by)
-            self._upsert_guardian(child, "guardian", guardian)
-        for role, data in parents:
+            update_child(child, {k: val for k, val in child_data.items() if val is not None}, self.by, "import")
+        for role, data in people.items():
             self._upsert_guardian(child, role, data)
         if teacher_id:
             others = [p.teacher_id for p in child.pairings]
             set_pairings(child, others + [teacher_id], teacher_id, self.by)
+        if class_teacher_ids and not child.class_name:
+            raise FileError(_("填写班主任账号时须填写班级。"))
+        for tid in class_teacher_ids:
+            add_class_teacher(self.school_id, child.class_name, tid)
+        if left_on and child.left_on is None:
+            leave_child(child, left_on, leave_reason, self.by, "import")
+        elif left_on:
+            update_child(child, {"left_on": left_on, "leave_reason": leave_reason}, self.by, "import")
         return created
 
     def _upsert_guardian(self, child: Child, role: str, data: dict) -> Guardian:
@@ -392,7 +445,7 @@ class Importer:
         match = next((g for g in child.guardians if g.role == role and g.name == data["name"]), None)
         if match is None and role in ("father", "mother"):
             match = next((g for g in child.guardians if g.role == role), None)
-        return save_guardian(child, {k: val for k, val in data.items() if val is not None}, self.by, match)
+        return save_guardian(child, {k: val for k, val in data.items() if val is not None}, self.by, match, "import")
 
 
 def import_file(school_id: int, by: User, filename: str, data: bytes, max_rows: int = 5000) -> Result:

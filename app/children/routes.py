@@ -10,8 +10,12 @@ from ..extensions import db
 from ..models import Child, Consent, Guardian, User, Village
 from ..web import EmptyForm, arg_id, paginate, save_or_flash
 from . import bp
-from .forms import ChildForm, ConsentForm, GuardianForm, NewChildForm, PairingForm
-from .services import CHILD_FIELDS, GUARDIAN_FIELDS, FileError, create_child, record_consent, save_guardian, set_pairings, update_child, withdraw_consent
+from .forms import ChildForm, ConsentForm, GuardianForm, LeaveForm, NewChildForm, PairingForm
+from .history import history_rows
+from .services import (CHILD_FIELDS, GUARDIAN_FIELDS, LEAVE_FIELDS, FileError, create_child, leave_child, readmit_child,
+                       record_consent, save_guardian, set_pairings, update_child, withdraw_consent)
+
+EDITED_FIELDS = [f for f in CHILD_FIELDS if f not in LEAVE_FIELDS]
 
 PAGE_SIZE = 50
 
@@ -62,7 +66,8 @@ def index():
 def show(child_id):
     child = get_child(current_user, child_id)
     audit("view", "child", child.id, commit=True)
-    return render_template("children/show.html", child=child, can_manage=can_manage_children(current_user), form=EmptyForm())
+    return render_template("children/show.html", child=child, can_manage=can_manage_children(current_user), form=EmptyForm(),
+                           leave_form=LeaveForm(formdata=None), file_history=history_rows(child))
 
 
 @bp.route("/<id:child_id>/card")
@@ -79,7 +84,7 @@ def new():
     form = NewChildForm()
     form.village_id.choices = _village_choices()
     if form.validate_on_submit():
-        data = {f: form[f].data for f in CHILD_FIELDS}
+        data = {f: form[f].data for f in EDITED_FIELDS}
         data["village_id"] = form.village_id.data or None
         guardian = {"role": form.g_role.data, "name": form.g_name.data, "relationship_": form.g_relationship.data, "phone": form.g_phone.data}
         consent = {"consented_on": form.consented_on.data, "notice_version": form.notice_version.data}
@@ -99,7 +104,7 @@ def edit(child_id):
     if request.method == "GET":
         form.village_id.data = child.village_id or 0
     if form.validate_on_submit():
-        data = {f: form[f].data for f in CHILD_FIELDS}
+        data = {f: form[f].data for f in EDITED_FIELDS}
         data["village_id"] = form.village_id.data or None
         if save_or_flash(lambda: update_child(child, data, current_user), _("档案已保存。"), FileError)[0]:
             return redirect(url_for("children.show", child_id=child.id))
@@ -171,3 +176,25 @@ def pairings(child_id):
                          _("结对已保存。"), FileError)[0]:
             return redirect(url_for("children.show", child_id=child.id))
     return render_template("children/pairings.html", form=form, child=child), 400 if form.errors else 200
+
+
+@bp.route("/<id:child_id>/leave", methods=["POST"])
+@requires("manage_children")
+def leave(child_id):
+    child = get_child(current_user, child_id)
+    form = LeaveForm()
+    if form.validate_on_submit():
+        save_or_flash(lambda: leave_child(child, form.left_on.data, form.leave_reason.data, current_user),
+                      _("已登记离校，档案保留。"), FileError)
+    else:
+        flash(_("离校须填写离校日期和原因。"), "error")
+    return redirect(url_for("children.show", child_id=child.id))
+
+
+@bp.route("/<id:child_id>/return", methods=["POST"])
+@requires("manage_children")
+def readmit(child_id):
+    child = get_child(current_user, child_id)
+    if EmptyForm().validate_on_submit():
+        save_or_flash(lambda: readmit_child(child, current_user), _("已登记复学。"), FileError)
+    return redirect(url_for("children.show", child_id=child.id))

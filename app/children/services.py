@@ -16,6 +16,8 @@ CHILD_FIELDS = (
     "parents_away", "personality", "interests", "health", "study", "psychology", "special_needs",
     "surveyed_on", "left_on", "living_situation", "leave_reason",
 )
+# Set only by leaving and returning (leave_child, readmit_child): a file's edit form never closes it.
+LEAVE_FIELDS = ("left_on", "leave_reason")
 GUARDIAN_FIELDS = (
     "role", "name", "relationship_", "phone", "age", "health", "occupation", "work_place", "employer",
     "employer_address", "address",
@@ -179,3 +181,35 @@ def set_pairings(child: Child, teacher_ids: list[int], responsible_id: int | Non
         have[responsible_id].responsible = True
     db.session.flush()
     audit("update", "pairing", child.id, user=by)
+
+
+def leave_child(child: Child, left_on: date | None, reason: str | None, by: User | None, source: str = "leave") -> None:
+    """Close a file: a leaving date and a reason (LEAVE_REASONS) are required; the file is kept. A dropout (辍学)
+    alerts the school's principals (控辍保学)."""
+    from flask_babel import gettext as _
+
+    from ..clock import today_local
+    from ..models.people import LEAVE_REASONS
+    from ..notify.services import notify, principal_ids
+
+    if child.left_on is not None:
+        raise FileError(_("该孩子已登记离校。"))
+    if left_on is None or reason not in LEAVE_REASONS:
+        raise FileError(_("离校须填写离校日期和原因。"))
+    if left_on > today_local():
+        raise FileError(_("离校日期不能晚于今天。"))
+    update_child(child, {"left_on": left_on, "leave_reason": reason}, by, source)
+    if reason == "dropped_out":
+        # No name in the text: notifications are pushed to lock screens; the link opens the file for those allowed.
+        for pid in principal_ids(child.school_id):
+            notify(pid, f"dropout:{child.id}:{left_on.isoformat()}", "dropout",
+                   _("有一名学生登记为辍学，请及时跟进（控辍保学）。"), f"/children/{child.id}")
+
+
+def readmit_child(child: Child, by: User | None) -> None:
+    """Re-admit a child who had left (复学): the file opens again, the leaving kept in its history."""
+    from flask_babel import gettext as _
+
+    if child.left_on is None:
+        raise FileError(_("该孩子在校，无需复学。"))
+    update_child(child, {"left_on": None, "leave_reason": None}, by, "leave")

@@ -16,7 +16,7 @@ from ..models import PERIODS, RULE_KINDS, SEASONS, Child, DutyRule, Term
 from ..verify.returns import overdue_corrections
 from ..web import EmptyForm, arg_id
 from . import bp
-from .services import (DEFAULT_RULES, DUTY_KINDS, check_rule, coverage, duties_for, filter_fields, holidays_for,
+from .services import (DEFAULT_RULES, DUTY_KINDS, OWNER_LABELS, check_rule, coverage, duties_for, filter_fields, holidays_for,
                        overdue_children, rules_for, terms_for, trend)
 
 
@@ -98,7 +98,7 @@ def settings():
         DutyRule.school_id == school_id, DutyRule.active.is_(False))))]
     return render_template("duties/settings.html", form=form, errors=errors, rules=rules_for(school_id),
                            switched_off=switched_off, kinds=RULE_KINDS, periods=PERIODS, seasons=SEASONS,
-                           filter_fields=filter_fields, terms=stored,
+                           filter_fields=filter_fields, terms=stored, owner_labels=OWNER_LABELS,
                            holidays=holidays_for(school_id, today_local()),
                            default_terms=[] if stored else terms_for(school_id, today_local())), \
         400 if errors else 200
@@ -112,7 +112,8 @@ def _row_for(key: str | None) -> DutyRule | None:
         row = db.session.scalar(select(DutyRule).where(DutyRule.school_id == school_id, DutyRule.key == key))
         if row is None:
             row = DutyRule(school_id=school_id, key=key, kind=default.kind, period=default.period, times=default.times,
-                           season=default.season, filter=default.filters, label=str(default.label)[:60])
+                           season=default.season, filter=default.filters, label=str(default.label)[:60],
+                           owner=default.owner)
             db.session.add(row)
         return row
     if key and key.startswith("r") and key[1:].isdigit() and len(key) < 12:
@@ -126,7 +127,7 @@ def _save_rule(key: str | None) -> list[str]:
     kind = f.get("kind")
     chosen = {name: f.getlist(f"filter-{name}") for name, _label, _choices in filter_fields(kind)}
     values, errors = check_rule(kind, f.get("period"), f.get("times", type=int), f.get("season"), chosen,
-                                f.get("label", ""))
+                                f.get("label", ""), f.get("owner", "responsible"))
     if errors:
         return errors
     row = _row_for(key) if key else DutyRule(school_id=current_user.school_id)

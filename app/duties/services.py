@@ -29,6 +29,7 @@ COUNTING_STATES = ("received", "approved")
 PERIOD_LABELS = {"week": _l("每周"), "fortnight": _l("每两周"), "month": _l("每月"), "quarter": _l("每季度"),
                  "term": _l("每学期"), "holiday": _l("每个假期"), "before_holiday": _l("放假前两周内")}
 SEASON_LABELS = {"term": _l("仅在学期中"), "all_year": _l("全年"), "holiday": _l("仅在假期中")}
+OWNER_LABELS = {"responsible": _l("结对教师（包保责任人）"), "class_teacher": _l("班主任")}
 HANDOVER_DAYS = 14  # the holiday handover is due in the last two weeks of a term
 FORTNIGHT_EPOCH = date(2024, 1, 1)  # a Monday: fortnights start an even number of weeks after it
 LOOKBACK = timedelta(days=220)  # far enough back for a term window's predecessor (a term and a holiday)
@@ -61,6 +62,7 @@ class Rule:
     season: str = "term"
     filter: tuple = ()  # ((field, (value, ...)), ...): hashable, so rules can key memos
     label: object = field(default="", compare=False)
+    owner: str = "responsible"  # DUTY_OWNERS: whose due list the duty is on
 
     @property
     def filters(self) -> dict[str, list[str]]:
@@ -117,7 +119,8 @@ def filter_fields(kind: str | None) -> list[tuple[str, object, list]]:
     return [(f.name, f.label, f.choices) for f in k.fields if f.type == "enum"] if k else []
 
 
-def check_rule(kind, period, times, season, chosen: dict, label: str) -> tuple[dict, list[str]]:
+def check_rule(kind, period, times, season, chosen: dict, label: str, owner: str = "responsible"
+               ) -> tuple[dict, list[str]]:
     """A rule as the principal typed it: (DutyRule column values, errors in Chinese)."""
     from flask_babel import gettext as _
 
@@ -136,6 +139,8 @@ def check_rule(kind, period, times, season, chosen: dict, label: str) -> tuple[d
         errors.append(_("每个假期一次的任务只能在假期中。"))
     if len((label or "").strip()) > 60:
         errors.append(_("名称最多 60 字。"))
+    if owner not in OWNER_LABELS:
+        errors.append(_("请选择由谁负责（结对教师或班主任）。"))
     allowed = {name: {v for v, _text in choices} for name, _label, choices in filter_fields(kind)}
     flt = {}
     for name, values in (chosen or {}).items():
@@ -146,7 +151,7 @@ def check_rule(kind, period, times, season, chosen: dict, label: str) -> tuple[d
         if values and set(values) != allowed[name]:  # every value ticked is no filter at all
             flt[name] = sorted(values)
     return {"kind": kind, "period": period, "times": times, "season": season, "filter": flt,
-            "label": (label or "").strip() or None}, errors
+            "label": (label or "").strip() or None, "owner": owner}, errors
 
 
 def _memo(key: tuple, make):
@@ -164,7 +169,7 @@ def _memo(key: tuple, make):
 def rule_of(row: DutyRule) -> Rule:
     """A stored rule as a Rule."""
     return Rule(row.key or f"r{row.id}", row.kind, row.period, max(1, row.times), row.season, as_filter(row.filter),
-                row.label or "")
+                row.label or "", row.owner or "responsible")
 
 
 def rules_for(school_id: int) -> list[Rule]:
@@ -320,7 +325,7 @@ def _done_children(rule: Rule, w: Window | None, school_id: int | None) -> Selec
 def rule_json(r: Rule) -> dict:
     """A rule as the roster and the pages' scripts get it."""
     return {"key": r.key, "kind": r.kind, "label": r.title, "period": r.period, "times": r.times, "season": r.season,
-            "filter": r.filters}
+            "filter": r.filters, "owner": r.owner}
 
 
 def plan(school_id: int, today: date, rules: list[Rule] | None = None) -> list[dict]:
@@ -380,15 +385,51 @@ def status(rule: dict, counts: dict[str, int] | None) -> str:
     return "due"
 
 
+def on_duty():
+    """SQL condition: the child is owed duties: on file (not left) and still left-behind (a child whose parents are
+    back home keeps the file but leaves the duties)."""
+    return Child.left_on.is_(None) & (Child.parents_away != "none")
+
+
+def owned_children(user: User, owner: str) -> Select:
+    """SELECT child_id of the children whose duties of a rule with this owner are on `user`'s list: the paired
+    teachers' (responsible), or the class teachers' of the child's class (class_teacher; a class without a class teacher
+    leaves them with the paired teachers, so no duty falls through)."""
+    from ..access import taught_classes
+    from ..models import ClassTeacher
+
+    paired = select(Pairing.child_id).where(Pairing.teacher_id == user.id)
+    base = select(Child.id).where(Child.school_id == user.school_id, on_duty())
+    if owner != "class_teacher":
+        return base.where(Child.id.in_(paired))
+    has_class_teacher = select(ClassTeacher.id).where(ClassTeacher.school_id == Child.school_id,
+                                                      ClassTeacher.class_name == Child.class_name).exists()
+    return base.where(or_(Child.class_name.in_(taught_classes(user)), and_(Child.id.in_(paired), ~has_class_teacher)))
+
+
+def owned_rules(user: User, child_ids: list[int]) -> dict[int, list[str]]:
+    """{child_id: keys of the rules whose duty is on `user`'s list} for these children (one query per owner kind)."""
+    rules = rules_for(user.school_id)
+    out: dict[int, list[str]] = {cid: [] for cid in child_ids}
+    for owner in sorted({r.owner for r in rules}):
+        owned = set(db.session.scalars(owned_children(user, owner).where(Child.id.in_(child_ids)))) if child_ids else set()
+        for cid in owned:
+            out[cid] += [r.key for r in rules if r.owner == owner]
+    return out
+
+
 def duties_for(user: User, children: list[Child], today: date) -> list[dict]:
-    """A teacher's list: one row per child and rule that is not done, overdue first, then by due date."""
+    """A teacher's list: one row per child and rule owned by `user` that is not done, overdue first, then by due date."""
     from ..access import child_ids_query
 
     rules = plan(user.school_id, today)
     counts = counts_for(child_ids_query(user), user.school_id, today)
+    owned = owned_rules(user, [c.id for c in children])
     rows = []
     for child in children:
         for rule in rules:
+            if rule["key"] not in owned.get(child.id, ()):
+                continue
             st = status(rule, counts.get(child.id, {}).get(rule["key"]))
             if st in ("due", "overdue"):
                 rows.append({"child": child, "rule": rule["key"], "label": rule["label"], "kind": rule["kind"],
@@ -401,7 +442,7 @@ def duties_for(user: User, children: list[Child], today: date) -> list[dict]:
 # --- the principal's dashboard: aggregates in SQL --------------------------------------------------------------
 
 def _active_children(school_id: int):
-    return (Child.school_id == school_id) & Child.left_on.is_(None)
+    return (Child.school_id == school_id) & on_duty()
 
 
 def coverage(school_id: int, today: date, by: str, rules: list[Rule] | None = None) -> list[dict]:
@@ -521,7 +562,7 @@ def _latest_in(kind: str, windows: list[Window | None]):
 
 def _city_children():
     return select(Child.school_id).select_from(Child).outerjoin(DutyTally, DutyTally.child_id == Child.id) \
-        .where(Child.left_on.is_(None))
+        .where(on_duty())
 
 
 def city_coverage(today: date) -> list[dict]:

@@ -14,6 +14,8 @@ from .people import Child, User
 # before_holiday: the last days of each term (the holiday handover); holiday: once per holiday.
 PERIODS = ("week", "fortnight", "month", "quarter", "term", "holiday", "before_holiday")
 SEASONS = ("term", "all_year", "holiday")  # when a rule runs: term time only, all year, or only in the holidays
+# Whose due list a rule's duty is on: the child's paired teachers (包保/结对, the default) or the class teachers.
+DUTY_OWNERS = ("responsible", "class_teacher")
 
 
 class DutyRule(db.Model):
@@ -32,6 +34,7 @@ class DutyRule(db.Model):
     filter: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")  # field -> allowed values; {} = every record
     label: Mapped[str | None] = mapped_column(String(60))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    owner: Mapped[str] = mapped_column(String(16), default="responsible", server_default="responsible")  # DUTY_OWNERS
 
     __table_args__ = (UniqueConstraint("school_id", "key"),)
 

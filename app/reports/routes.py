@@ -16,11 +16,15 @@ from ..records.kinds import KINDS
 from . import bp
 from ..verify.services import histories
 from ..web import arg_id
+from ..children.history import history_rows
 from .archive import archive_records
 from .monthly import monthly_report, parse_month
 from .roster import roster_xlsx
 from .sheets import monthly_columns, monthly_xlsx, term_xlsx
 from .term import choose_term, school_teachers, term_record
+from .term_stats import headers as stats_headers
+from .term_stats import term_stats as term_stats_for
+from .term_stats import term_stats_xlsx
 from .xlsx import attachment, no_store
 
 
@@ -37,7 +41,7 @@ def roster():
         q = q.where(Child.village_id == village_id)
     if request.args.get("left") != "1":
         q = q.where(Child.left_on.is_(None))
-    data, n = roster_xlsx(q)
+    data, n = roster_xlsx(q, current_user.school_id)
     scope = current_user.village_id if current_user.role == "committee" else current_user.school_id
     what = f"{current_user.role}:{scope};village={village_id or ''};class={class_name};rows={n}"
     audit("export", "roster", what[:80], commit=True)
@@ -91,6 +95,7 @@ def archive(child_id):
     audit("export", "child_archive", child.id, commit=True)
     return no_store(make_response(render_template(
         "reports/archive.html", child=child, records=records, histories=histories(records),
+        file_history=history_rows(child),
         sees_comments={r.id: may_see_history(current_user, r) for r in records},
         made_at=today_local())))
 
@@ -126,3 +131,31 @@ def term_export():
     data = term_xlsx(term_record(teacher, term, today_local()))
     audit("export", "term_record", teacher.id, commit=True)
     return attachment(data, f"term-record-{teacher.id}-{term[1].start.isoformat()}.xlsx")
+
+
+@bp.route("/term-stats")
+@requires("read_term_stats")
+def term_stats():
+    which, (name, term) = _school_term()
+    stats = term_stats_for(current_user.school_id, term, today_local())
+    audit("view", "term_stats", current_user.school_id, commit=True)
+    return no_store(make_response(render_template("reports/term_stats.html", stats=stats, headers=stats_headers(),
+                                                  which=which, term_name=name, term=term, school=current_user.school)))
+
+
+@bp.route("/term-stats.xlsx")
+@requires("read_term_stats")
+def term_stats_export():
+    _which, (name, term) = _school_term()
+    data = term_stats_xlsx(term_stats_for(current_user.school_id, term, today_local()), current_user.school.name, name)
+    audit("export", "term_stats", current_user.school_id, commit=True)
+    return attachment(data, f"term-stats-{current_user.school_id}-{term.start.isoformat()}.xlsx")
+
+
+def _school_term():
+    """The school's current term (?term=current) or the previous one; 404 when the calendar has none."""
+    which = "previous" if request.args.get("term") == "previous" else "current"
+    term = choose_term(current_user.school_id, which, today_local())
+    if term is None:
+        abort(404)
+    return which, term

@@ -180,6 +180,8 @@ def spec() -> dict:
                            "description": "field -> allowed values; {} = every record of the kind"},
                 "period": {"type": "string", "enum": list(PERIODS)}, "season": {"type": "string", "enum": list(SEASONS)},
                 "times": {"type": "integer", "description": "counting records needed per period"},
+                "owner": {"type": "string", "enum": ["responsible", "class_teacher"],
+                          "description": "whose due list the duty is on (each child's `duties` says it for the caller)"},
                 "current": {"oneOf": [{"$ref": "#/components/schemas/Window"}, {"type": "null"}]},
                 "previous": {"oneOf": [{"$ref": "#/components/schemas/Window"}, {"type": "null"}]},
                 "windows": {"type": "array", "description": "oldest first", "items": {"allOf": [
@@ -212,7 +214,10 @@ def spec() -> dict:
                                            "each child's contacts, `last` record times by kind, and `reviews`: the "
                                            "caller's latest records about the child with their review state"),
                                            "items": {"type": "object", "properties": {"reviews": {
-                                               "type": "array", "items": {"$ref": "#/components/schemas/Review"}}}}},
+                                               "type": "array", "items": {"$ref": "#/components/schemas/Review"}},
+                                               "duties": {"type": "array", "items": {"type": "string"}, "description": (
+                                                   "keys of the duty rules whose duty for this child is on the "
+                                                   "caller's list (the rule's owner: paired or class teacher)")}}}},
                                        "duties": {"$ref": "#/components/schemas/Duties"},
                                        "returned": {"type": "array", "items": {"$ref": "#/components/schemas/Returned"},
                                                     "description": "the caller's records the principal returned, "

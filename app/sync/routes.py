@@ -52,13 +52,14 @@ def roster_for(user) -> dict:
         for child_id, kind, at in rows:
             last.setdefault(child_id, {})[kind] = at if isinstance(at, str) else at.isoformat() if at else None
     school = user.school
-    duties = None
+    duties, owned = None, {}
     if can(user, "keep_duties"):
         # What is due, computable on the phone: the server's periods and counts so far (the app adds the records
         # waiting in its outbox, so a visit recorded offline clears its duty at once).
-        from ..duties.services import phone_plan
+        from ..duties.services import owned_rules, phone_plan
 
         duties = phone_plan(user.school_id, today_local(), select(Child.id).where(Child.id.in_(ids)))
+        owned = owned_rules(user, ids)
     # The caller's own records: returned ones with what a correction needs, and each child's latest review states.
     reviews = phone_reviews(user, ids) if writes else {}
     survey = phone_survey(user, children) if can(user, "survey_children") else None
@@ -78,6 +79,8 @@ def roster_for(user) -> dict:
                 "last": last.get(c.id, {}),
                 "reviews": reviews.get(c.id, []),
                 **(survey["children"][c.id] if survey else {}),
+                # The keys of the duty rules whose duty for this child is on the caller's list (a rule's owner).
+                "duties": owned.get(c.id, []),
             }
             for c in children
         ],

@@ -43,6 +43,8 @@
       if (!cur) continue;
       const mine = extra.filter((e) => matches(r, e));
       for (const c of s.roster.children) {
+        // Whose duty it is the server decides (the rule's owner: paired teacher or class teacher).
+        if (Array.isArray(c.duties) && !c.duties.includes(r.key)) continue;
         const counts = (D.counts[c.id] || {})[r.key] || {};
         const n = (w) => known(w, counts) + mine.filter((e) => e.child_id === c.id && e.day >= w.start && e.day <= w.end).length;
         if (n(cur) >= r.times) continue;
