@@ -7,7 +7,7 @@ from sqlalchemy import delete, update
 
 from app.children.services import save_guardian, set_pairings, update_child
 from app.extensions import db
-from app.models import DutyRule, Guardian, Term, User
+from app.models import ClassTeacher, DutyRule, Guardian, Term, User
 from app.sync import routes as sync_routes
 from app.verify.services import approve, return_for_correction
 
@@ -54,6 +54,9 @@ CHANGES = {
     "the user's role": lambda w, b: setattr(w["teacher"], "role", "counsellor"),
     "bulk delete of duty rules": lambda w, b: db.session.execute(delete(DutyRule).where(DutyRule.school_id == w["school"].id)),
     "bulk update of users": lambda w, b: db.session.execute(update(User).where(User.id == w["teacher"].id).values(name="王老师")),
+    # A class teacher sees the whole class: being made one changes which children the roster holds.
+    "made class teacher": lambda w, b: db.session.add(ClassTeacher(school_id=w["school"].id, class_name="三(1)班",
+                                                                   teacher_id=w["teacher"].id)),
 }
 
 

@@ -23,13 +23,15 @@ from sqlalchemy import event, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
-from ..models import (ALL_SCHOOLS, Child, DutyRule, Guardian, Pairing, Record, ReviewEvent, RosterStamp, School, Term,
-                      User, Village)
+from ..models import (ALL_SCHOOLS, Child, ClassTeacher, DutyRule, Guardian, Pairing, Record, ReviewEvent, RosterStamp, School,
+                      Term, User, Village)
 
 _PENDING = "roster_stamp_schools"
 # Columns of a user that no roster shows: a login, a new password or "log out my other phones" changes nothing in it.
 USER_PRIVATE = frozenset({"password_hash", "session_version", "totp_secret"})
-_TABLES = {m.__table__.name for m in (Child, DutyRule, Guardian, Pairing, Record, ReviewEvent, School, Term, User, Village)}
+# Rows that carry their school: a class teacher changes which children a teacher's roster holds.
+_WITH_SCHOOL = (Village, Child, Record, DutyRule, Term, ClassTeacher)
+_TABLES = {m.__table__.name for m in (Guardian, Pairing, ReviewEvent, School, User, *_WITH_SCHOOL)}
 
 
 def _values(obj, attr: str) -> set:
@@ -51,7 +53,7 @@ def _schools_of(session, model, ids) -> set:
 def _schools(session, obj, deleted: bool) -> set | None:
     if isinstance(obj, School):
         return {obj.id}
-    if isinstance(obj, (Village, Child, Record, DutyRule, Term)):
+    if isinstance(obj, _WITH_SCHOOL):
         return _values(obj, "school_id")
     if isinstance(obj, User):
         state = inspect(obj)
