@@ -15,6 +15,7 @@ class Field:
     name: str
     label: object
     type: str  # text | longtext | bool | int | enum | code (6 digits) | signature (sha256 of a signature upload)
+    #          | attendance (a group activity's [{child_id, child, guardian}], app/activities/services.py)
     required: bool = False
     choices: list = field(default_factory=list)
     min: int | None = None
@@ -34,6 +35,8 @@ class Kind:
     fields: list[Field]
     # Roles that may write this kind (who may read it is app/access.py's).
     writers: tuple[str, ...] = ("teacher", "principal")
+    # A group record (an activity): about many children (its attendance field), not one child_id.
+    group: bool = False
 
     @property
     def confidential(self) -> bool:
@@ -122,7 +125,26 @@ COUNSELLING = Kind("counselling", _l("心理辅导"), [
           help=_l("选“高”会立即提醒校长（提醒中不含记录内容）。")),
 ], writers=("counsellor",))
 
-KINDS: dict[str, Kind] = {k.name: k for k in (HOME_VISIT, TALK, CONTACT, HANDOVER, COUNSELLING)}
+ACTIVITY_TYPES = [("parents_meeting", _l("家长会")), ("guardian_training", _l("临时监护人培训")),
+                  ("class_meeting", _l("主题班会")), ("lecture", _l("讲座")), ("festival", _l("节日活动")),
+                  ("letter", _l("书信/给家长的一封信"))]
+GUARDIAN_TYPES = ("parents_meeting", "guardian_training")  # attendance ticks the guardian too
+YES_NO = [("yes", _l("是")), ("no", _l("否"))]
+
+ACTIVITY = Kind("activity", _l("集体活动"), [
+    Field("type", _l("活动类型"), "enum", required=True, choices=ACTIVITY_TYPES),
+    Field("title", _l("活动名称"), "text", required=True),
+    Field("place", _l("地点"), "text"),
+    Field("summary", _l("活动内容"), "longtext", required=True),
+    Field("attendance", _l("出席"), "attendance",
+          help=_l("勾选到场的学生；家长会和监护人培训也勾选到场的监护人。也可以只拍纸质签到表。")),
+    Field("signin_sheet", _l("照片中有纸质签到表"), "bool"),
+], group=True)
+# What a duty rule may filter an activity's attendance records on: the type, and who of the family came.
+ATTENDANCE_FIELDS = [ACTIVITY.fields[0], Field("child", _l("学生到场"), "enum", choices=YES_NO),
+                     Field("guardian", _l("监护人到场"), "enum", choices=YES_NO)]
+
+KINDS: dict[str, Kind] = {k.name: k for k in (HOME_VISIT, TALK, CONTACT, HANDOVER, COUNSELLING, ACTIVITY)}
 
 
 # Phones from before the contact kind may still hold `parent_call` records in their outbox when the server updates
@@ -148,8 +170,8 @@ def from_old_phone(item):
 
 
 def kinds_for_writer(role: str) -> list[Kind]:
-    """The kinds a role may write."""
-    return [k for k in KINDS.values() if role in k.writers]
+    """The kinds a role may write about one child (a group activity is started from the app's home, not a child)."""
+    return [k for k in KINDS.values() if role in k.writers and not k.group]
 
 
 def clean_fields(kind: Kind, data) -> tuple[dict, dict]:
@@ -224,7 +246,7 @@ def kinds_json() -> list[dict]:
     write it: the phone offers a kind only to those, by the rule the server's validation applies."""
     return [
         {
-            "name": k.name, "label": str(k.label), "writers": list(k.writers),
+            "name": k.name, "label": str(k.label), "writers": list(k.writers), "group": k.group,
             "fields": [
                 {"name": f.name, "label": str(f.label), "type": f.type, "required": f.required,
                  "choices": [{"value": v, "label": str(lbl)} for v, lbl in f.choices],
