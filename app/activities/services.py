@@ -137,11 +137,13 @@ def term_counts(school_id: int, window) -> list[dict]:
                                    .group_by(Activity.type)).all())
     reached = {}
     for who in ("child", "guardian"):
+        # Grouped by the label: PostgreSQL sees two bound JSON keys as two different expressions.
+        kind = Record.fields["type"].as_string().label("type")
         reached[who] = dict(db.session.execute(
-            select(Record.fields["type"].as_string(), func.count(distinct(Record.child_id)))
+            select(kind, func.count(distinct(Record.child_id)))
             .where(Record.school_id == school_id, Record.kind == ACTIVITY_KIND, Record.occurred_at >= start,
                    Record.occurred_at < end, Record.fields[who].as_string() == "yes")
-            .group_by(Record.fields["type"].as_string())).all())
+            .group_by(kind)).all())
     return [{"type": t, "label": label, "activities": held.get(t, 0), "children": reached["child"].get(t, 0),
              "guardians": reached["guardian"].get(t, 0)} for t, label in ACTIVITY_TYPES]
 
