@@ -94,6 +94,7 @@ def register_blueprints(app: Flask) -> None:
     from . import audit, auth, children, duties, incidents, main, notify, photos, pwa, records, reports, sync, verify
     from . import bureau, villages
     from . import surveys
+    from . import activities
     from .web import IdConverter
 
     app.url_map.converters["id"] = IdConverter  # before the routes that use <id:...>
@@ -113,6 +114,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(villages.bp)
     app.register_blueprint(bureau.bp)
     app.register_blueprint(surveys.bp)
+    app.register_blueprint(activities.bp)
 
 
 def register_templating(app: Flask) -> None:

@@ -27,6 +27,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import Select, exists, false, select
 
 from .extensions import db
+from .models import ACTIVITY_KIND, Activity, ActivityPhoto
 from .models import (CONFIDENTIAL_KINDS, CONFIRMED_KINDS, COUNTY_ROLES, Child, ClassTeacher, Confirmation, Incident, MonthlySubmission,
                      NewsItem, NewsPhoto, Pairing, Photo, Record, RecordPhoto, School, User)
 
@@ -59,6 +60,8 @@ CAPABILITIES: dict[str, tuple[str, ...]] = {
     "survey_children": ("teacher",),  # the start-of-term survey of their (class's) children
     "apply_surveys": ("principal",),  # applies or rejects each proposed change to a file
     "read_term_stats": ("principal",),  # 每学期留守儿童统计表
+    # Group activities (step 13): lists and pages; recording one is write_records (through the records API).
+    "read_activities": ("teacher", "principal", "counsellor"),
 }
 
 
@@ -158,6 +161,27 @@ def content_query(user: User) -> Select:
     return q if can(user, "read_counselling") else q.where(Record.kind.not_in(CONFIDENTIAL_KINDS))
 
 
+def activities_query(user: User) -> Select:
+    """The group activities `user` may see: the school's for principal and counsellor; a teacher their own and those
+    their children took part in; nobody else. (Which children took part: only those `user` may see are named.)"""
+    q = select(Activity).where(Activity.school_id == user.school_id)
+    if can(user, "see_whole_school"):
+        return q
+    if user.role == "teacher":
+        joined = select(Record.activity_id).where(Record.kind == ACTIVITY_KIND, Record.school_id == user.school_id,
+                                                  Record.child_id.in_(child_ids_query(user)))
+        return q.where((Activity.author_id == user.id) | Activity.id.in_(joined))
+    return q.where(false())
+
+
+def get_activity(user: User, activity_id: int):
+    """The activity with this id if `user` may see it; 404 otherwise."""
+    activity = db.session.scalar(activities_query(user).where(Activity.id == activity_id))
+    if activity is None:
+        abort(404)
+    return activity
+
+
 def visible_photo(user: User, sha256: str) -> Photo | None:
     """A photo with these bytes that `user` uploaded or may see through a record whose content they may read;
     None otherwise (a counselling session's photos are its content)."""
@@ -173,6 +197,13 @@ def visible_photo(user: User, sha256: str) -> Photo | None:
     )
     if listed is not None:
         return listed
+    # A group activity's photos: whoever sees the activity.
+    in_activity = db.session.scalar(
+        select(Photo).join(ActivityPhoto, ActivityPhoto.photo_id == Photo.id)
+        .where(Photo.sha256 == sha256, ActivityPhoto.activity_id.in_(activities_query(user).with_only_columns(Activity.id)))
+        .limit(1))
+    if in_activity is not None:
+        return in_activity
     # A signature is not one of the record's photos but the evidence of its confirmation.
     return db.session.scalar(
         select(Photo)

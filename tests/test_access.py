@@ -63,6 +63,12 @@ MATRIX = [
     # The teacher's home visit the principal returned: only its author may open the correction form.
     ("/records/new/home_visit?corrects={rv}", dict(teacher=200, committee=403, principal=404, counsellor=404, admin=403)),
     ("/records/{rv}", dict(teacher=200, committee=200, principal=200, counsellor=200, admin=404)),
+    # Group activities: {a1} by the teacher with c1, {a2} by the other teacher with c2 only, {ab} in school B.
+    ("/activities/", dict(teacher=200, committee=403, principal=200, counsellor=200, admin=403)),
+    ("/activities/{a1}", dict(teacher=200, committee=403, principal=200, counsellor=200, admin=403)),
+    ("/activities/{a2}", dict(teacher=404, committee=403, principal=200, counsellor=200, admin=403)),
+    ("/activities/{ab}", dict(teacher=404, committee=403, principal=404, counsellor=404, admin=403)),
+    ("/activities/999999", dict(teacher=404, committee=403, principal=404, counsellor=404, admin=403)),
 ]
 
 
@@ -78,6 +84,28 @@ def _counselling_note(world) -> dict:
     [rec] = ingest_ok(counsellor, [item("counselling", world["A"]["c1"], local_iso(timedelta(hours=-1)),
                                         photos=[imaging.sha(data)])])
     return {"cr": rec.id, "cp": imaging.sha(data)}
+
+
+def _activities(world) -> dict:
+    """A class meeting of c1 by the teacher, one of c2 by the other teacher, and one in school B."""
+    from app.models import Activity
+
+    from .test_activities import activity
+
+    made = [(world["A"]["teacher"], world["A"]["c1"]), (world["A"]["other_teacher"], world["A"]["c2"]),
+            (world["B"]["teacher"], world["B"]["c1"])]
+    ids = []
+    for author, child in made:
+        a = activity([child])
+        ingest_ok_activity(author, a)
+        ids.append(db.session.scalar(db.select(Activity.id).where(Activity.client_id == a["id"])))
+    return dict(zip(("a1", "a2", "ab"), ids))
+
+
+def ingest_ok_activity(author, a) -> None:
+    from app.records.services import ingest
+
+    assert ingest(author, [a])[0]["status"] == "created"
 
 
 def _returned_visit(world) -> dict:
@@ -96,7 +124,7 @@ def matrix_world(tmp_path_factory):
     with fresh_database(make_app(tmp_path_factory.mktemp("matrix"))) as app:
         w = build_world(Builders())
         usernames = {role: w["A"][role].username for role in ROLES}
-        ids = _ids(w) | _counselling_note(w) | _returned_visit(w)
+        ids = _ids(w) | _counselling_note(w) | _returned_visit(w) | _activities(w)
         snapshot = Snapshot()
         db.session.remove()
         yield app, usernames, ids, snapshot

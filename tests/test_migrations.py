@@ -257,6 +257,7 @@ def test_parent_calls_become_contacts_and_back(empty_app):
     from sqlalchemy import select, text
 
     from sqlalchemy import column as sa_column
+    from sqlalchemy import insert as sa_insert
     from sqlalchemy import table as sa_table
 
     from app.models import DutyRule, DutyTally, Record
@@ -275,17 +276,17 @@ def test_parent_calls_become_contacts_and_back(empty_app):
         "both": (1, 2, "received", {"direction": "teacher_to_parent", "parent": "both", "duration_min": 600, "summary": "期中"}),
         "returned": (2, 3, "returned", {"direction": "child_to_parent", "parent": "both", "duration_min": 7, "summary": "退回"}),
     }
+    def old_record(**values) -> int:
+        """A record in 0009d's table: only these columns (and the defaults), none a later migration added."""
+        return db.session.execute(sa_insert(Record.__table__).values(**values)).inserted_primary_key[0]
+
     ids = {}
     for name, (k, t, state, fields) in old.items():
-        r = Record(client_id=str(uuid.uuid4()), kind="parent_call", child_id=kids[k].id, author_id=teacher.id,
-                   school_id=school.id, occurred_at=when[t], fields=fields, review_state=state)
-        db.session.add(r)
-        db.session.flush()
-        ids[name] = r.id
-    talk = Record(client_id=str(uuid.uuid4()), kind="talk", child_id=kids[2].id, author_id=teacher.id,
-                  school_id=school.id, occurred_at=when[0], fields={"topic": "学习", "mood": "calm", "summary": "x"},
-                  review_state="returned")  # not counted: the ORM's tally hook, written for the new column, stays out
-    db.session.add(talk)
+        ids[name] = old_record(client_id=str(uuid.uuid4()), kind="parent_call", child_id=kids[k].id, author_id=teacher.id,
+                               school_id=school.id, occurred_at=when[t], fields=fields, review_state=state)
+    old_record(client_id=str(uuid.uuid4()), kind="talk", child_id=kids[2].id, author_id=teacher.id,
+               school_id=school.id, occurred_at=when[0], fields={"topic": "学习", "mood": "calm", "summary": "x"},
+               review_state="returned")  # not counted: the ORM's tally hook, written for the new column, stays out
     db.session.commit()
     for kind, period, times in (("parent_call", "quarter", 2), ("talk", "week", 1)):  # 0009d's table: no ORM model for it
         db.session.execute(text("INSERT INTO duty_rule (school_id, kind, period, times, active) VALUES (:s, :k, :p, :t, :a)"),

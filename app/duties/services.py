@@ -78,7 +78,7 @@ class Rule:
         kind = KINDS.get(self.kind)
         if kind is None:
             return self.kind
-        names = {f.name: dict(f.choices) for f in kind.fields}
+        names = {name: dict(choices) for name, _label, choices in filter_fields(self.kind)}
         chosen = "、".join(str(names.get(f, {}).get(v, v)) for f, vs in self.filter for v in vs)
         return f"{kind.label}（{chosen}）" if chosen else str(kind.label)
 
@@ -113,10 +113,11 @@ CITY_RULES = (Rule("home_visit", "home_visit", "term"), Rule("talk", "talk", "we
 
 def filter_fields(kind: str | None) -> list[tuple[str, object, list]]:
     """(name, label, choices) of the kind's enum fields: what a rule may filter on."""
-    from ..records.kinds import KINDS
+    from ..records.kinds import ATTENDANCE_FIELDS, KINDS
 
     k = KINDS.get(kind or "")
-    return [(f.name, f.label, f.choices) for f in k.fields if f.type == "enum"] if k else []
+    fields = ATTENDANCE_FIELDS if k is not None and k.group else k.fields if k else []
+    return [(f.name, f.label, f.choices) for f in fields if f.type == "enum"]
 
 
 def check_rule(kind, period, times, season, chosen: dict, label: str, owner: str = "responsible"

@@ -1,4 +1,5 @@
 """All models, imported here so Alembic and the app see one metadata."""
+from .activities import ACTIVITY_KIND, Activity, ActivityPhoto
 from .audit import AuditEntry
 from .records import (CONFIDENTIAL_KINDS, CONFIRM_STATES, CONFIRMED_KINDS, DUTY_KINDS, KINDS, RULE_KINDS, REVIEW_STATES, CodeAttempt, Confirmation, Photo,
                       Record, RecordPhoto, ReviewEvent)

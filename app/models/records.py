@@ -13,7 +13,7 @@ from .people import Child, User
 
 KINDS = ("home_visit", "talk", "contact", "counselling", "handover", "survey")
 DUTY_KINDS = ("home_visit", "talk", "contact")  # the kinds that count as duties (and that the principal reviews)
-RULE_KINDS = (*DUTY_KINDS, "handover")  # the kinds a duty rule may ask for (the duty tally keeps only DUTY_KINDS)
+RULE_KINDS = (*DUTY_KINDS, "handover", "activity")  # the kinds a duty rule may ask for (the duty tally keeps only DUTY_KINDS)
 CONFIRMED_KINDS = ("home_visit", "handover")  # the kinds the village committee confirms (code, signature or queue)
 CONFIDENTIAL_KINDS = ("counselling",)  # their content is for counsellors only (see app/access.py may_read_content)
 
@@ -45,6 +45,8 @@ class Record(db.Model):
     confirm_state: Mapped[str] = mapped_column(String(12), default="none", server_default="none")
     flags: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")  # [{"code", "detail"[, "records"]}], see app/verify/evidence.py
     score: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # higher = more suspicious
+    # A child's attendance at a group activity (kind "activity", app/models/activities.py) names the activity.
+    activity_id: Mapped[int | None] = mapped_column(ForeignKey("activity.id"), index=True)
 
     child: Mapped[Child] = relationship()
     author: Mapped[User] = relationship()

@@ -16,6 +16,7 @@ class Field:
     name: str
     label: object
     type: str  # text | longtext | bool | int | enum | code (6 digits) | signature (sha256 of a signature upload)
+    #          | attendance (a group activity's [{child_id, child, guardian}], app/activities/services.py)
     required: bool = False
     choices: list = field(default_factory=list)
     min: int | None = None
@@ -38,6 +39,8 @@ class Kind:
     writers: tuple[str, ...] = ("teacher", "principal")
     # The phone's view that fills it, when not the generic record form (#/<form>/<child>).
     form: str | None = None
+    # A group record (an activity): about many children (its attendance field), not one child_id.
+    group: bool = False
 
     @property
     def confidential(self) -> bool:
@@ -154,7 +157,27 @@ def _survey_fields() -> list[Field]:
 # is the child's new photo. Turned into proposals the principal applies or rejects (app/surveys/services.py).
 SURVEY = Kind("survey", _l("学期初摸底"), _survey_fields(), writers=CAPABILITIES["survey_children"], form="survey")
 
-KINDS: dict[str, Kind] = {k.name: k for k in (HOME_VISIT, TALK, CONTACT, HANDOVER, COUNSELLING, SURVEY)}
+ACTIVITY_TYPES = [("parents_meeting", _l("家长会")), ("guardian_training", _l("临时监护人培训")),
+                  ("class_meeting", _l("主题班会")), ("lecture", _l("讲座")), ("festival", _l("节日活动")),
+                  ("letter", _l("书信/给家长的一封信"))]
+GUARDIAN_TYPES = ("parents_meeting", "guardian_training")  # attendance ticks the guardian too
+YES_NO = [("yes", _l("是")), ("no", _l("否"))]
+
+ACTIVITY = Kind("activity", _l("集体活动"), [
+    Field("type", _l("活动类型"), "enum", required=True, choices=ACTIVITY_TYPES),
+    Field("title", _l("活动名称"), "text", required=True),
+    Field("place", _l("地点"), "text"),
+    Field("summary", _l("活动内容"), "longtext", required=True),
+    Field("attendance", _l("出席"), "attendance",
+          help=_l("勾选到场的学生；家长会和监护人培训也勾选到场的监护人。也可以只拍纸质签到表。")),
+    Field("signin_sheet", _l("照片中有纸质签到表"), "bool"),
+], group=True)
+# What a duty rule may filter an activity's attendance records on: the type, and who of the family came.
+ATTENDANCE_FIELDS = [ACTIVITY.fields[0], Field("child", _l("学生到场"), "enum", choices=YES_NO),
+                     Field("guardian", _l("监护人到场"), "enum", choices=YES_NO)]
+
+KINDS: dict[str, Kind] = {k.name: k for k in (HOME_VISIT, TALK, CONTACT, HANDOVER, COUNSELLING, SURVEY, ACTIVITY)}
+
 
 
 def _new_child_kind() -> Kind:
@@ -205,8 +228,9 @@ def from_old_phone(item):
 
 
 def kinds_for_writer(role: str) -> list[Kind]:
-    """The kinds a role may write on the generic record form (a kind with a view of its own is the phone's)."""
-    return [k for k in KINDS.values() if role in k.writers and not k.form]
+    """The kinds a role may write on the generic record form about one child (a kind with a view of its own is the
+    phone's; a group activity is started from the app's home, not a child)."""
+    return [k for k in KINDS.values() if role in k.writers and not k.form and not k.group]
 
 
 def clean_fields(kind: Kind, data) -> tuple[dict, dict]:
@@ -282,6 +306,7 @@ def kinds_json() -> list[dict]:
     return [
         {
             "name": k.name, "label": str(k.label), "writers": list(k.writers), **({"form": k.form} if k.form else {}),
+            "group": k.group,
             "fields": [
                 {"name": f.name, "label": str(f.label), "type": f.type, "required": f.required,
                  "choices": [{"value": v, "label": str(lbl)} for v, lbl in f.choices],

@@ -11,6 +11,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from ..access import child_ids_query, may_read_content
+from ..activities import services as activities
 from ..clock import parse_local_time, utcnow
 from ..extensions import db
 from ..models import AuditEntry, Child, Record, RecordPhoto, User
@@ -51,7 +52,10 @@ def _check(author: User, item, visible_children: set[int], now: datetime):
     elif author.role not in kind.writers:
         errors["kind"] = _("您的角色不能填写此类记录。")
     child_id = item.get("child_id")
-    if db_id(child_id) is None or child_id not in visible_children:
+    group = kind is not None and kind.group  # an activity names its children in its attendance
+    if group:
+        child_id = None
+    elif db_id(child_id) is None or child_id not in visible_children:
         errors["child_id"] = _("未知的学生，或不是您结对的学生。")
     occurred = parse_local_time(item.get("occurred_at"))
     if occurred is None:
@@ -79,13 +83,18 @@ def _check(author: User, item, visible_children: set[int], now: datetime):
         why = correction_error(author, corrects_id, kind.name, child_id)
         if why:
             errors["corrects_id"] = why
+    values = None if occurred is None else {
+        "kind": kind.name if kind else None, "child_id": child_id, "occurred_at": occurred.astimezone(timezone.utc),
+        "fields": fields, "photos": list(dict.fromkeys(photos)), "location": location, "client_meta": meta,
+        "corrects_id": db_id(item.get("corrects_id")),
+    }
+    if group and values is not None:
+        from ..activities.services import check as check_activity
+
+        errors.update(check_activity(values, item.get("fields"), visible_children))
     if errors:
         return None, errors
-    return {
-        "kind": kind.name, "child_id": child_id, "occurred_at": occurred.astimezone(timezone.utc), "fields": fields,
-        "photos": list(dict.fromkeys(photos)), "location": location, "client_meta": meta,
-        "corrects_id": db_id(item.get("corrects_id")),
-    }, None
+    return values, None
 
 
 def ingest(author: User, items: list, source: str = "api") -> list[dict]:
@@ -95,7 +104,9 @@ def ingest(author: User, items: list, source: str = "api") -> list[dict]:
     results: list[dict | None] = [None] * len(items)
     ids = [uuid_text(i.get("id")) if isinstance(i, dict) else None for i in items]
     existing = dict(db.session.execute(select(Record.client_id, Record.author_id).where(Record.client_id.in_([i for i in ids if i]))).all())
+    existing |= activities.existing([i for i, item in zip(ids, items) if i and activities.is_group(item)])
     wanted_children = {db_id(i.get("child_id")) for i in items if isinstance(i, dict)} - {None}
+    wanted_children |= {c for i in items if activities.is_group(i) for c in activities.wanted_children(i)}
     visible = set(db.session.scalars(child_ids_query(author).where(Child.id.in_(wanted_children)))) if wanted_children else set()
     wanted_photos = {p for i in items if isinstance(i, dict) and isinstance(i.get("photos"), list) for p in i["photos"] if isinstance(p, str)}
     wanted_photos |= {i["fields"]["signature"] for i in items if isinstance(i, dict) and isinstance(i.get("fields"), dict)
@@ -136,6 +147,9 @@ def ingest(author: User, items: list, source: str = "api") -> list[dict]:
             results[n] = {"id": cid, "status": "missing_photos", "errors": {"photos": missing}}
             continue
         seen_in_batch.add(cid)
+        if activities.is_group(item):
+            results[n] = activities.store(author, cid, values, own_photos, now, source)
+            continue
         todo.append((n, cid, values))
 
     if todo:
@@ -206,6 +220,6 @@ def record_summary(reader: User, record: Record, length: int = 80) -> str:
     if not may_read_content(reader, record):
         return _("内容保密，仅心理辅导教师可以查看。")
     f = record.fields or {}
-    parts = [f.get(k) for k in ("purpose", "topic", "summary", "told_guardian") if f.get(k)]
+    parts = [f.get(k) for k in ("purpose", "topic", "title", "summary", "told_guardian") if f.get(k)]
     text = " — ".join(parts)
     return text if len(text) <= length else text[: length - 1] + "…"

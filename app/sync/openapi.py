@@ -28,6 +28,10 @@ def _field_schema(f) -> dict:
     elif f.type == "signature":
         s.update(type="string", pattern="^[0-9a-f]{64}$",
                  description="SHA-256 of a PNG uploaded first with PUT /api/v1/photos/{sha256}?kind=signature")
+    elif f.type == "attendance":
+        s.update(type="array", maxItems=500, description="a group activity's attendance (its child_id is ignored): who "
+                 "came, each a child the author may see", items={"type": "object", "required": ["child_id"], "properties": {
+                     "child_id": ID, "child": {"type": "boolean"}, "guardian": {"type": "boolean"}}})
     elif f.type == "enum":
         s.update(type="string", enum=[v for v, _l in f.choices])
         s["x-labels"] = {v: str(lbl) for v, lbl in f.choices}

@@ -93,6 +93,7 @@
     else if (parts[0] === "notifications") content = await JF.notes.view();
     else if (parts[0] === "children") content = JF.home.view(true);
     else if (parts[0] === "new" && parts[2]) content = await JF.form.open({ kind: parts[1], child: parts[2] });
+    else if (parts[0] === "activity") { state.view = "new"; content = await JF.form.open({ kind: "activity", child: 0 }); }
     else if (parts[0] === "record" && parts[1]) content = await JF.form.open({ id: parts[1] });
     else if (parts[0] === "correct" && parts[1]) content = await JF.form.open({ corrects: parts[1] });
     else if (parts[0] === "survey") content = JF.survey.open(parts[1]);
@@ -194,7 +195,7 @@
     await loadLocal();
     renderStatus();
     state.flash = navigator.onLine ? "已保存，正在同步…" : "已保存在手机上，有网络后会自动同步。";
-    location.hash = record.child_id ? "#/child/" + record.child_id : "#/";  // a new child has no card yet
+    location.hash = record.child_id ? "#/child/" + record.child_id : "#/";  // a new child or an activity: no one card
     JF.outbox.requestBackgroundSync();
     trigger("save");
   }

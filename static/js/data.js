@@ -16,11 +16,17 @@
    * A copy of the kinds from before the server said so offers none until the next refresh, rather than a wrong one. */
   function writableKinds() {
     const role = state().user && state().user.role;
-    return (state().kinds || []).filter((k) => Array.isArray(k.writers) && k.writers.includes(role));
+    return (state().kinds || []).filter((k) => Array.isArray(k.writers) && k.writers.includes(role) && !k.group);
+  }
+
+  /** The group kinds (a group activity) this user may record: started from the home screen, not a child's card. */
+  function groupKinds() {
+    const role = state().user && state().user.role;
+    return (state().kinds || []).filter((k) => k.group && Array.isArray(k.writers) && k.writers.includes(role));
   }
 
   /** {categories: [{value, label}], clocks: [{target, minutes, label, within}]}, or null before the first refresh. */
   const incidentRules = () => state().incident || null;
 
-  JF.data = { kindOf, children, childOf, recordsFor, isCommittee, writableKinds, incidentRules };
+  JF.data = { kindOf, children, childOf, recordsFor, isCommittee, writableKinds, groupKinds, incidentRules };
 })(self.JF = self.JF || {});

@@ -11,8 +11,10 @@
   function newRecord(kindName, childId) {
     const s = JF.app.state;
     const child = JF.data.childOf(childId);
+    const group = (JF.data.kindOf(kindName) || {}).group;  // an activity: its children are in its attendance
     return {
-      id: crypto.randomUUID(), user_id: s.user.id, kind: kindName, child_id: childId, child_name: child ? child.name : "",
+      id: crypto.randomUUID(), user_id: s.user.id, kind: kindName, child_id: group ? null : childId,
+      child_name: group ? "集体活动" : child ? child.name : "",
       occurred_at: isoWithOffset(new Date()), fields: {}, photos: [], location: null,
       status: "draft", errors: null, created_at: new Date().toISOString(), saved_at: null, persisted: false,
     };
@@ -53,9 +55,10 @@
   function collect(form, kind) {
     const fields = {};
     for (const f of kind.fields) {
-      const el = form.elements[f.name];
+      const el = f.type === "attendance" ? form : form.elements[f.name];
       if (!el) continue;
-      if (f.type === "bool") fields[f.name] = el.checked;
+      if (f.type === "attendance") fields[f.name] = JF.activity.collect(form);
+      else if (f.type === "bool") fields[f.name] = el.checked;
       else if (f.type === "int") { if (el.value !== "") fields[f.name] = Number(el.value); }
       else if (el.value && el.value.trim()) fields[f.name] = el.value.trim();
     }
@@ -81,12 +84,12 @@
         h("input", { type: "datetime-local", id: "f-occurred", name: "occurred_at", required: true, value: toLocalInput(new Date(record.occurred_at)) })),
       kind.fields.filter((f) => !(keeps && EVIDENCE.includes(f.type))).map((f) => (f.type === "signature"
         ? JF.signature.field(f, record, editable, () => persist())
-        : input(f, record.fields[f.name]))),
+        : f.type === "attendance" ? JF.activity.field(f, record, editable) : input(f, record.fields[f.name]))),
       h("div", { class: "field" }, h("label", { for: "jf-photos" }, "照片"), photoInput, photoNote, thumbs),
       locText,
       h("div", { class: "actions" },
         h("button", { type: "submit", class: "primary", id: "jf-save", disabled: !editable }, record.status === "rejected" ? "重新提交" : "保存"),
-        h("a", { class: "button", href: "#/child/" + record.child_id }, "返回")));
+        h("a", { class: "button", href: kind.group ? "#/" : "#/child/" + record.child_id }, "返回")));
 
     let timer = null;
     // Once saved, this form's copy is stale: the outbox owns the record and may already have sent and deleted it.
@@ -180,7 +183,7 @@
     }
 
     showThumbs();
-    const who = (child && child.name) || record.child_name;
+    const who = kind.group ? JF.activity.summary(record) : (child && child.name) || record.child_name;
     const head = [h("h1", { id: record.corrects_id ? "jf-correction-title" : null },
       record.corrects_id ? "更正：" + kind.label + "记录 · " + who : kind.label + "：" + who)];
     if (record.corrects_id) head.push(JF.returns.banner(record));
@@ -212,7 +215,8 @@
       return render(r);
     }
     // Only a kind the server says this role may write (a stale link or the due list must not open another).
-    if (JF.data.kindOf(params.kind) && !JF.data.writableKinds().some((k) => k.name === params.kind)) {
+    const allowed = JF.data.writableKinds().concat(JF.data.groupKinds());
+    if (JF.data.kindOf(params.kind) && !allowed.some((k) => k.name === params.kind)) {
       return [h("p", { class: "flash warn", id: "jf-not-writable" }, "您的账号不能填写这种记录。"), h("a", { href: "#/" }, "返回")];
     }
     return render(newRecord(params.kind, Number(params.child)));

@@ -97,7 +97,8 @@
         h("a", { href: "#/outbox" }, "查看")));
     }
     if (!committee) {
-      out.push(h("p", {}, h("a", { class: "button", id: "jf-report", href: "#/incident/new" }, "报告突发事件")));
+      out.push(h("p", { class: "actions" }, h("a", { class: "button", id: "jf-report", href: "#/incident/new" }, "报告突发事件"),
+        JF.data.groupKinds().length ? h("a", { class: "button", id: "jf-activity", href: "#/activity" }, "记录集体活动") : null));
       out.push(JF.incident.list());
       out.push(JF.returns.list());
       out.push(dutyList());
