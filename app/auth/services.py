@@ -109,6 +109,7 @@ def end_other_sessions(user: User) -> None:
 def change_password(user: User, new_password: str) -> None:
     """Store a new password and end the user's other sessions; this one stays logged in."""
     user.set_password(new_password)
+    user.must_change_password = False
     end_other_sessions(user)
     audit("password_changed", "user", user.id, user=user)
     db.session.commit()
