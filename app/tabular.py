@@ -8,6 +8,7 @@ import csv
 import io
 import zipfile
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask import current_app
@@ -20,6 +21,14 @@ MAX_COLUMNS = 100  # room for a school's own extra columns next to a template's
 
 class UnreadableFile(Exception):
     """The file itself cannot be read; nothing was imported."""
+
+
+@dataclass
+class RowError:
+    """A row that was not imported, and why (every problem of it, in the user's language)."""
+
+    row: int
+    reason: str
 
 
 def template_xlsx(title: str, columns: list[tuple[str, str, bool]], example: list[str], notes: Sequence[str]) -> bytes:

@@ -7,10 +7,23 @@ from flask_login import current_user, login_required
 
 from ..audit import audit
 from ..extensions import db
-from ..web import EmptyForm, client_ip
+from ..web import EmptyForm, api_error, client_ip, wants_json
 from . import bp
 from .forms import ChangePasswordForm, LoginForm
-from .services import authenticate, change_password, end_other_sessions, end_session, verify_current_password
+from .services import (authenticate, change_password, end_other_sessions, end_session, password_change_required,
+                       verify_current_password)
+
+
+@bp.before_app_request
+def require_new_password():
+    """A one-time password opens nothing but the form to replace it (pages redirect there, the API says why)."""
+    if not password_change_required():
+        return None
+    if wants_json():
+        return api_error(403, "password_change_required", _("请先修改密码：打开“我的账号”设置新密码后才能同步。"),
+                         change_url=url_for("auth.account"))
+    flash(_("请先设置一个新密码（原密码填管理员给您的一次性密码）。"), "error")
+    return redirect(url_for("auth.account"))
 
 
 def _safe_next(target: str | None) -> str:

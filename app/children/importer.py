@@ -17,7 +17,7 @@ from ..audit import audit
 from ..extensions import db
 from ..models import Child, Guardian, User, Village
 from ..models.people import PARENTS_AWAY, SEXES
-from ..tabular import UnreadableFile  # noqa: F401  (callers catch it from here)
+from ..tabular import RowError, UnreadableFile  # noqa: F401  (callers catch it from here)
 from .services import FileError, create_child, save_guardian, set_pairings, update_child
 
 # (key, header in the template, required). The headers are Chinese: the sheet is filled in by schools.
@@ -58,12 +58,6 @@ NO = {"否", "n", "no", "0", "false", "走读", ""}
 EXAMPLE = ["20260101", "张小明", "男", "2016-03-05", "四年级", "4(1)班", "否", "青山村", "青山村三组 12 号",
            "父母均外出", "良好", "", "张大爷", "祖父", "13800000000", "66", "高血压", "张建国", "13900000001",
            "广东东莞", "李梅", "13900000002", "浙江义乌", "2026-09-01", "2026-1", "teacher1"]
-
-
-@dataclass
-class RowError:
-    row: int
-    reason: str
 
 
 @dataclass
