@@ -42,6 +42,8 @@ def login():
         return redirect(url_for("main.home"))
     form = LoginForm()
     status = 200
+    if request.method == "GET" and request.args.get("deactivated"):  # the phone wiped itself (session.js closed)
+        flash(_("这个账号已停用，手机上的数据已清除。如有疑问请联系学校管理员。"), "error")
     if form.validate_on_submit():
         result = authenticate(form.username.data, form.password.data, client_ip())
         if result.user:
