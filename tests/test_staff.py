@@ -171,6 +171,9 @@ def test_deactivation_ends_a_copied_session_and_tells_the_phone(client, app, wor
         assert r.status_code == 401 and r.get_json()["error"] == "account_deactivated"
         assert c.get("/children/").status_code == 302
     assert app.test_client().post("/api/v1/session", json={"username": "teachera", "password": PASSWORD}).status_code == 401
+    # Its login page has the phone wipe itself; nobody else's login page does (no link can wipe a phone).
+    assert 'name="jf-wipe"' in copy.get("/login").get_data(as_text=True)
+    assert 'name="jf-wipe"' not in app.test_client().get("/login?deactivated=1").get_data(as_text=True)
     assert "已停用" in client.get("/staff/").get_data(as_text=True)
     assert _post(client, f"/staff/{teacher.id}/reactivate", token).status_code == 302
     login(app.test_client(), "teachera")  # the same password works again

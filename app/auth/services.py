@@ -95,13 +95,17 @@ def session_is_current(user: User) -> bool:
     return session.get(SESSION_VERSION_KEY) == user.session_version
 
 
+# Shown by the API and the login page; translated through _() where it is used (messages.po has it).
+DEACTIVATED_MESSAGE = "这个账号已停用，手机上的数据已清除。如有疑问请联系学校管理员。"
+
+
 def signed_out_reason() -> tuple[str, str]:
     """Why an API call has no user: (code, message). A deactivated account's phone is told so, and wipes its data."""
     user_id = session.get("_user_id")
     if isinstance(user_id, str) and user_id.isdigit():
         user = db.session.get(User, int(user_id))
         if user is not None and not user.active:
-            return "account_deactivated", _("这个账号已停用，手机上的数据已清除。如有疑问请联系学校管理员。")
+            return "account_deactivated", _(DEACTIVATED_MESSAGE)
     return "unauthorized", _("请先登录。")
 
 

@@ -82,7 +82,7 @@
   async function closed() {
     session.loggingOut = true;  // the wipe's versionchange must not reload the page half way
     await wipe();
-    location.href = "/login?deactivated=1";
+    location.href = "/login";  // the server says why there (and the login page wipes again: harmless)
   }
 
   function hookLogoutForm() {
@@ -118,6 +118,10 @@
   }
 
   register();
+  if (document.querySelector('meta[name="jf-wipe"]')) {  // the login page of a deactivated account's cookie
+    session.loggingOut = true;
+    wipe();
+  }
   hookLogoutForm();
   hookShellLogout();
   session.logout = logout;
