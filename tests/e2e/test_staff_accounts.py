@@ -8,7 +8,7 @@ from app.children.services import set_pairings
 from app.extensions import db
 from app.models import Child, User
 
-from .conftest import fill_record, open_app, wait_until, watch
+from .conftest import fill_record, open_app, wait_for_worker, wait_until, watch
 
 pytestmark = pytest.mark.e2e
 
@@ -43,6 +43,8 @@ def test_admin_adds_a_teacher_who_syncs_then_is_deactivated(live, browser, conte
     watch(phone, problems)
     try:
         phone.goto(live.url + "/login?next=/app/")
+        # The worker installs from the login page; its precache requests must not race the login (see the note).
+        wait_for_worker(phone)
         phone.fill("#username", "wanglaoshi")
         phone.fill("#password", otp)
         phone.click("button[type=submit]")
