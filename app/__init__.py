@@ -77,12 +77,12 @@ def register_extensions(app: Flask) -> None:
     @login_manager.unauthorized_handler
     def unauthorized():
         from flask import redirect, url_for
-        from flask_babel import gettext as _
 
+        from .auth.services import signed_out_reason
         from .web import api_error, wants_json
 
         if wants_json():
-            return api_error(401, "unauthorized", _("请先登录。"))
+            return api_error(401, *signed_out_reason())
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
     from . import compression
@@ -92,9 +92,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from . import audit, auth, children, duties, incidents, main, notify, photos, pwa, records, reports, sync, verify
-    from . import bureau, villages
-    from . import surveys
-    from . import activities
+    from . import activities, bureau, staff, surveys, villages
     from .web import IdConverter
 
     app.url_map.converters["id"] = IdConverter  # before the routes that use <id:...>
@@ -115,6 +113,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(bureau.bp)
     app.register_blueprint(surveys.bp)
     app.register_blueprint(activities.bp)
+    app.register_blueprint(staff.bp)
 
 
 def register_templating(app: Flask) -> None:

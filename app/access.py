@@ -24,7 +24,7 @@ from functools import wraps
 
 from flask import abort
 from flask_login import current_user, login_required
-from sqlalchemy import Select, exists, false, select
+from sqlalchemy import Select, and_, exists, false, or_, select
 
 from .extensions import db
 from .models import ACTIVITY_KIND, Activity, ActivityPhoto
@@ -62,6 +62,7 @@ CAPABILITIES: dict[str, tuple[str, ...]] = {
     "read_term_stats": ("principal",),  # 每学期留守儿童统计表
     # Group activities (step 13): lists and pages; recording one is write_records (through the records API).
     "read_activities": ("teacher", "principal", "counsellor"),
+    "manage_accounts": ("admin", "bureau_admin"),  # the account pages both use (accounts_query scopes them)
 }
 
 
@@ -83,6 +84,47 @@ def get_school(user: User, school_id: int) -> School:
     if school is None:
         abort(404)
     return school
+
+
+# Who gives which roles: a school's admin its staff; the bureau administrator a school's heads and the bureau's staff.
+SCHOOL_STAFF_ROLES = ("teacher", "counsellor", "committee")
+SCHOOL_HEAD_ROLES = ("principal", "admin")
+
+
+def account_roles(user: User, school: School | None) -> tuple[str, ...]:
+    """The roles `user` may give an account of `school` (None: of the user's county bureau); () when none."""
+    if user.role == "admin" and school is not None and school.id == user.school_id:
+        return SCHOOL_STAFF_ROLES
+    if user.role == "bureau_admin" and user.county_id is not None:
+        if school is None:
+            return COUNTY_ROLES
+        if school.county_id == user.county_id:
+            return SCHOOL_HEAD_ROLES
+    return ()
+
+
+def accounts_query(user: User) -> Select:
+    """A SELECT of the accounts `user` manages, never their own (so nobody changes their own role or locks
+    themselves out)."""
+    if user.role == "admin":
+        q = select(User).where(User.school_id == user.school_id, User.role.in_(SCHOOL_STAFF_ROLES))
+    elif user.role == "bureau_admin" and user.county_id is not None:
+        county_schools = select(School.id).where(School.county_id == user.county_id)
+        q = select(User).where(or_(
+            and_(User.school_id.in_(county_schools), User.role.in_(SCHOOL_HEAD_ROLES)),
+            and_(User.county_id == user.county_id, User.role.in_(COUNTY_ROLES)),
+        ))
+    else:
+        return select(User).where(false())
+    return q.where(User.id != user.id)
+
+
+def get_account(user: User, account_id: int) -> User:
+    """The account with this id if `user` manages it; 404 otherwise."""
+    account = db.session.scalar(accounts_query(user).where(User.id == account_id))
+    if account is None:
+        abort(404)
+    return account
 
 
 def children_query(user: User) -> Select:

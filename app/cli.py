@@ -57,8 +57,11 @@ def register(app: Flask) -> None:
     @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
     def create_user(username, name, role, school_name, county_name, village_name, password):
         """Create a staff account (the first bureau administrator; later accounts are made in the app)."""
-        if len(password) < 8:
-            raise click.UsageError("password must have at least 8 characters")
+        from .auth.passwords import password_problems
+
+        problems = password_problems(password, username)
+        if problems:
+            raise click.UsageError(" ".join(problems))
         if db.session.scalar(select(User).where(User.username == username.lower())):
             raise click.UsageError(f"user {username} exists")
         county = db.session.scalar(select(County).where(County.name == county_name))

@@ -28,6 +28,7 @@ class Config:
     LOGIN_ADDRESS_DELAY_STEP = 0.5
     LOGIN_ADDRESS_DELAY_MAX = 3.0
     ROSTER_IMPORT_MAX_ROWS = 5000
+    STAFF_IMPORT_MAX_ROWS = 500  # each new account hashes a password (scrypt): a county's largest school has ~200 staff
     # A 5,000-row roster is about 0.5 MB as .xlsx and 1.5 MB as .csv; its sheet XML about 8 MB unzipped.
     ROSTER_IMPORT_MAX_BYTES = 8 * 1024 * 1024
     ROSTER_IMPORT_MAX_ENTRY_BYTES = 16 * 1024 * 1024  # each part of the .xlsx, unzipped

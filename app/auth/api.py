@@ -7,11 +7,12 @@ from flask_wtf.csrf import generate_csrf
 from ..extensions import csrf
 from ..web import api_error, client_ip, json_body
 from . import bp
-from .services import authenticate, end_session
+from .services import authenticate, end_session, signed_out_reason
 
 
 def _session_body(user):
-    return {"user": {"id": user.id, "name": user.name, "role": user.role, "username": user.username}, "csrf_token": generate_csrf()}
+    return {"user": {"id": user.id, "name": user.name, "role": user.role, "username": user.username,
+                     "must_change_password": bool(user.must_change_password)}, "csrf_token": generate_csrf()}
 
 
 # Logging in cannot carry a token yet; JSON-only (415 otherwise) keeps cross-site forms out.
@@ -37,7 +38,7 @@ def api_login():
 @bp.route("/api/v1/session", methods=["GET"])
 def api_session():
     if not current_user.is_authenticated:
-        return api_error(401, "unauthorized", _("请先登录。"))
+        return api_error(401, *signed_out_reason())
     resp = jsonify(_session_body(current_user))
     resp.headers["Cache-Control"] = "no-store"
     return resp

@@ -1,7 +1,10 @@
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+
+from .passwords import password_problems
 
 
 class LoginForm(FlaskForm):
@@ -21,3 +24,6 @@ class ChangePasswordForm(FlaskForm):
     def validate_new_password(self, field):
         if field.data == self.old_password.data:
             raise ValidationError(_l("新密码不能与原密码相同。"))
+        problems = password_problems(field.data, current_user.username)
+        if problems:
+            raise ValidationError(" ".join(problems))

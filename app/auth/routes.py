@@ -1,16 +1,29 @@
 """Login and logout pages, the account page (password, other phones), and the language switch."""
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import current_app, flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..audit import audit
 from ..extensions import db
-from ..web import EmptyForm, client_ip
+from ..web import EmptyForm, api_error, client_ip, wants_json
 from . import bp
 from .forms import ChangePasswordForm, LoginForm
-from .services import authenticate, change_password, end_other_sessions, end_session, verify_current_password
+from .services import (DEACTIVATED_MESSAGE, authenticate, change_password, end_other_sessions, end_session,
+                       password_change_required, signed_out_reason, verify_current_password)
+
+
+@bp.before_app_request
+def require_new_password():
+    """A one-time password opens nothing but the form to replace it (pages redirect there, the API says why)."""
+    if not password_change_required():
+        return None
+    if wants_json():
+        return api_error(403, "password_change_required", _("请先修改密码：打开“我的账号”设置新密码后才能同步。"),
+                         change_url=url_for("auth.account"))
+    flash(_("请先设置一个新密码（原密码填管理员给您的一次性密码）。"), "error")
+    return redirect(url_for("auth.account"))
 
 
 def _safe_next(target: str | None) -> str:
@@ -29,9 +42,17 @@ def login():
         return redirect(url_for("main.home"))
     form = LoginForm()
     status = 200
+    # The cookie of a deactivated account (any page sends it here): say so, and have this phone wipe its local data
+    # (session.js); only the server decides this, so no link can make a phone wipe unsent work.
+    wipe_phone = request.method == "GET" and signed_out_reason()[0] == "account_deactivated"
+    if wipe_phone:
+        session.clear()
+        flash(_(DEACTIVATED_MESSAGE), "error")
     if form.validate_on_submit():
         result = authenticate(form.username.data, form.password.data, client_ip())
         if result.user:
+            if result.user.must_change_password:  # a one-time password: its own password first
+                return redirect(url_for("auth.account"))
             return redirect(_safe_next(request.args.get("next")))
         if result.error == "rate_limited":
             minutes = max(1, result.retry_after // 60)
@@ -42,7 +63,7 @@ def login():
             status = 401
     elif request.method == "POST":
         status = 400
-    return render_template("auth/login.html", form=form), status
+    return render_template("auth/login.html", form=form, wipe_phone=wipe_phone), status
 
 
 @bp.route("/logout", methods=["POST"])

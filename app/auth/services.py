@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app, session
+from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import delete, func, select, update
 from werkzeug.security import check_password_hash
@@ -94,6 +95,35 @@ def session_is_current(user: User) -> bool:
     return session.get(SESSION_VERSION_KEY) == user.session_version
 
 
+# Shown by the API and the login page; translated through _() where it is used (messages.po has it).
+DEACTIVATED_MESSAGE = "这个账号已停用，手机上的数据已清除。如有疑问请联系学校管理员。"
+
+
+def signed_out_reason() -> tuple[str, str]:
+    """Why an API call has no user: (code, message). A deactivated account's phone is told so, and wipes its data."""
+    user_id = session.get("_user_id")
+    if isinstance(user_id, str) and user_id.isdigit():
+        user = db.session.get(User, int(user_id))
+        if user is not None and not user.active:
+            return "account_deactivated", _(DEACTIVATED_MESSAGE)
+    return "unauthorized", _("请先登录。")
+
+
+# What a user who must choose a new password may still reach: the form, logging out, and the session API (which says
+# why everything else is refused).
+PASSWORD_CHANGE_ENDPOINTS = {"auth.account", "auth.password", "auth.logout", "auth.api_logout", "auth.api_session",
+                             "auth.login", "auth.set_language", "static", "pwa.service_worker", "pwa.manifest",
+                             "pwa.app_shell", "pwa.shell_page", "pwa.offline", "pwa.favicon"}
+
+
+def password_change_required() -> bool:
+    """True when the logged-in user still holds a one-time password and this request is not one of the few allowed."""
+    from flask import request
+
+    return (current_user.is_authenticated and current_user.must_change_password
+            and request.endpoint not in PASSWORD_CHANGE_ENDPOINTS)
+
+
 def end_all_sessions(user: User) -> None:
     """Raise the user's session version: every session opened before it ends at its next request."""
     db.session.execute(update(User).where(User.id == user.id).values(session_version=User.session_version + 1))
@@ -109,6 +139,7 @@ def end_other_sessions(user: User) -> None:
 def change_password(user: User, new_password: str) -> None:
     """Store a new password and end the user's other sessions; this one stays logged in."""
     user.set_password(new_password)
+    user.must_change_password = False
     end_other_sessions(user)
     audit("password_changed", "user", user.id, user=user)
     db.session.commit()

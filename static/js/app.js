@@ -62,6 +62,9 @@
     if (e && e.code === "auth") {
       text = "登录已过期，请重新登录";
       href = "/login?next=/app/";
+    } else if (e && e.code === "password") {
+      text = JF.outbox.MSG.password;
+      href = "/account";
     } else if (!navigator.onLine && waiting) {
       text = "离线：有网络后自动同步";
     } else if (e) {
@@ -128,12 +131,21 @@
       return;  // offline: what the phone holds is what we show
     }
     if (resp.status === 401) {
+      if ((await readJson(resp)).error === "account_deactivated") {
+        await JF.session.closed();
+        return;
+      }
       const sync = Object.assign({}, await JF.db.kvGet("sync"), { error: { code: "auth", message: JF.outbox.MSG.auth } });
       await JF.db.kvSet("sync", sync);
       return;
     }
     if (!resp.ok) return;
     const user = (await resp.json()).user;
+    if (user.must_change_password) {
+      // A one-time password: nothing syncs until the user chose their own (the server refuses the rest anyway).
+      await JF.db.kvUpdate("sync", (s) => Object.assign({}, s, { error: { code: "password", message: JF.outbox.MSG.password } }));
+      return;
+    }
     const known = await JF.db.kvGet("user");
     if (known && known.id !== user.id) {
       // Another teacher on this phone: the previous roster is not theirs to see.
@@ -163,6 +175,10 @@
     } catch (e) { /* connection dropped half way: keep the previous copies */ }
   }
 
+  async function readJson(resp) {
+    try { return await resp.json(); } catch (e) { return {}; }
+  }
+
   /** A committee member's code secret, kept for offline use; a 404 (no longer a member) removes it. */
   async function refreshSecret(user) {
     try {
@@ -182,6 +198,7 @@
       return;
     }
     const result = await JF.outbox.flush({ onProgress: (t) => { state.progress = t; renderStatus(); } });
+    if (result.error && result.error.code === "deactivated") return JF.session.closed();
     state.progress = null;
     retry.after(result);
     if (!result.ok) JF.outbox.requestBackgroundSync();

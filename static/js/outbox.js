@@ -15,12 +15,14 @@
     photoLost: "手机上找不到这张照片，请删除它后重新提交",
     signatureLost: "手机上找不到这个签名，请重新签名后提交",
     stuck: "部分照片未能上传，稍后自动重试",
+    password: "请先修改密码：点此打开“我的账号”设置新密码",
+    deactivated: "这个账号已停用",
   };
 
   class SyncError extends Error {
     constructor(code, message, status) {
       super(message);
-      this.code = code;      // auth | network | server | client
+      this.code = code;      // auth | network | server | client | password | deactivated
       this.status = status || 0;
     }
   }
@@ -40,9 +42,13 @@
     } catch (e) {
       throw new SyncError("network", MSG.network);
     }
-    if (resp.status === 401) throw new SyncError("auth", MSG.auth, 401);
+    if (resp.status === 401) {
+      const body = await readJson(resp);
+      throw body.error === "account_deactivated" ? new SyncError("deactivated", MSG.deactivated, 401) : new SyncError("auth", MSG.auth, 401);
+    }
     if (resp.status === 403) {
       const body = await readJson(resp);
+      if (body.error === "password_change_required") throw new SyncError("password", MSG.password, 403);
       if (body.error === "csrf_failed" && !opts.retried) {
         await refreshSession(ctx);
         return request(ctx, method, url, Object.assign({}, opts, { retried: true }));

@@ -1,7 +1,7 @@
 /* 家访通 on every page: registers the service worker (install from any page) and guards logout.
  * Logout warns when records have not reached the school yet, then wipes this phone's copy of the children's data
  * (IndexedDB, and any Cache Storage that could hold it) before the server ends the session: a shared phone must not
- * show the next teacher anything of the previous one. */
+ * show the next teacher anything of the previous one. A deactivated account's phone wipes the same way (closed). */
 (function (JF) {
   "use strict";
   const DB_NAME = "jiafang";
@@ -77,6 +77,14 @@
     return true;
   }
 
+  /** The server says this account was deactivated: the phone keeps nothing of it. Records not sent are lost on purpose
+   * (the school decided this person no longer works with its children's data). */
+  async function closed() {
+    session.loggingOut = true;  // the wipe's versionchange must not reload the page half way
+    await wipe();
+    location.href = "/login";  // the server says why there (and the login page wipes again: harmless)
+  }
+
   function hookLogoutForm() {
     const form = document.getElementById("logout-form");
     if (!form) return;
@@ -110,11 +118,16 @@
   }
 
   register();
+  if (document.querySelector('meta[name="jf-wipe"]')) {  // the login page of a deactivated account's cookie
+    session.loggingOut = true;
+    wipe();
+  }
   hookLogoutForm();
   hookShellLogout();
   session.logout = logout;
   session.countLocal = countLocal;
   session.wipe = wipe;
+  session.closed = closed;
   session.loadPush = loadPush;
   JF.session = session;
 })(window.JF = window.JF || {});
