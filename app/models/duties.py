@@ -32,6 +32,8 @@ class DutyRule(db.Model):
     filter: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")  # field -> allowed values; {} = every record
     label: Mapped[str | None] = mapped_column(String(60))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Children the rule is for: those of these categories (app/models/care.py keys); [] = every child.
+    categories: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
 
     __table_args__ = (UniqueConstraint("school_id", "key"),)
 

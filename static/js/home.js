@@ -43,6 +43,7 @@
       if (!cur) continue;
       const mine = extra.filter((e) => matches(r, e));
       for (const c of s.roster.children) {
+        if (Array.isArray(r.children) && !r.children.includes(c.id)) continue; // a rule for some categories only
         const counts = (D.counts[c.id] || {})[r.key] || {};
         const n = (w) => known(w, counts) + mine.filter((e) => e.child_id === c.id && e.day >= w.start && e.day <= w.end).length;
         if (n(cur) >= r.times) continue;
