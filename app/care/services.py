@@ -138,16 +138,16 @@ def save_plan(child: Child, goals: str, measures: str, review_on: date | None, b
     return plan
 
 
-def plans_to_review(child_ids, today: date) -> list[tuple[Child, CarePlan]]:
-    """(child, plan) of these children (a SELECT of ids) whose current plan is due for review within REVIEW_SOON,
-    earliest first: the teacher's to-do."""
+def plans_to_review(child_ids, today: date) -> list[tuple[Child, CarePlan, bool]]:
+    """(child, plan, overdue) of these children (a SELECT of ids) whose current plan is due for review within
+    REVIEW_SOON, earliest first: the teacher's to-do."""
     latest = (select(CarePlan.child_id, func.max(CarePlan.id).label("id"))
               .where(CarePlan.child_id.in_(child_ids)).group_by(CarePlan.child_id).subquery())
     rows = db.session.execute(
         select(Child, CarePlan).join(latest, latest.c.child_id == Child.id).join(CarePlan, CarePlan.id == latest.c.id)
         .where(Child.left_on.is_(None), CarePlan.review_on.is_not(None), CarePlan.review_on <= today + REVIEW_SOON)
         .order_by(CarePlan.review_on, Child.name)).all()
-    return [(c, p) for c, p in rows]
+    return [(c, p, p.review_on < today) for c, p in rows]
 
 
 def care_of(user: User, child: Child) -> dict | None:

@@ -78,7 +78,8 @@ class Rule:
         if kind is None:
             return self.kind
         names = {f.name: dict(f.choices) for f in kind.fields}
-        chosen = "、".join(str(names.get(f, {}).get(v, v)) for f, vs in self.filter for v in vs)
+        chosen = "、".join([str(names.get(f, {}).get(v, v)) for f, vs in self.filter for v in vs]
+                          + [category_name(c) for c in self.categories])
         return f"{kind.label}（{chosen}）" if chosen else str(kind.label)
 
     def children(self) -> object:
@@ -86,6 +87,18 @@ class Rule:
         if not self.categories:
             return true()
         return Child.id.in_(select(ChildCategory.child_id).where(ChildCategory.category.in_(self.categories)))
+
+
+def category_name(key: str) -> str:
+    """A category's name for a rule's title: the policy's (translated) or the school's own."""
+    from flask_babel import gettext as _
+
+    from ..models import BUILTIN_CATEGORIES, CareCategory
+
+    if key in BUILTIN_CATEGORIES:
+        return _(BUILTIN_CATEGORIES[key])
+    own = db.session.get(CareCategory, int(key[1:])) if key[1:].isdigit() else None
+    return own.name if own else key
 
 
 def as_filter(d: dict | None) -> tuple:
