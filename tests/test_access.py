@@ -63,6 +63,13 @@ MATRIX = [
     # The teacher's home visit the principal returned: only its author may open the correction form.
     ("/records/new/home_visit?corrects={rv}", dict(teacher=200, committee=403, principal=404, counsellor=404, admin=403)),
     ("/records/{rv}", dict(teacher=200, committee=200, principal=200, counsellor=200, admin=404)),
+    # Categories and plans (step 13): the school's staff, not the village; the teacher only their children's.
+    ("/care/categories", dict(teacher=403, committee=403, principal=200, counsellor=403, admin=403)),
+    ("/children/{c1}/categories", dict(teacher=403, committee=403, principal=200, counsellor=403, admin=403)),
+    ("/children/{b1}/categories", dict(teacher=403, committee=403, principal=404, counsellor=403, admin=403)),
+    ("/children/{c1}/plan", dict(teacher=200, committee=403, principal=200, counsellor=200, admin=403)),
+    ("/children/{c2}/plan", dict(teacher=404, committee=403, principal=200, counsellor=200, admin=403)),
+    ("/children/{b1}/plan", dict(teacher=404, committee=403, principal=404, counsellor=404, admin=403)),
 ]
 
 
