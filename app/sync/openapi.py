@@ -167,6 +167,10 @@ def spec() -> dict:
                            "description": "field -> allowed values; {} = every record of the kind"},
                 "period": {"type": "string", "enum": list(PERIODS)}, "season": {"type": "string", "enum": list(SEASONS)},
                 "times": {"type": "integer", "description": "counting records needed per period"},
+                "categories": {"type": "array", "items": {"type": "string"},
+                               "description": "the child categories the rule is for; [] = every child"},
+                "children": {"oneOf": [{"type": "array", "items": {"type": "integer"}}, {"type": "null"}],
+                             "description": "ids of the roster's children the rule applies to; null = all of them"},
                 "current": {"oneOf": [{"$ref": "#/components/schemas/Window"}, {"type": "null"}]},
                 "previous": {"oneOf": [{"$ref": "#/components/schemas/Window"}, {"type": "null"}]},
                 "windows": {"type": "array", "description": "oldest first", "items": {"allOf": [
