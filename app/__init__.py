@@ -114,6 +114,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(surveys.bp)
     app.register_blueprint(activities.bp)
     app.register_blueprint(staff.bp)
+    from . import care
+
+    app.register_blueprint(care.bp)
 
 
 def register_templating(app: Flask) -> None:
@@ -147,6 +150,10 @@ def register_templating(app: Flask) -> None:
         INCIDENT_TARGETS=TARGET_LABELS, INCIDENT_METHODS=METHODS, INCIDENT_CATEGORIES=CATEGORIES,
         leave_reasons=LEAVE_REASONS,
     )
+    from .care.services import care_list, care_of
+
+    app.jinja_env.globals.update(care_of=lambda child: care_of(current_user, child),
+                                 care_list=lambda children: care_list(current_user, children))
 
     @app.context_processor
     def per_request():

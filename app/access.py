@@ -63,6 +63,9 @@ CAPABILITIES: dict[str, tuple[str, ...]] = {
     # Group activities (step 13): lists and pages; recording one is write_records (through the records API).
     "read_activities": ("teacher", "principal", "counsellor"),
     "manage_accounts": ("admin", "bureau_admin"),  # the account pages both use (accounts_query scopes them)
+    # Care beyond the duties (step 13): categories with a designated contact, and each child's plan (一人一策).
+    "read_care": ("teacher", "principal", "counsellor"),  # a child's categories and plan; not the village's business
+    "manage_categories": ("principal",),  # the school's categories, and which children are in them
 }
 
 
@@ -268,6 +271,20 @@ def may_see_history(user: User, record: Record) -> bool:
 def can_manage_children(user: User) -> bool:
     """Principals create and edit files, guardians and pairings."""
     return can(user, "manage_children")
+
+
+def may_edit_plan(user: User, child: Child) -> bool:
+    """A child's plan (一人一策): the principal, the child's responsible teacher, or the class teacher of its class;
+    `child` comes from get_child, so it is one `user` may see."""
+    if can(user, "manage_children"):
+        return True
+    if user.role != "teacher" or child.school_id != user.school_id:
+        return False
+    if any(p.responsible and p.teacher_id == user.id for p in child.pairings):
+        return True
+    return child.class_name is not None and db.session.scalar(select(ClassTeacher.id).where(
+        ClassTeacher.school_id == child.school_id, ClassTeacher.class_name == child.class_name,
+        ClassTeacher.teacher_id == user.id)) is not None
 
 
 def incidents_query(user: User) -> Select:

@@ -69,6 +69,13 @@ MATRIX = [
     ("/activities/{a2}", dict(teacher=404, committee=403, principal=200, counsellor=200, admin=403)),
     ("/activities/{ab}", dict(teacher=404, committee=403, principal=404, counsellor=404, admin=403)),
     ("/activities/999999", dict(teacher=404, committee=403, principal=404, counsellor=404, admin=403)),
+    # Categories and plans (step 13): the school's staff, not the village; the teacher only their children's.
+    ("/care/categories", dict(teacher=403, committee=403, principal=200, counsellor=403, admin=403)),
+    ("/children/{c1}/categories", dict(teacher=403, committee=403, principal=200, counsellor=403, admin=403)),
+    ("/children/{b1}/categories", dict(teacher=403, committee=403, principal=404, counsellor=403, admin=403)),
+    ("/children/{c1}/plan", dict(teacher=200, committee=403, principal=200, counsellor=200, admin=403)),
+    ("/children/{c2}/plan", dict(teacher=404, committee=403, principal=200, counsellor=200, admin=403)),
+    ("/children/{b1}/plan", dict(teacher=404, committee=403, principal=404, counsellor=404, admin=403)),
 ]
 
 

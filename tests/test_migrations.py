@@ -236,7 +236,7 @@ def test_duty_rules_become_keyed_rules_with_seasons_and_back(empty_app):
     assert [tuple(r) for r in rows] == [("home_visit", "home_visit", "term", 1, "term", True),
                                         ("talk", "talk", "week", 2, "term", True),
                                         ("report_parents", "contact", "month", 1, "term", False)]
-    upgrade()  # the models read columns later revisions added (a rule's owner)
+    upgrade()  # the models read columns later revisions added (a rule's owner, its categories)
     rules = {r.key: r for r in rules_for(school.id)}
     assert rules["talk"].times == 2 and "report_parents" not in rules and "family_call" in rules
     with db.engine.begin() as conn:  # a school's own rule and a second talk rule: several per kind now

@@ -7,7 +7,7 @@ from sqlalchemy import delete, update
 
 from app.children.services import save_guardian, set_pairings, update_child
 from app.extensions import db
-from app.models import ClassTeacher, DutyRule, Guardian, Term, User
+from app.models import ChildCategory, ClassTeacher, DutyRule, Guardian, Term, User
 from app.sync import routes as sync_routes
 from app.verify.services import approve, return_for_correction
 
@@ -57,6 +57,9 @@ CHANGES = {
     # A class teacher sees the whole class: being made one changes which children the roster holds.
     "made class teacher": lambda w, b: db.session.add(ClassTeacher(school_id=w["school"].id, class_name="三(1)班",
                                                                    teacher_id=w["teacher"].id)),
+    # A rule for some categories applies to a child once the child is in one.
+    "child put in a category": lambda w, b: db.session.add(ChildCategory(child_id=w["c1"].id, school_id=w["school"].id,
+                                                                         category="single_parent")),
 }
 
 

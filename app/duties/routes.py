@@ -8,8 +8,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import delete, select
 
-from ..access import children_query, requires
+from ..access import child_ids_query, children_query, requires
 from ..audit import audit
+from ..care.services import categories_for, plans_to_review
 from ..clock import today_local
 from ..extensions import db
 from ..models import PERIODS, RULE_KINDS, SEASONS, Child, DutyRule, Term
@@ -25,7 +26,8 @@ from .services import (DEFAULT_RULES, DUTY_KINDS, OWNER_LABELS, check_rule, cove
 def mine():
     today = today_local()
     children = db.session.scalars(children_query(current_user).where(Child.left_on.is_(None))).all()
-    return render_template("duties/mine.html", rows=duties_for(current_user, children, today), today=today)
+    return render_template("duties/mine.html", rows=duties_for(current_user, children, today), today=today,
+                           reviews=plans_to_review(child_ids_query(current_user), today))
 
 
 @bp.route("/dashboard/")
@@ -99,6 +101,7 @@ def settings():
     return render_template("duties/settings.html", form=form, errors=errors, rules=rules_for(school_id),
                            switched_off=switched_off, kinds=RULE_KINDS, periods=PERIODS, seasons=SEASONS,
                            filter_fields=filter_fields, terms=stored, owner_labels=OWNER_LABELS,
+                           care_categories=categories_for(school_id, active_only=False),
                            holidays=holidays_for(school_id, today_local()),
                            default_terms=[] if stored else terms_for(school_id, today_local())), \
         400 if errors else 200
@@ -127,7 +130,8 @@ def _save_rule(key: str | None) -> list[str]:
     kind = f.get("kind")
     chosen = {name: f.getlist(f"filter-{name}") for name, _label, _choices in filter_fields(kind)}
     values, errors = check_rule(kind, f.get("period"), f.get("times", type=int), f.get("season"), chosen,
-                                f.get("label", ""), f.get("owner", "responsible"))
+                                f.get("label", ""), f.get("owner", "responsible"), f.getlist("categories"),
+                                categories_for(current_user.school_id, active_only=False))
     if errors:
         return errors
     row = _row_for(key) if key else DutyRule(school_id=current_user.school_id)

@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, case, func, not_, or_, select
+from sqlalchemy import Select, and_, case, func, not_, or_, select, true
 
 from ..clock import CHINA
 from ..extensions import db
-from ..models import DUTY_KINDS, RULE_KINDS, Child, DutyRule, DutyTally, Pairing, Record, Term, User, Village
+from ..models import DUTY_KINDS, RULE_KINDS, Child, ChildCategory, DutyRule, DutyTally, Pairing, Record, Term, User, Village
 
 COUNTING_STATES = ("received", "approved")
 PERIOD_LABELS = {"week": _l("每周"), "fortnight": _l("每两周"), "month": _l("每月"), "quarter": _l("每季度"),
@@ -63,6 +63,7 @@ class Rule:
     filter: tuple = ()  # ((field, (value, ...)), ...): hashable, so rules can key memos
     label: object = field(default="", compare=False)
     owner: str = "responsible"  # DUTY_OWNERS: whose due list the duty is on
+    categories: tuple = ()  # only the children of these categories (app/models/care.py keys); () = every child
 
     @property
     def filters(self) -> dict[str, list[str]]:
@@ -79,8 +80,27 @@ class Rule:
         if kind is None:
             return self.kind
         names = {name: dict(choices) for name, _label, choices in filter_fields(self.kind)}
-        chosen = "、".join(str(names.get(f, {}).get(v, v)) for f, vs in self.filter for v in vs)
+        chosen = "、".join([str(names.get(f, {}).get(v, v)) for f, vs in self.filter for v in vs]
+                          + [category_name(c) for c in self.categories])
         return f"{kind.label}（{chosen}）" if chosen else str(kind.label)
+
+    def children(self) -> object:
+        """SQL condition on Child.id: the children the rule is for (all of them without categories)."""
+        if not self.categories:
+            return true()
+        return Child.id.in_(select(ChildCategory.child_id).where(ChildCategory.category.in_(self.categories)))
+
+
+def category_name(key: str) -> str:
+    """A category's name for a rule's title: the policy's (translated) or the school's own."""
+    from flask_babel import gettext as _
+
+    from ..models import BUILTIN_CATEGORIES, CareCategory
+
+    if key in BUILTIN_CATEGORIES:
+        return _(BUILTIN_CATEGORIES[key])
+    own = db.session.get(CareCategory, int(key[1:])) if key[1:].isdigit() else None
+    return own.name if own else key
 
 
 def as_filter(d: dict | None) -> tuple:
@@ -120,8 +140,8 @@ def filter_fields(kind: str | None) -> list[tuple[str, object, list]]:
     return [(f.name, f.label, f.choices) for f in fields if f.type == "enum"]
 
 
-def check_rule(kind, period, times, season, chosen: dict, label: str, owner: str = "responsible"
-               ) -> tuple[dict, list[str]]:
+def check_rule(kind, period, times, season, chosen: dict, label: str, owner: str = "responsible", categories=(),
+               known_categories=()) -> tuple[dict, list[str]]:
     """A rule as the principal typed it: (DutyRule column values, errors in Chinese)."""
     from flask_babel import gettext as _
 
@@ -151,8 +171,10 @@ def check_rule(kind, period, times, season, chosen: dict, label: str, owner: str
             break
         if values and set(values) != allowed[name]:  # every value ticked is no filter at all
             flt[name] = sorted(values)
+    if not set(categories or ()) <= set(known_categories):
+        errors.append(_("所选分类无效，请重新选择。"))
     return {"kind": kind, "period": period, "times": times, "season": season, "filter": flt,
-            "label": (label or "").strip() or None, "owner": owner}, errors
+            "label": (label or "").strip() or None, "owner": owner, "categories": sorted(set(categories or ()))}, errors
 
 
 def _memo(key: tuple, make):
@@ -170,7 +192,7 @@ def _memo(key: tuple, make):
 def rule_of(row: DutyRule) -> Rule:
     """A stored rule as a Rule."""
     return Rule(row.key or f"r{row.id}", row.kind, row.period, max(1, row.times), row.season, as_filter(row.filter),
-                row.label or "", row.owner or "responsible")
+                row.label or "", row.owner or "responsible", tuple(sorted(row.categories or ())))
 
 
 def rules_for(school_id: int) -> list[Rule]:
@@ -326,7 +348,7 @@ def _done_children(rule: Rule, w: Window | None, school_id: int | None) -> Selec
 def rule_json(r: Rule) -> dict:
     """A rule as the roster and the pages' scripts get it."""
     return {"key": r.key, "kind": r.kind, "label": r.title, "period": r.period, "times": r.times, "season": r.season,
-            "filter": r.filters, "owner": r.owner}
+            "filter": r.filters, "owner": r.owner, "categories": list(r.categories)}
 
 
 def plan(school_id: int, today: date, rules: list[Rule] | None = None) -> list[dict]:
@@ -353,6 +375,9 @@ def phone_plan(school_id: int, today: date, child_ids: Select) -> dict:
     for rule, r in zip(rules, rules_for(school_id)):
         rule["windows"] = [w.as_json() | {"previous": prev.as_json() if prev else None}
                            for w, prev in rule_windows(r, first, last, school_id)]
+        # The children the rule is for, by id (null = all): the phone knows no categories, only this list.
+        rule["children"] = sorted(db.session.scalars(select(Child.id).where(Child.id.in_(child_ids), r.children()))) \
+            if r.categories else None
     return {"today": today.isoformat(), "valid_from": first.isoformat(), "valid_until": last.isoformat(), "rules": rules,
             "terms": [[n, s.isoformat(), e.isoformat()] for n, s, e in terms_for(school_id, today)],
             "counts": {str(k): v for k, v in counts_for(child_ids, school_id, today).items()}}
@@ -409,13 +434,20 @@ def owned_children(user: User, owner: str) -> Select:
 
 
 def owned_rules(user: User, child_ids: list[int]) -> dict[int, list[str]]:
-    """{child_id: keys of the rules whose duty is on `user`'s list} for these children (one query per owner kind)."""
+    """{child_id: keys of the rules whose duty is on `user`'s list} for these children (one query per owner kind, and
+    one per rule limited to some categories)."""
     rules = rules_for(user.school_id)
     out: dict[int, list[str]] = {cid: [] for cid in child_ids}
     for owner in sorted({r.owner for r in rules}):
         owned = set(db.session.scalars(owned_children(user, owner).where(Child.id.in_(child_ids)))) if child_ids else set()
-        for cid in owned:
-            out[cid] += [r.key for r in rules if r.owner == owner]
+        for r in rules:
+            if r.owner != owner:
+                continue
+            # A rule for some categories is on the list only for the children in them.
+            mine = owned & set(db.session.scalars(select(Child.id).where(Child.id.in_(owned), r.children()))) \
+                if r.categories else owned
+            for cid in mine:
+                out[cid].append(r.key)
     return out
 
 
@@ -448,7 +480,7 @@ def _active_children(school_id: int):
 
 def coverage(school_id: int, today: date, by: str, rules: list[Rule] | None = None) -> list[dict]:
     """Per class / teacher / village: children, and how many have each rule done in its current window (None out of
-    season), keyed by rule key."""
+    season), keyed by rule key; a rule for some categories counts only their children, how many under "of"."""
     rules = rules_for(school_id) if rules is None else rules
     if by == "teacher":
         key, label = Pairing.teacher_id, User.name
@@ -470,6 +502,10 @@ def coverage(school_id: int, today: date, by: str, rules: list[Rule] | None = No
         sub = _done_children(r, windows_on(r, today, school_id)[0], school_id)
         if sub is None:
             continue
+        if r.categories:
+            sub = sub.where(Record.child_id.in_(select(ChildCategory.child_id)
+                                                .where(ChildCategory.category.in_(r.categories))))
+            cols.append(func.count(case((r.children(), Child.id))).label(f"of{i}"))
         done_subs[r.key] = sub.subquery(f"done{i}")
         cols.append(func.count(done_subs[r.key].c.child_id).label(f"done{i}"))
     q = base.add_columns(*cols)
@@ -478,9 +514,11 @@ def coverage(school_id: int, today: date, by: str, rules: list[Rule] | None = No
     q = q.where(_active_children(school_id)).group_by(*group).order_by(group[-1])
     out = []
     for row in db.session.execute(q).mappings():
-        d = {"key": row["key"], "label": row["label"] or "—", "children": row["children"]}
+        d = {"key": row["key"], "label": row["label"] or "—", "children": row["children"], "of": {}}
         for i, r in enumerate(rules):
             d[r.key] = row.get(f"done{i}") if r.key in done_subs else None
+            if r.key in done_subs and r.categories:
+                d["of"][r.key] = row[f"of{i}"]
         out.append(d)
     return out
 
@@ -494,7 +532,8 @@ def overdue_children(school_id: int, today: date, limit: int | None = 200,
         cur, prev = windows_on(r, today, school_id)
         if cur is None or prev is None:
             continue
-        cond = Child.id.not_in(_done_children(r, prev, school_id)) & Child.id.not_in(_done_children(r, cur, school_id))
+        cond = (Child.id.not_in(_done_children(r, prev, school_id)) & Child.id.not_in(_done_children(r, cur, school_id))
+                & r.children())
         conds.append(cond)
         which.append((r.key, cond))
     if not conds:

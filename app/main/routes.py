@@ -16,7 +16,7 @@ def home():
         return redirect(url_for("bureau.index"))
     q = children_query(current_user).where(Child.left_on.is_(None))
     count = db.session.scalar(q.with_only_columns(func.count()).order_by(None))
-    children, duties = [], []
+    children, duties, reviews = [], [], []
     if can(current_user, "list_children_at_home"):
         children = db.session.scalars(q.order_by(Child.class_name, Child.name).limit(200)).all()
     if can(current_user, "keep_duties"):
@@ -24,4 +24,8 @@ def home():
         from ..duties.services import duties_for
 
         duties = duties_for(current_user, children, today_local())
-    return render_template("main/home.html", count=count, children=children, duties=duties)
+        from ..access import child_ids_query
+        from ..care.services import plans_to_review
+
+        reviews = plans_to_review(child_ids_query(current_user), today_local())
+    return render_template("main/home.html", count=count, children=children, duties=duties, reviews=reviews)

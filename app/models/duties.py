@@ -35,6 +35,8 @@ class DutyRule(db.Model):
     label: Mapped[str | None] = mapped_column(String(60))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     owner: Mapped[str] = mapped_column(String(16), default="responsible", server_default="responsible")  # DUTY_OWNERS
+    # Children the rule is for: those of these categories (app/models/care.py keys); [] = every child.
+    categories: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
 
     __table_args__ = (UniqueConstraint("school_id", "key"),)
 

@@ -186,6 +186,10 @@ def spec() -> dict:
                 "times": {"type": "integer", "description": "counting records needed per period"},
                 "owner": {"type": "string", "enum": ["responsible", "class_teacher"],
                           "description": "whose due list the duty is on (each child's `duties` says it for the caller)"},
+                "categories": {"type": "array", "items": {"type": "string"},
+                               "description": "the child categories the rule is for; [] = every child"},
+                "children": {"oneOf": [{"type": "array", "items": {"type": "integer"}}, {"type": "null"}],
+                             "description": "ids of the roster's children the rule applies to; null = all of them"},
                 "current": {"oneOf": [{"$ref": "#/components/schemas/Window"}, {"type": "null"}]},
                 "previous": {"oneOf": [{"$ref": "#/components/schemas/Window"}, {"type": "null"}]},
                 "windows": {"type": "array", "description": "oldest first", "items": {"allOf": [

@@ -43,7 +43,7 @@
       if (!cur) continue;
       const mine = extra.filter((e) => matches(r, e));
       for (const c of s.roster.children) {
-        // Whose duty it is the server decides (the rule's owner: paired teacher or class teacher).
+        // Whose duty it is, and for which children (a rule for some categories), the server decides.
         if (Array.isArray(c.duties) && !c.duties.includes(r.key)) continue;
         const counts = (D.counts[c.id] || {})[r.key] || {};
         const n = (w) => known(w, counts) + mine.filter((e) => e.child_id === c.id && e.day >= w.start && e.day <= w.end).length;
