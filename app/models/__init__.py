@@ -10,3 +10,4 @@ from .people import (COUNTY_ROLES, FILE_CHANGE_SOURCES, LEAVE_REASONS, ROLES, Ch
 from .sync import ALL_SCHOOLS, RosterStamp
 from .reporting import SUBMISSION_STATES, MonthlySubmission, NewsItem, NewsPhoto
 from .surveys import PROPOSAL_STATES, ChildProposal, SurveyChange
+from .care import BUILTIN_CATEGORIES, CareCategory, CarePlan, ChildCategory
