@@ -66,10 +66,13 @@ def _value(field: str, value: str | None, villages: dict[int, str]) -> str:
     return value
 
 
-def history_rows(child: Child) -> list[dict]:
-    """The file's history as pages and the printed archive show it: when, who, what (a guardian's field as
-    "奶奶 · 电话"), old -> new in words, and from where."""
+def history_rows(child: Child, viewer: User) -> list[dict]:
+    """The file's history as pages and the printed archive show it to `viewer`: when, who, what (a guardian's field
+    as "奶奶 · 电话"), old -> new in words, and from where; a category's changes only to who may read categories."""
     from flask_babel import gettext as _
+
+    from ..access import can
+    from ..duties.services import category_name
 
     from ..models import Guardian, Village
     from .forms import ChildForm, GuardianFields
@@ -84,7 +87,11 @@ def history_rows(child: Child) -> list[dict]:
     rows = []
     for c in changes:
         field = c.field
-        if field.startswith("guardian:"):
+        if field.startswith("category:"):
+            if not can(viewer, "read_care"):
+                continue
+            attr, label = None, f"{_('分类')} · {category_name(field[len('category:'):])}"
+        elif field.startswith("guardian:"):
             gid, _dot, attr = field[len("guardian:"):].partition(".")
             who = names.get(int(gid), _("监护人")) if gid.isdigit() else _("监护人")
             label = f"{who} · {guardian_labels.get(attr, attr)}" if attr else f"{who} · {_('新增')}"

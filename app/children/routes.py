@@ -67,7 +67,7 @@ def show(child_id):
     child = get_child(current_user, child_id)
     audit("view", "child", child.id, commit=True)
     return render_template("children/show.html", child=child, can_manage=can_manage_children(current_user), form=EmptyForm(),
-                           leave_form=LeaveForm(formdata=None), file_history=history_rows(child))
+                           leave_form=LeaveForm(formdata=None), file_history=history_rows(child, current_user))
 
 
 @bp.route("/<id:child_id>/card")

@@ -95,7 +95,7 @@ def archive(child_id):
     audit("export", "child_archive", child.id, commit=True)
     return no_store(make_response(render_template(
         "reports/archive.html", child=child, records=records, histories=histories(records),
-        file_history=history_rows(child),
+        file_history=history_rows(child, current_user),
         sees_comments={r.id: may_see_history(current_user, r) for r in records},
         made_at=today_local())))
 
