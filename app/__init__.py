@@ -89,6 +89,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from . import audit, auth, children, duties, incidents, main, notify, photos, pwa, records, reports, sync, verify
     from . import bureau, villages
+    from . import attention, followups
     from .web import IdConverter
 
     app.url_map.converters["id"] = IdConverter  # before the routes that use <id:...>
@@ -107,6 +108,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(photos.bp)
     app.register_blueprint(villages.bp)
     app.register_blueprint(bureau.bp)
+    app.register_blueprint(attention.bp)
+    app.register_blueprint(followups.bp)
 
 
 def register_templating(app: Flask) -> None:

@@ -58,6 +58,9 @@ CAPABILITIES: dict[str, tuple[str, ...]] = {
     # The child's file kept current (step 12).
     "survey_children": ("teacher",),  # the start-of-term survey of their (class's) children
     "apply_surveys": ("principal",),  # applies or rejects each proposed change to a file
+    # Care beyond the duties (step 13).
+    "see_attention": ("teacher", "principal", "counsellor"),  # the needs-attention list of the children they see
+    "assign_follow_ups": ("principal",),  # gives any follow-up of the school to another staff member, moves its date
 }
 
 
@@ -225,6 +228,38 @@ def term_record_teacher(user: User, wanted: int | None) -> User | None:
     if teacher is None:
         abort(404)
     return teacher
+
+
+def follow_ups_query(user: User) -> Select:
+    """The follow-ups `user` may see: those of the children they see, and the ones given to them."""
+    from .models import FollowUp
+
+    q = select(FollowUp).where(FollowUp.school_id == user.school_id)
+    if can(user, "see_whole_school"):
+        return q
+    if can(user, "see_attention"):
+        return q.where(FollowUp.child_id.in_(child_ids_query(user)) | (FollowUp.assignee_id == user.id))
+    return q.where(false())
+
+
+def get_follow_up(user: User, follow_up_id: int):
+    """The follow-up with this id if `user` may see it; 404 otherwise."""
+    from .models import FollowUp
+
+    fu = db.session.scalar(follow_ups_query(user).where(FollowUp.id == follow_up_id))
+    if fu is None:
+        abort(404)
+    return fu
+
+
+def may_close_follow_up(user: User, fu) -> bool:
+    """Whoever it is given to closes a follow-up, or who made it, or the principal."""
+    return user.id in (fu.assignee_id, fu.record.author_id) or can(user, "assign_follow_ups")
+
+
+def may_read_follow_up(user: User, fu) -> bool:
+    """What a follow-up says: hidden from whoever may not read its source record's content (counselling)."""
+    return fu.source is None or may_read_content(user, fu.source)
 
 
 def requires(capability: str):

@@ -63,6 +63,14 @@ MATRIX = [
     # The teacher's home visit the principal returned: only its author may open the correction form.
     ("/records/new/home_visit?corrects={rv}", dict(teacher=200, committee=403, principal=404, counsellor=404, admin=403)),
     ("/records/{rv}", dict(teacher=200, committee=200, principal=200, counsellor=200, admin=404)),
+    # Step 13: the needs-attention list and follow-ups ({fu} about c1 by the teacher, {fu2} about c2 by the other
+    # teacher, {fub} about school B's child).
+    ("/attention/", dict(teacher=200, committee=403, principal=200, counsellor=200, admin=403)),
+    ("/follow-ups/{fu}", dict(teacher=200, committee=403, principal=200, counsellor=200, admin=403)),
+    ("/follow-ups/{fu2}", dict(teacher=404, committee=403, principal=200, counsellor=200, admin=403)),
+    ("/follow-ups/{fub}", dict(teacher=404, committee=403, principal=404, counsellor=404, admin=403)),
+    ("/follow-ups/999999", dict(teacher=404, committee=403, principal=404, counsellor=404, admin=403)),
+    ("/records/new/follow_up", dict(teacher=200, committee=403, principal=200, counsellor=200, admin=403)),
 ]
 
 
@@ -78,6 +86,19 @@ def _counselling_note(world) -> dict:
     [rec] = ingest_ok(counsellor, [item("counselling", world["A"]["c1"], local_iso(timedelta(hours=-1)),
                                         photos=[imaging.sha(data)])])
     return {"cr": rec.id, "cp": imaging.sha(data)}
+
+
+def _follow_ups(world) -> dict:
+    """Follow-ups about c1 (by the teacher), c2 (by the other teacher) and school B's child."""
+    from app.models import FollowUp
+
+    due = {"what": "再次家访", "due_on": "2030-01-01"}
+    out = {}
+    for key, school, author, child in (("fu", "A", "teacher", "c1"), ("fu2", "A", "other_teacher", "c2"),
+                                       ("fub", "B", "teacher", "c1")):
+        [rec] = ingest_ok(world[school][author], [item("follow_up", world[school][child], local_iso(), fields=due)])
+        out[key] = db.session.scalar(db.select(FollowUp.id).where(FollowUp.record_id == rec.id))
+    return out
 
 
 def _returned_visit(world) -> dict:
@@ -96,7 +117,7 @@ def matrix_world(tmp_path_factory):
     with fresh_database(make_app(tmp_path_factory.mktemp("matrix"))) as app:
         w = build_world(Builders())
         usernames = {role: w["A"][role].username for role in ROLES}
-        ids = _ids(w) | _counselling_note(w) | _returned_visit(w)
+        ids = _ids(w) | _counselling_note(w) | _returned_visit(w) | _follow_ups(w)
         snapshot = Snapshot()
         db.session.remove()
         yield app, usernames, ids, snapshot

@@ -10,3 +10,6 @@ from .people import (COUNTY_ROLES, FILE_CHANGE_SOURCES, LEAVE_REASONS, ROLES, Ch
 __all__ = ["INCIDENT_TARGETS", "PERIODS", "SEASONS", "DutyRule", "DutyTally", "Incident", "IncidentNotice", "Notification", "PushSubscription",
            "Term", "CONFIDENTIAL_KINDS", "CONFIRM_STATES", "CONFIRMED_KINDS", "RULE_KINDS", "CodeAttempt", "DUTY_KINDS", "Confirmation", "REVIEW_STATES", "ReviewEvent", "KINDS", "Photo", "Record", "RecordPhoto", "AuditEntry", "Child", "Consent", "Guardian", "LoginFailure", "Pairing", "ROLES", "School", "User", "Village", "COUNTY_ROLES", "FILE_CHANGE_SOURCES", "LEAVE_REASONS", "ClassTeacher", "County",
            "FileChange"]
+from .care import FOLLOW_UP_STATES, FollowUp  # noqa: E402  (step 13: follow-ups)
+
+__all__ += ["FOLLOW_UP_STATES", "FollowUp"]

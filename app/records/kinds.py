@@ -14,7 +14,7 @@ RATINGS = [("good", _l("良好")), ("fair", _l("一般")), ("concern", _l("需�
 class Field:
     name: str
     label: object
-    type: str  # text | longtext | bool | int | enum | code (6 digits) | signature (sha256 of a signature upload)
+    type: str  # text | longtext | bool | int | enum | code (6 digits) | signature (sha256 of a signature upload) | date
     required: bool = False
     choices: list = field(default_factory=list)
     min: int | None = None
@@ -122,7 +122,15 @@ COUNSELLING = Kind("counselling", _l("心理辅导"), [
           help=_l("选“高”会立即提醒校长（提醒中不含记录内容）。")),
 ], writers=("counsellor",))
 
-KINDS: dict[str, Kind] = {k.name: k for k in (HOME_VISIT, TALK, CONTACT, HANDOVER, COUNSELLING)}
+# A follow-up agreed for a child (step 13): made like any record (offline too), then kept in app/followups.
+FOLLOW_UP = Kind("follow_up", _l("跟进事项"), [
+    Field("what", _l("要做什么"), "longtext", required=True,
+          help=_l("写清要做的事；不要写心理辅导的内容。")),
+    Field("due_on", _l("完成期限"), "date", required=True),
+    Field("source_id", _l("跟进的记录编号（可不填）"), "int", min=1, max=2**31 - 1),
+], writers=("teacher", "principal", "counsellor"))
+
+KINDS: dict[str, Kind] = {k.name: k for k in (HOME_VISIT, TALK, CONTACT, HANDOVER, COUNSELLING, FOLLOW_UP)}
 
 
 # Phones from before the contact kind may still hold `parent_call` records in their outbox when the server updates
@@ -211,12 +219,31 @@ def clean_fields(kind: Kind, data) -> tuple[dict, dict]:
                 errors[f.name] = _("签名应为已上传签名图片的 SHA-256。")
             else:
                 clean[f.name] = value
+        elif f.type == "date":
+            day = _iso_date(value)
+            if day is None:
+                errors[f.name] = _("日期格式应为 2026-12-01。")
+            else:
+                clean[f.name] = day.isoformat()
         elif f.type == "enum":
             if value not in [c for c, _label in f.choices]:
                 errors[f.name] = _("不是可选的值。")
             else:
                 clean[f.name] = value
     return clean, errors
+
+
+def _iso_date(value):
+    """A date written YYYY-MM-DD in a sensible range, or None."""
+    from datetime import date
+
+    if not isinstance(value, str) or len(value) != 10:
+        return None
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        return None
+    return day if 2000 <= day.year <= 2100 else None
 
 
 def kinds_json() -> list[dict]:

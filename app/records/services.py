@@ -79,6 +79,12 @@ def _check(author: User, item, visible_children: set[int], now: datetime):
         why = correction_error(author, corrects_id, kind.name, child_id)
         if why:
             errors["corrects_id"] = why
+    if kind is not None and kind.name == "follow_up" and fields.get("source_id") and not errors:
+        from ..followups.services import source_error
+
+        why = source_error(author, fields["source_id"], child_id)
+        if why:
+            errors["fields.source_id"] = why
     if errors:
         return None, errors
     return {
@@ -139,6 +145,9 @@ def ingest(author: User, items: list, source: str = "api") -> list[dict]:
         if created:
             after_ingest(author, created, own_photos)
             alert_high_risk(created)  # created only: a resent note (duplicate) never alerts again
+            from ..followups.services import from_records
+
+            from_records(created)
     db.session.commit()
     return results
 

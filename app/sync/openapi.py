@@ -27,6 +27,8 @@ def _field_schema(f) -> dict:
     elif f.type == "signature":
         s.update(type="string", pattern="^[0-9a-f]{64}$",
                  description="SHA-256 of a PNG uploaded first with PUT /api/v1/photos/{sha256}?kind=signature")
+    elif f.type == "date":
+        s.update(type="string", format="date")
     elif f.type == "enum":
         s.update(type="string", enum=[v for v, _l in f.choices])
         s["x-labels"] = {v: str(lbl) for v, lbl in f.choices}
