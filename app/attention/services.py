@@ -30,6 +30,9 @@ LOW_MOODS = {"low": _l("情绪低落"), "anxious": _l("情绪焦虑"), "upset": 
 RISKS = {"medium": _l("心理风险：中"), "high": _l("心理风险：高")}
 NO_WORRIES = ("无", "没有", "无。", "暂无")  # a guardian-concerns field filled with "none" is no concern
 SIGNAL_KINDS = ("home_visit", "talk", "counselling")
+CARE_LABELS = {"attention_children": _l("记录显示需关注的学生（人）"), "follow_ups_opened": _l("新建跟进事项"),
+               "follow_ups_done": _l("完成的跟进事项"), "follow_ups_open": _l("期末未完成的跟进事项"),
+               "follow_ups_overdue": _l("其中已过期限")}
 
 
 def _text(r, name: str):
@@ -102,7 +105,7 @@ def entries(user: User, child_id: int | None = None) -> list[Entry]:
         groups.setdefault((r.child_id, r.kind), []).append(r)
     if not groups:
         return []
-    children = {c.id for c, _k in groups}
+    children = {cid for cid, _k in groups}
     follow_ups = db.session.scalars(select(FollowUp).where(FollowUp.child_id.in_(children),
                                                           FollowUp.status.in_(("open", "done")))).all()
     out = []

@@ -24,4 +24,12 @@ def home():
         from ..duties.services import duties_for
 
         duties = duties_for(current_user, children, today_local())
-    return render_template("main/home.html", count=count, children=children, duties=duties)
+    care = {}
+    if can(current_user, "see_attention"):
+        from ..attention.services import entries
+        from ..clock import today_local
+        from ..followups.services import open_for
+
+        care = {"follow_ups": open_for(current_user, limit=20), "attention": len(entries(current_user)),
+                "today": today_local()}
+    return render_template("main/home.html", count=count, children=children, duties=duties, care=care)

@@ -12,6 +12,7 @@ from ..clock import today_local
 from ..duties.services import PERIOD_LABELS
 from ..extensions import db
 from ..models import Child, User, Village
+from ..attention.services import CARE_LABELS
 from ..records.kinds import KINDS
 from . import bp
 from ..verify.services import histories
@@ -71,7 +72,7 @@ def monthly():
     audit("view", "monthly_report", f"{current_user.school_id}:{month:%Y-%m}", commit=True)
     return no_store(make_response(render_template(
         "reports/monthly.html", report=report, month=month, columns=monthly_columns(report),
-        school=current_user.school, KINDS=KINDS, PERIOD_LABELS=PERIOD_LABELS)))
+        school=current_user.school, KINDS=KINDS, PERIOD_LABELS=PERIOD_LABELS, CARE_LABELS=CARE_LABELS)))
 
 
 @bp.route("/monthly.xlsx")
