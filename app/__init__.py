@@ -92,7 +92,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from . import audit, auth, children, duties, incidents, main, notify, photos, pwa, records, reports, sync, verify
-    from . import activities, bureau, staff, surveys, villages
+    from . import activities, attention, bureau, followups, staff, surveys, villages
     from .web import IdConverter
 
     app.url_map.converters["id"] = IdConverter  # before the routes that use <id:...>
@@ -117,6 +117,8 @@ def register_blueprints(app: Flask) -> None:
     from . import care
 
     app.register_blueprint(care.bp)
+    app.register_blueprint(attention.bp)
+    app.register_blueprint(followups.bp)
 
 
 def register_templating(app: Flask) -> None:
@@ -129,6 +131,7 @@ def register_templating(app: Flask) -> None:
     from .access import can, may_read_content
     from .duties.services import DUTY_KINDS, PERIOD_LABELS, SEASON_LABELS
     from .incidents.services import CATEGORIES, METHODS, TARGET_LABELS
+    from .attention.services import CARE_LABELS
     from .models import LEAVE_REASONS
     from .notify.services import unread_count
     from .pwa import asset
@@ -148,7 +151,7 @@ def register_templating(app: Flask) -> None:
         REVIEW_LABELS=REVIEW_LABELS, CONFIRM_LABELS=CONFIRM_LABELS, METHOD_LABELS=METHOD_LABELS,
         OUTCOME_LABELS=OUTCOME_LABELS, ACTION_LABELS=ACTION_LABELS,
         INCIDENT_TARGETS=TARGET_LABELS, INCIDENT_METHODS=METHODS, INCIDENT_CATEGORIES=CATEGORIES,
-        leave_reasons=LEAVE_REASONS,
+        leave_reasons=LEAVE_REASONS, CARE_LABELS=CARE_LABELS,
     )
     from .care.services import care_list, care_of
 

@@ -66,6 +66,9 @@ CAPABILITIES: dict[str, tuple[str, ...]] = {
     # Care beyond the duties (step 13): categories with a designated contact, and each child's plan (一人一策).
     "read_care": ("teacher", "principal", "counsellor"),  # a child's categories and plan; not the village's business
     "manage_categories": ("principal",),  # the school's categories, and which children are in them
+    # Care beyond the duties (step 13).
+    "see_attention": ("teacher", "principal", "counsellor"),  # the needs-attention list of the children they see
+    "assign_follow_ups": ("principal",),  # gives any follow-up of the school to another staff member, moves its date
 }
 
 
@@ -357,6 +360,36 @@ def county_incidents_query(user: User) -> Select:
     if not can(user, "ack_emergencies"):
         return select(Incident).where(false())
     return select(Incident).join(School, School.id == Incident.school_id).where(School.county_id == user.county_id)
+def follow_ups_query(user: User) -> Select:
+    """The follow-ups `user` may see: those of the children they see, and the ones given to them."""
+    from .models import FollowUp
+
+    q = select(FollowUp).where(FollowUp.school_id == user.school_id)
+    if can(user, "see_whole_school"):
+        return q
+    if can(user, "see_attention"):
+        return q.where(FollowUp.child_id.in_(child_ids_query(user)) | (FollowUp.assignee_id == user.id))
+    return q.where(false())
+
+
+def get_follow_up(user: User, follow_up_id: int):
+    """The follow-up with this id if `user` may see it; 404 otherwise."""
+    from .models import FollowUp
+
+    fu = db.session.scalar(follow_ups_query(user).where(FollowUp.id == follow_up_id))
+    if fu is None:
+        abort(404)
+    return fu
+
+
+def may_close_follow_up(user: User, fu) -> bool:
+    """Whoever it is given to closes a follow-up, or who made it, or the principal."""
+    return user.id in (fu.assignee_id, fu.record.author_id) or can(user, "assign_follow_ups")
+
+
+def may_read_follow_up(user: User, fu) -> bool:
+    """What a follow-up says: hidden from whoever may not read its source record's content (counselling)."""
+    return fu.source is None or may_read_content(user, fu.source)
 
 
 def requires(capability: str):

@@ -76,6 +76,14 @@ MATRIX = [
     ("/children/{c1}/plan", dict(teacher=200, committee=403, principal=200, counsellor=200, admin=403)),
     ("/children/{c2}/plan", dict(teacher=404, committee=403, principal=200, counsellor=200, admin=403)),
     ("/children/{b1}/plan", dict(teacher=404, committee=403, principal=404, counsellor=404, admin=403)),
+    # Step 13: the needs-attention list and follow-ups ({fu} about c1 by the teacher, {fu2} about c2 by the other
+    # teacher, {fub} about school B's child).
+    ("/attention/", dict(teacher=200, committee=403, principal=200, counsellor=200, admin=403)),
+    ("/follow-ups/{fu}", dict(teacher=200, committee=403, principal=200, counsellor=200, admin=403)),
+    ("/follow-ups/{fu2}", dict(teacher=404, committee=403, principal=200, counsellor=200, admin=403)),
+    ("/follow-ups/{fub}", dict(teacher=404, committee=403, principal=404, counsellor=404, admin=403)),
+    ("/follow-ups/999999", dict(teacher=404, committee=403, principal=404, counsellor=404, admin=403)),
+    ("/records/new/follow_up", dict(teacher=200, committee=403, principal=200, counsellor=200, admin=403)),
 ]
 
 
@@ -115,6 +123,19 @@ def ingest_ok_activity(author, a) -> None:
     assert ingest(author, [a])[0]["status"] == "created"
 
 
+def _follow_ups(world) -> dict:
+    """Follow-ups about c1 (by the teacher), c2 (by the other teacher) and school B's child."""
+    from app.models import FollowUp
+
+    due = {"what": "再次家访", "due_on": "2030-01-01"}
+    out = {}
+    for key, school, author, child in (("fu", "A", "teacher", "c1"), ("fu2", "A", "other_teacher", "c2"),
+                                       ("fub", "B", "teacher", "c1")):
+        [rec] = ingest_ok(world[school][author], [item("follow_up", world[school][child], local_iso(), fields=due)])
+        out[key] = db.session.scalar(db.select(FollowUp.id).where(FollowUp.record_id == rec.id))
+    return out
+
+
 def _returned_visit(world) -> dict:
     """A home visit by school A's teacher about c1, returned by the principal."""
     from app.verify.services import return_for_correction
@@ -131,7 +152,7 @@ def matrix_world(tmp_path_factory):
     with fresh_database(make_app(tmp_path_factory.mktemp("matrix"))) as app:
         w = build_world(Builders())
         usernames = {role: w["A"][role].username for role in ROLES}
-        ids = _ids(w) | _counselling_note(w) | _returned_visit(w) | _activities(w)
+        ids = _ids(w) | _counselling_note(w) | _returned_visit(w) | _activities(w) | _follow_ups(w)
         snapshot = Snapshot()
         db.session.remove()
         yield app, usernames, ids, snapshot

@@ -60,7 +60,20 @@ CHANGES = {
     # A rule for some categories applies to a child once the child is in one.
     "child put in a category": lambda w, b: db.session.add(ChildCategory(child_id=w["c1"].id, school_id=w["school"].id,
                                                                          category="single_parent")),
+    # The roster lists the caller's open follow-ups: closing one changes it.
+    "follow-up closed": lambda w, b: _close_follow_up(w),
 }
+
+
+def _close_follow_up(w):
+    from app.models import FollowUp
+
+    from .builders import item, local_iso
+
+    [rec] = ingest_ok(w["teacher"], [item("follow_up", w["c1"], local_iso(), fields={"what": "再访", "due_on": "2030-01-01"})])
+    db.session.commit()
+    fu = db.session.scalar(db.select(FollowUp).where(FollowUp.record_id == rec.id))
+    fu.status, fu.outcome = "done", "已家访"
 
 
 def _record_committed(w):

@@ -4,7 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
 
-from ..access import can_manage_children, children_query, get_child, requires
+from ..access import can, can_manage_children, children_query, get_child, requires
 from ..audit import audit
 from ..extensions import db
 from ..models import Child, Consent, Guardian, User, Village
@@ -66,8 +66,16 @@ def index():
 def show(child_id):
     child = get_child(current_user, child_id)
     audit("view", "child", child.id, commit=True)
+    care = {}
+    if can(current_user, "see_attention"):
+        from ..attention.services import entries
+        from ..clock import today_local
+        from ..followups.services import of_child
+
+        care = {"attention": entries(current_user, child.id), "follow_ups": of_child(current_user, child.id),
+                "today": today_local()}
     return render_template("children/show.html", child=child, can_manage=can_manage_children(current_user), form=EmptyForm(),
-                           leave_form=LeaveForm(formdata=None), file_history=history_rows(child, current_user))
+                           leave_form=LeaveForm(formdata=None), file_history=history_rows(child, current_user), care=care)
 
 
 @bp.route("/<id:child_id>/card")

@@ -28,4 +28,12 @@ def home():
         from ..care.services import plans_to_review
 
         reviews = plans_to_review(child_ids_query(current_user), today_local())
-    return render_template("main/home.html", count=count, children=children, duties=duties, reviews=reviews)
+    care = {}
+    if can(current_user, "see_attention"):
+        from ..attention.services import entries
+        from ..clock import today_local
+        from ..followups.services import open_for
+
+        care = {"follow_ups": open_for(current_user, limit=20), "attention": len(entries(current_user)),
+                "today": today_local()}
+    return render_template("main/home.html", count=count, children=children, duties=duties, reviews=reviews, care=care)

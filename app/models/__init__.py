@@ -11,3 +11,9 @@ from .sync import ALL_SCHOOLS, RosterStamp
 from .reporting import SUBMISSION_STATES, MonthlySubmission, NewsItem, NewsPhoto
 from .surveys import PROPOSAL_STATES, ChildProposal, SurveyChange
 from .care import BUILTIN_CATEGORIES, CareCategory, CarePlan, ChildCategory
+from .followups import FOLLOW_UP_STATES, FollowUp
+
+from types import ModuleType as _Module  # noqa: E402
+
+# Every model and vocabulary imported above (not the submodules): one line per module above, nothing to keep in step.
+__all__ = [name for name, value in dict(globals()).items() if not name.startswith("_") and not isinstance(value, _Module)]

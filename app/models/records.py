@@ -11,7 +11,7 @@ from ..extensions import db
 from .base import UTCDateTime
 from .people import Child, User
 
-KINDS = ("home_visit", "talk", "contact", "counselling", "handover", "survey")
+KINDS = ("home_visit", "talk", "contact", "counselling", "handover", "survey", "activity", "follow_up")
 DUTY_KINDS = ("home_visit", "talk", "contact")  # the kinds that count as duties (and that the principal reviews)
 RULE_KINDS = (*DUTY_KINDS, "handover", "activity")  # the kinds a duty rule may ask for (the duty tally keeps only DUTY_KINDS)
 CONFIRMED_KINDS = ("home_visit", "handover")  # the kinds the village committee confirms (code, signature or queue)

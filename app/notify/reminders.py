@@ -2,6 +2,7 @@
 twice (or from two servers) makes and sends each reminder once.
 
 - duties: once a day, each teacher with overdue children gets "N children overdue" (no names);
+- follow-ups: once a day, whoever has overdue follow-ups gets "N follow-ups overdue" (no names);
 - emergencies: clocks about to run out remind the reporter; clocks run out escalate to the principal (and SMS, if
   an SMS sender is configured);
 - then every new reminder is pushed to the subscribed phones (in-app they are there already);
@@ -40,9 +41,26 @@ def duty_reminders(now: datetime) -> int:
     return made
 
 
+def follow_up_reminders(now: datetime) -> int:
+    """Once a day, whoever has overdue open follow-ups gets "N follow-ups overdue" (no names)."""
+    from sqlalchemy import func
+
+    from ..models import FollowUp
+
+    today = today_local(now)
+    made = 0
+    rows = db.session.execute(select(FollowUp.assignee_id, func.count()).where(
+        FollowUp.status == "open", FollowUp.due_on < today).group_by(FollowUp.assignee_id))
+    for user_id, n in rows:
+        text = _("您有 %(n)d 项跟进事项已过期限，请尽快跟进并记录结果。", n=n)
+        if notify(user_id, f"follow_ups:{today.isoformat()}", "follow_ups_overdue", text, "/"):
+            made += 1
+    return made
+
+
 def run(now: datetime | None = None) -> dict:
     now = now or utcnow()
-    out = {"duties": duty_reminders(now), "surveys": survey_reminders(now)}
+    out = {"duties": duty_reminders(now), "surveys": survey_reminders(now), "follow_ups": follow_up_reminders(now)}
     out.update({f"incident_{k}": v for k, v in escalate(now, escalation_from_config(current_app.config)).items()})
     db.session.commit()
     out["push"] = push_pending(now)

@@ -15,7 +15,7 @@ RATINGS = [("good", _l("良好")), ("fair", _l("一般")), ("concern", _l("需�
 class Field:
     name: str
     label: object
-    type: str  # text | longtext | bool | int | enum | code (6 digits) | signature (sha256 of a signature upload)
+    type: str  # text | longtext | bool | int | enum | code (6 digits) | signature (sha256 of a signature upload) | date
     #          | attendance (a group activity's [{child_id, child, guardian}], app/activities/services.py)
     required: bool = False
     choices: list = field(default_factory=list)
@@ -176,7 +176,16 @@ ACTIVITY = Kind("activity", _l("集体活动"), [
 ATTENDANCE_FIELDS = [ACTIVITY.fields[0], Field("child", _l("学生到场"), "enum", choices=YES_NO),
                      Field("guardian", _l("监护人到场"), "enum", choices=YES_NO)]
 
-KINDS: dict[str, Kind] = {k.name: k for k in (HOME_VISIT, TALK, CONTACT, HANDOVER, COUNSELLING, SURVEY, ACTIVITY)}
+# A follow-up agreed for a child (step 13): made like any record (offline too), then kept in app/followups.
+FOLLOW_UP = Kind("follow_up", _l("跟进事项"), [
+    Field("what", _l("要做什么"), "longtext", required=True,
+          help=_l("写清要做的事；不要写心理辅导的内容。")),
+    Field("due_on", _l("完成期限"), "date", required=True),
+    Field("source_id", _l("跟进的记录编号（可不填）"), "int", min=1, max=2**31 - 1),
+], writers=("teacher", "principal", "counsellor"))
+
+KINDS: dict[str, Kind] = {k.name: k for k in (HOME_VISIT, TALK, CONTACT, HANDOVER, COUNSELLING, SURVEY, ACTIVITY,
+                                              FOLLOW_UP)}
 
 
 
@@ -292,12 +301,31 @@ def clean_fields(kind: Kind, data) -> tuple[dict, dict]:
                 errors[f.name] = _("签名应为已上传签名图片的 SHA-256。")
             else:
                 clean[f.name] = value
+        elif f.type == "date":
+            day = _iso_date(value)
+            if day is None:
+                errors[f.name] = _("日期格式应为 2026-12-01。")
+            else:
+                clean[f.name] = day.isoformat()
         elif f.type == "enum":
             if value not in [c for c, _label in f.choices]:
                 errors[f.name] = _("不是可选的值。")
             else:
                 clean[f.name] = value
     return clean, errors
+
+
+def _iso_date(value):
+    """A date written YYYY-MM-DD in a sensible range, or None."""
+    from datetime import date
+
+    if not isinstance(value, str) or len(value) != 10:
+        return None
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        return None
+    return day if 2000 <= day.year <= 2100 else None
 
 
 def kinds_json() -> list[dict]:

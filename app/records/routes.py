@@ -51,6 +51,8 @@ def new(kind_name):
     errors: dict = {}
     values = request.form if request.method == "POST" else {}
     original, returned_because = _correcting(kind)
+    if request.method == "GET" and kind.name == "follow_up":  # "arrange a follow-up" from a record
+        values = {"source_id": str(arg_id("source_id", request.args) or "")}
     if original is not None and request.method == "GET":
         # The same visit described again: its time and fields as the original has them (the code and the signature
         # are the original's evidence, inherited by the correction, not typed again).

@@ -92,6 +92,12 @@ def _check(author: User, item, visible_children: set[int], now: datetime):
         from ..activities.services import check as check_activity
 
         errors.update(check_activity(values, item.get("fields"), visible_children))
+    if kind is not None and kind.name == "follow_up" and fields.get("source_id") and not errors:
+        from ..followups.services import source_error
+
+        why = source_error(author, fields["source_id"], child_id)
+        if why:
+            errors["fields.source_id"] = why
     if errors:
         return None, errors
     return values, None
@@ -158,6 +164,9 @@ def ingest(author: User, items: list, source: str = "api") -> list[dict]:
             after_ingest(author, created, own_photos)
             alert_high_risk(created)  # created only: a resent note (duplicate) never alerts again
             surveys_received(author, created)
+            from ..followups.services import from_records
+
+            from_records(created)
     db.session.commit()
     return results
 

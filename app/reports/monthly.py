@@ -143,6 +143,8 @@ def monthly_report(school_id: int, month: date) -> dict:
         rows.append({"class_name": cls, **d})
     total = {k: sum(r[k] for r in rows) for k in COUNT_KEYS} | {f"done_{r.key}": sum(x[f"done_{r.key}"] for x in rows)
                                                               for r in judged}
-    return {"month": m, "rules": rules, "judged": {r.key: periods_in_month(r, m, school_id) for r in judged},
+    from ..attention.services import care_counts
+
+    return {"month": m, "rules": rules, "care": care_counts([school_id], m)[school_id], "judged": {r.key: periods_in_month(r, m, school_id) for r in judged},
             "rows": [_shares(r, judged) for r in rows], "total": _shares(total, judged), "incidents": incidents,
             "made_at": datetime.now(CHINA)}

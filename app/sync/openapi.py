@@ -32,6 +32,8 @@ def _field_schema(f) -> dict:
         s.update(type="array", maxItems=500, description="a group activity's attendance (its child_id is ignored): who "
                  "came, each a child the author may see", items={"type": "object", "required": ["child_id"], "properties": {
                      "child_id": ID, "child": {"type": "boolean"}, "guardian": {"type": "boolean"}}})
+    elif f.type == "date":
+        s.update(type="string", format="date")
     elif f.type == "enum":
         s.update(type="string", enum=[v for v, _l in f.choices])
         s["x-labels"] = {v: str(lbl) for v, lbl in f.choices}

@@ -66,6 +66,7 @@ def roster_for(user) -> dict:
     return {
         "school": {"name": school.name, "hotline": school.hotline} if school else None,
         "duties": duties,
+        "follow_ups": _follow_ups(user),
         "returned": phone_returned(user) if writes else [],
         **({"survey": survey["school"]} if survey else {}),
         "children": [
@@ -85,6 +86,17 @@ def roster_for(user) -> dict:
             for c in children
         ],
     }
+
+
+def _follow_ups(user) -> list[dict]:
+    """The caller's open follow-ups for the phone's to-do list (what only when they may read it)."""
+    from ..access import may_read_follow_up
+    from ..followups.services import open_for
+
+    if not can(user, "see_attention"):
+        return []
+    return [{"id": f.id, "child_id": f.child_id, "due_on": f.due_on.isoformat(),
+             "what": f.what if may_read_follow_up(user, f) else None} for f in open_for(user)]
 
 
 @bp.route("/roster")

@@ -23,15 +23,15 @@ from sqlalchemy import event, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
-from ..models import (ALL_SCHOOLS, CareCategory, Child, ChildCategory, ClassTeacher, DutyRule, Guardian, Pairing, Record, ReviewEvent, RosterStamp, School,
+from ..models import (ALL_SCHOOLS, CareCategory, Child, ChildCategory, ClassTeacher, DutyRule, FollowUp, Guardian, Pairing, Record, ReviewEvent, RosterStamp, School,
                       Term, User, Village)
 
 _PENDING = "roster_stamp_schools"
 # Columns of a user that no roster shows: a login, a new password or "log out my other phones" changes nothing in it.
 USER_PRIVATE = frozenset({"password_hash", "session_version", "totp_secret"})
 # Rows that carry their school: a class teacher changes which children a teacher's roster holds; a child's categories
-# (and their names) which duties are on it.
-_WITH_SCHOOL = (Village, Child, Record, DutyRule, Term, ClassTeacher, ChildCategory, CareCategory)
+# (and their names) which duties are on it; the caller's open follow-ups are its to-do.
+_WITH_SCHOOL = (Village, Child, Record, DutyRule, Term, ClassTeacher, ChildCategory, CareCategory, FollowUp)
 _TABLES = {m.__table__.name for m in (Guardian, Pairing, ReviewEvent, School, User, *_WITH_SCHOOL)}
 
 

@@ -41,6 +41,7 @@
     const attrs = { id, name: f.name, required: f.required, value: value === undefined || value === null ? "" : String(value),
       "aria-describedby": help ? id + "-help" : null };
     if (f.type === "int") Object.assign(attrs, { type: "number", inputmode: "numeric", min: f.min, max: f.max, step: 1 });
+    else if (f.type === "date") attrs.type = "date";  // YYYY-MM-DD, what the server validates
     else if (f.type === "code") {
       // A wrong code never blocks the record (the server flags it), but it must look like one: 6 digits.
       Object.assign(attrs, { type: "text", inputmode: "numeric", pattern: "[0-9]{6}", maxlength: 6, autocomplete: "off",

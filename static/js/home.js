@@ -69,6 +69,22 @@
       : h("p", { class: "muted", id: "jf-duties-done" }, "本期都完成了"));
   }
 
+  /** My open follow-ups (the roster's), the earliest due first; overdue ones marked. */
+  function followUpList() {
+    const list = (state().roster && state().roster.follow_ups) || [];
+    if (!list.length) return null;
+    const today = chinaDay(Date.now());
+    return h("section", { class: "card", id: "jf-follow-ups" }, h("h2", {}, "我的跟进事项"),
+      h("ul", { class: "list" }, list.map((f) => {
+        const c = JF.data.childOf(f.child_id);
+        return h("li", { "data-follow-up": f.id },
+          h("a", { class: "row", href: "#/child/" + f.child_id },
+            h("span", { class: "name" }, (c ? c.name : "") + " · " + (f.what || "心理辅导教师跟进")),
+            h("span", { class: "meta" }, "期限 " + f.due_on)),
+          f.due_on < today ? h("span", { class: "chip err" }, "逾期") : null);
+      })));
+  }
+
   function childRows(children) {
     return h("ul", { class: "list", id: "jf-children" }, children.map((c) => {
       const n = JF.data.recordsFor(c.id).length;
@@ -103,6 +119,7 @@
       out.push(JF.returns.list());
       out.push(dutyList());
       out.push(JF.survey.homeSection());
+      out.push(followUpList());
     }
     const children = JF.data.children();
     if (!s.roster) {
