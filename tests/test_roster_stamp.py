@@ -65,14 +65,16 @@ CHANGES = {
 }
 
 
+def _open_follow_up(w):
+    from .builders import item, local_iso
+
+    ingest_ok(w["teacher"], [item("follow_up", w["c1"], local_iso(), fields={"what": "再访", "due_on": "2030-01-01"})])
+
+
 def _close_follow_up(w):
     from app.models import FollowUp
 
-    from .builders import item, local_iso
-
-    [rec] = ingest_ok(w["teacher"], [item("follow_up", w["c1"], local_iso(), fields={"what": "再访", "due_on": "2030-01-01"})])
-    db.session.commit()
-    fu = db.session.scalar(db.select(FollowUp).where(FollowUp.record_id == rec.id))
+    fu = db.session.scalar(db.select(FollowUp).where(FollowUp.status == "open"))
     fu.status, fu.outcome = "done", "已家访"
 
 
@@ -88,6 +90,8 @@ def test_every_kind_of_change_changes_the_etag(client, a, build, change):
         db.session.add(DutyRule(school_id=a["school"].id, kind="talk", period="week", times=2))
     if change == "guardian removed":  # one no consent refers to
         CHANGES["guardian added"](a, build)
+    if change == "follow-up closed":  # one to close
+        _open_follow_up(a)
     db.session.commit()
     before = _etag(client)
     CHANGES[change](a, build)
