@@ -13,13 +13,13 @@ def register(app: Flask) -> None:
     @click.option("--if-empty", is_flag=True, help="Only when the database holds no school yet.")
     def seed_demo_cmd(if_empty):
         """Load the demo school, accounts and children (demo only)."""
-        from .demo import is_empty, seed_demo, seed_demo_records
+        from .demo import is_empty, seed_demo, seed_demo_records, seed_small_school_records
 
         if if_empty and not is_empty():
             click.echo("database already has data; demo not loaded")
             return
         school = seed_demo()
-        n = seed_demo_records()
+        n = seed_demo_records() + seed_small_school_records()
         click.echo(f"demo data loaded: school #{school.id}, {n} records")
 
     @app.cli.command("send-reminders")
