@@ -243,3 +243,16 @@ def requires(capability: str):
         return wrapped
 
     return decorator
+
+
+def school_staff_required(view):
+    """Login, and a school's own staff only: the county's staff answer 404 (the phone's API for a school's children,
+    records, photos and incidents is none of theirs; their pages are aggregates)."""
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if current_user.role in COUNTY_ROLES:
+            abort(404)
+        return view(*args, **kwargs)
+
+    return wrapped

@@ -6,11 +6,11 @@ import json
 
 from flask import Response, current_app, request
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from ..access import can, children_query
+from ..access import can, children_query, school_staff_required
 from ..extensions import db
 from ..models import DUTY_KINDS, Child, Record
 from ..records.services import ingest
@@ -81,7 +81,7 @@ def roster_for(user) -> dict:
 
 
 @bp.route("/roster")
-@login_required
+@school_staff_required
 def roster():
     body = json.dumps(roster_for(current_user), ensure_ascii=False, separators=(",", ":"), sort_keys=True, default=str)
     etag = hashlib.sha256(body.encode()).hexdigest()[:32]
@@ -95,7 +95,7 @@ def roster():
 
 
 @bp.route("/records", methods=["POST"])
-@login_required
+@school_staff_required
 def records():
     items = json_body(error="not_json").get("records")
     if not isinstance(items, list):
