@@ -1,4 +1,4 @@
-"""Flask commands: seed-demo, send-reminders, create-user, deactivate-user, import-roster, rebuild-tallies, housekeeping,
+"""Flask commands: seed-demo, county-figures, send-reminders, create-user, deactivate-user, import-roster, rebuild-tallies, housekeeping,
 banner."""
 import click
 from flask import Flask
@@ -21,6 +21,21 @@ def register(app: Flask) -> None:
         school = seed_demo()
         n = seed_demo_records() + seed_small_school_records()
         click.echo(f"demo data loaded: school #{school.id}, {n} records")
+
+    @app.cli.command("county-figures")
+    def county_figures():
+        """Count every school's figures for the bureau's county page again. Run it from cron every 5-10 min."""
+        import time
+
+        from .clock import today_local
+        from .duties.county import refresh
+
+        started, today = time.perf_counter(), today_local()
+        ids = list(db.session.scalars(select(School.id).order_by(School.id)))
+        for sid in ids:
+            refresh(sid, today)
+            db.session.commit()  # one school at a time: the page reads the others meanwhile
+        click.echo(f"{len(ids)} schools counted in {time.perf_counter() - started:.1f} s")
 
     @app.cli.command("send-reminders")
     @click.option("--now", "now_s", default=None, help="Pretend it is this ISO time (for trying it out).")

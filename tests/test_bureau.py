@@ -10,7 +10,7 @@ from app import clock
 from app.duties import services as duty
 from app.duties.county import county_coverage, evidence
 from app.extensions import db
-from app.models import DutyRule, Record, Term
+from app.models import DutyRule, Record, Term, User
 from app.verify.evidence import UNREMARKABLE_MAX_SCORE
 from app.verify.services import confirm, return_for_correction
 
@@ -194,3 +194,27 @@ def test_county_trend_is_the_sum_of_the_schools(county):
         for kind in duty.DUTY_KINDS:
             assert week[kind] == duty.trend(x.id, today)[i][kind] + duty.trend(y.id, today)[i][kind]
     assert sum(w["talk"] for w in both) == 6  # x1, x2, x5 (left since, still written) and y's three
+
+
+def test_county_page_reads_snapshots_and_refreshes_stale_ones(client, runner, county):
+    from app.duties.county import MAX_AGE, figures_for
+    from app.models import SchoolFigures
+
+    x = county["x"]
+    login(client, county["bureau"].username)
+    assert _cells(client.get("/bureau/").get_data(as_text=True), f'data-school="{x.id}"')["talk"] == "2 (50%)"
+    assert db.session.get(SchoolFigures, x.id).on_day == county["today"]  # the first view counted and stored it
+    teacher = db.session.scalar(select(User).where(User.role == "teacher", User.school_id == x.id))
+    ingest_ok(teacher, [item("talk", county["kids"]["x3"], f"{county['today'].isoformat()}T00:20:00+08:00")])
+    db.session.commit()
+    # Fresh: the snapshot is shown as it was (at most MAX_AGE old), even with no time to refresh anything.
+    assert _cells(client.get("/bureau/").get_data(as_text=True), f'data-school="{x.id}"')["talk"] == "2 (50%)"
+    old = db.session.get(SchoolFigures, x.id)
+    old.computed_at -= MAX_AGE + timedelta(minutes=1)
+    db.session.commit()
+    figures, counted = figures_for([x.id], county["today"], budget_s=-1)  # no budget: the stale one is kept
+    assert figures[x.id]["coverage"]["talk"] == 2 and counted == db.session.get(SchoolFigures, x.id).computed_at
+    assert _cells(client.get("/bureau/").get_data(as_text=True), f'data-school="{x.id}"')["talk"] == "3 (75%)"
+    result = runner.invoke(args=["county-figures"])
+    assert result.exit_code == 0 and "schools counted" in result.output
+    assert db.session.scalar(select(db.func.count()).select_from(SchoolFigures)) >= 2

@@ -8,7 +8,7 @@ from flask_login import current_user
 from ..access import get_school, requires, schools_query
 from ..clock import today_local
 from ..duties import services as duty
-from ..duties.county import SMALL_GROUP, county_coverage, evidence
+from ..duties.county import SMALL_GROUP, county_coverage, evidence, figures_for, summed_weeks
 from ..duties.routes import _chart
 from ..extensions import db
 from ..models import School
@@ -70,10 +70,10 @@ def index():
     today = today_local()
     schools = db.session.scalars(schools_query(current_user).order_by(School.name)).all()
     ids = [s.id for s in schools]
-    figures = county_coverage(ids, today)
-    quality = evidence(ids, today)
-    columns = _columns(list(figures.values()))
-    rows = [_row(s.name, figures[s.id], quality.get(s.id, NO_VISITS), columns) | {"id": s.id} for s in schools]
+    figures, counted = figures_for(ids, today)
+    columns = _columns([figures[i]["coverage"] for i in ids])
+    rows = [_row(s.name, figures[s.id]["coverage"], figures[s.id]["evidence"] or NO_VISITS, columns) | {"id": s.id}
+            for s in schools]
     sort = request.args.get("sort", "name")
     if sort not in {"name", "children", *(k for k, _t in columns)}:
         sort = "name"
@@ -82,7 +82,7 @@ def index():
     present = [r for r in rows if _sort_value(r, sort)[0] == 0]
     present.sort(key=lambda r: _sort_value(r, sort)[1], reverse=desc)
     rows = present + [r for r in rows if _sort_value(r, sort)[0] == 1]
-    weeks = duty.trend(ids, today)
+    weeks = summed_weeks([figures[i] for i in ids]) or duty.trend(ids, today)  # no school: an empty chart
 
     def sort_url(key: str) -> str:
         """The header's link: the other direction on the sorted column; names A to Z, figures highest first."""
@@ -91,7 +91,7 @@ def index():
         return url_for("bureau.index", sort=key, dir="asc" if key == "name" else "desc")
 
     return render_template("bureau/index.html", today=today, rows=rows, total=_total(rows, columns), columns=columns,
-                           sort=sort, desc=desc, sort_url=sort_url, weeks=weeks, chart=_chart(weeks))
+                           sort=sort, desc=desc, sort_url=sort_url, weeks=weeks, chart=_chart(weeks), counted=counted)
 
 
 @bp.route("/schools/<id:school_id>")

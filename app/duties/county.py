@@ -1,22 +1,31 @@
 """The county's view of its schools: each school judged by its own rules and calendar, counted county-wide in SQL.
 
 Schools that share a rule and its window (most keep the policy defaults and the same calendar) are counted together:
-one "done" subquery per distinct (rule, window) over all of those schools, joined to the county's children once,
+one "done" subquery per distinct (rule, window) over all of those schools, joined to the schools' children once,
 grouped by school. Nothing loops over the schools' children in Python, and nothing is counted by rules of its own:
 the windows and the counting conditions are the ones of services (windows_on, counting).
+
+Counting a whole county of 135,000 children on every view of its page takes seconds, so the county page reads a
+snapshot per school (SchoolFigures): figures_for() refreshes the stale ones within a small time budget per request,
+and `flask county-figures` (cron, every few minutes) refreshes them all. A school's own page counts live.
 """
 from __future__ import annotations
 
-from datetime import date
+import time
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
-from ..models import Child, DutyRule, Record, Term
+from ..clock import utcnow
+from ..models import DUTY_KINDS, Child, DutyRule, Record, SchoolFigures, Term
 from ..verify.evidence import UNREMARKABLE_MAX_SCORE
 from . import services as duty
 
 SMALL_GROUP = 3  # a class or village with fewer children than this shows no figures on the bureau's pages
+MAX_AGE = timedelta(minutes=10)  # a snapshot older than this is refreshed when the page is viewed (budget allowing)
+REFRESH_BUDGET_S = 0.1  # per view: the page stays fast and the stale snapshots are refreshed a few at a time
 
 
 def prime(school_ids: list[int], today: date) -> None:
@@ -61,17 +70,20 @@ def county_coverage(school_ids: list[int], today: date) -> dict[int, dict]:
     for i, ((r, w), sids) in enumerate(done.items()):
         subs[(r, w)] = (select(Record.child_id).where(Record.school_id.in_(sids), *duty.counting(r, w, None))
                         .group_by(Record.child_id).having(func.count() >= r.times).subquery(f"d{i}"))
+    # One condition per distinct (rule, windows), not per school: a county's schools mostly share them.
     keys = list(dict.fromkeys(r.key for plan in plans.values() for r, _c, _p in plan))
-    in_key: dict[str, list] = {k: [] for k in keys}
-    overdue = []
+    in_key: dict[str, dict] = {k: {} for k in keys}
+    late: dict[tuple, list[int]] = {}  # (rule, current, previous) -> the schools where a child can be overdue on it
     for sid, plan in plans.items():
         for r, cur, prev in plan:
             if cur is None:
                 continue
-            in_key[r.key].append(subs[(r, cur)].c.child_id.is_not(None))
+            in_key[r.key][(r, cur)] = subs[(r, cur)].c.child_id.is_not(None)
             if prev is not None:
-                overdue.append(and_(Child.school_id == sid, subs[(r, cur)].c.child_id.is_(None),
-                                    subs[(r, prev)].c.child_id.is_(None)))
+                late.setdefault((r, cur, prev), []).append(sid)
+    overdue = [and_(Child.school_id.in_(sids), subs[(r, cur)].c.child_id.is_(None), subs[(r, prev)].c.child_id.is_(None))
+               for (r, cur, prev), sids in late.items()]
+    in_key = {k: list(conds.values()) for k, conds in in_key.items()}
     cols = [func.count().label("children"),
             func.sum(case((or_(*overdue), 1), else_=0)).label("overdue") if overdue else literal(0).label("overdue")]
     cols += [func.sum(case((or_(*conds), 1), else_=0)).label(f"k{i}") for i, (k, conds) in enumerate(in_key.items())
@@ -125,3 +137,51 @@ def evidence(school_ids: list[int], today: date, by: str = "school") -> dict:
         for row in db.session.execute(q).mappings():
             out[row["key"]] = {k: int(row[k] or 0) for k in ("visits", "confirmed", "flagged", "returned")}
     return out
+
+
+def school_figures(school_id: int, today: date) -> dict:
+    """What the county page shows of one school: coverage and overdue, this term's visit evidence, the 12-week trend."""
+    return {"coverage": county_coverage([school_id], today)[school_id],
+            "evidence": evidence([school_id], today).get(school_id),
+            "weeks": [[w["week"].isoformat(), {k: w[k] for k in DUTY_KINDS}] for w in duty.trend(school_id, today)]}
+
+
+def refresh(school_id: int, today: date, now: datetime | None = None) -> dict:
+    """Count one school's figures again and store them (insert or replace: two views may refresh it at once)."""
+    figures = school_figures(school_id, today)
+    insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
+    row = {"school_id": school_id, "on_day": today, "computed_at": now or utcnow(), "figures": figures}
+    stmt = insert(SchoolFigures).values(row)
+    db.session.execute(stmt.on_conflict_do_update(index_elements=[SchoolFigures.school_id],
+                                                  set_={k: stmt.excluded[k] for k in ("on_day", "computed_at", "figures")}))
+    return figures
+
+
+def figures_for(school_ids: list[int], today: date, budget_s: float = REFRESH_BUDGET_S) -> tuple[dict[int, dict], datetime | None]:
+    """({school: figures}, when the oldest was counted): the stored snapshots; a missing one is counted now, stale ones
+    (another day's, or older than MAX_AGE) oldest first while the time budget lasts."""
+    rows = {r.school_id: r for r in db.session.scalars(select(SchoolFigures).where(SchoolFigures.school_id.in_(school_ids)))}
+    now = utcnow()
+    out = {sid: r.figures for sid, r in rows.items()}
+    counted = {sid: r.computed_at for sid, r in rows.items()}
+    stale = [sid for sid in school_ids if sid not in rows or rows[sid].on_day != today or counted[sid] < now - MAX_AGE]
+    stale.sort(key=lambda sid: counted.get(sid, datetime.min.replace(tzinfo=now.tzinfo)))
+    started = time.perf_counter()
+    for sid in stale:
+        if sid in rows and time.perf_counter() - started > budget_s:
+            break
+        out[sid], counted[sid] = refresh(sid, today, now), now
+    if stale:
+        db.session.commit()
+    return out, min(counted.values(), default=None)
+
+
+def summed_weeks(figures: list[dict]) -> list[dict]:
+    """The county's 12-week trend from its schools' snapshots, in trend()'s form (weeks by their Monday)."""
+    weeks: dict[str, dict] = {}
+    for f in figures:
+        for monday, counts in f["weeks"]:
+            w = weeks.setdefault(monday, {k: 0 for k in DUTY_KINDS})
+            for k in DUTY_KINDS:
+                w[k] += counts.get(k, 0)
+    return [{"week": date.fromisoformat(m), **weeks[m]} for m in sorted(weeks)[-12:]]
