@@ -218,3 +218,23 @@ def test_county_page_reads_snapshots_and_refreshes_stale_ones(client, runner, co
     result = runner.invoke(args=["county-figures"])
     assert result.exit_code == 0 and "schools counted" in result.output
     assert db.session.scalar(select(db.func.count()).select_from(SchoolFigures)) >= 2
+
+
+def test_demo_gives_the_smaller_schools_work_that_differs(app, client):
+    from app.demo import seed_demo, seed_demo_records, seed_small_school_records
+    from app.models import School
+
+    seed_demo()
+    seed_demo_records()  # the main school's photos: the smaller schools' must not look like reused ones
+    assert seed_small_school_records() == 35  # 8 + 2 visits, 12 + 4 talks, 3 children × 3 calls
+    schools = {s.name: s for s in db.session.scalars(select(School))}
+    today = clock.today_local()
+    q = evidence([s.id for s in schools.values()], today)
+    shimen, liulin = q[schools["石门乡小学"].id], q[schools["柳林镇中心小学"].id]
+    assert (shimen["visits"], shimen["confirmed"], shimen["returned"], shimen["flagged"]) == (8, 3, 1, 1)
+    assert (liulin["visits"], liulin["confirmed"], liulin["returned"], liulin["flagged"]) == (2, 1, 0, 1)
+    figures = county_coverage([s.id for s in schools.values()], today)
+    assert figures[schools["石门乡小学"].id]["overdue"] == 13  # three children have every duty done
+    login(client, "bureau1", "demo12345")
+    html = client.get("/bureau/").get_data(as_text=True)
+    assert all(name in html for name in schools)
