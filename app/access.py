@@ -424,3 +424,14 @@ def child_proposals_query(user: User) -> Select:
 
     q = select(ChildProposal).where(ChildProposal.school_id == user.school_id)
     return q if can(user, "apply_surveys") else q.where(false())
+def school_staff_required(view):
+    """Login, and a school's own staff only: the county's staff answer 404 (the phone's API for a school's children,
+    records, photos and incidents is none of theirs; their pages are aggregates)."""
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if current_user.role in COUNTY_ROLES:
+            abort(404)
+        return view(*args, **kwargs)
+
+    return wrapped

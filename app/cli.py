@@ -1,4 +1,4 @@
-"""Flask commands: seed-demo, send-reminders, create-user, deactivate-user, import-roster, rebuild-tallies, housekeeping,
+"""Flask commands: seed-demo, county-figures, send-reminders, create-user, deactivate-user, import-roster, rebuild-tallies, housekeeping,
 banner."""
 import click
 from flask import Flask
@@ -13,15 +13,30 @@ def register(app: Flask) -> None:
     @click.option("--if-empty", is_flag=True, help="Only when the database holds no school yet.")
     def seed_demo_cmd(if_empty):
         """Load the demo school, accounts and children (demo only)."""
-        from .demo import is_empty, seed_demo, seed_demo_records, seed_demo_submission
+        from .demo import is_empty, seed_demo, seed_demo_records, seed_demo_submission, seed_small_school_records
 
         if if_empty and not is_empty():
             click.echo("database already has data; demo not loaded")
             return
         school = seed_demo()
-        n = seed_demo_records()
+        n = seed_demo_records() + seed_small_school_records()
         seed_demo_submission()
         click.echo(f"demo data loaded: school #{school.id}, {n} records")
+
+    @app.cli.command("county-figures")
+    def county_figures():
+        """Count every school's figures for the bureau's county page again. Run it from cron every 5-10 min."""
+        import time
+
+        from .clock import today_local
+        from .duties.county import refresh
+
+        started, today = time.perf_counter(), today_local()
+        ids = list(db.session.scalars(select(School.id).order_by(School.id)))
+        for sid in ids:
+            refresh(sid, today)
+            db.session.commit()  # one school at a time: the page reads the others meanwhile
+        click.echo(f"{len(ids)} schools counted in {time.perf_counter() - started:.1f} s")
 
     @app.cli.command("send-reminders")
     @click.option("--now", "now_s", default=None, help="Pretend it is this ISO time (for trying it out).")

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, case, func, not_, or_, select, true
+from sqlalchemy import Select, and_, case, func, literal, not_, or_, select, true
 
 from ..clock import CHINA
 from ..extensions import db
@@ -201,7 +201,12 @@ def rules_for(school_id: int) -> list[Rule]:
 
 
 def _rules_for(school_id: int) -> list[Rule]:
-    stored = db.session.scalars(select(DutyRule).where(DutyRule.school_id == school_id).order_by(DutyRule.id)).all()
+    return merge_rules(db.session.scalars(select(DutyRule).where(DutyRule.school_id == school_id)
+                                          .order_by(DutyRule.id)).all())
+
+
+def merge_rules(stored: list[DutyRule]) -> list[Rule]:
+    """A school's active rules from its stored rows (oldest first): the policy defaults as changed, then its own."""
     by_key = {r.key: r for r in stored if r.key}
     out = []
     for d in DEFAULT_RULES:
@@ -225,8 +230,12 @@ def terms_for(school_id: int, around: date) -> list[tuple]:
 
 
 def _terms_for(school_id: int, around: date) -> list[tuple]:
-    stored = db.session.execute(select(Term.name, Term.starts_on, Term.ends_on).where(Term.school_id == school_id)
-                                .order_by(Term.starts_on)).all()
+    return terms_or_default(db.session.execute(select(Term.name, Term.starts_on, Term.ends_on)
+                                               .where(Term.school_id == school_id).order_by(Term.starts_on)).all(), around)
+
+
+def terms_or_default(stored: list, around: date) -> list[tuple]:
+    """The stored terms (name, start, end), oldest first, or the default calendar around `around` when none."""
     if stored:
         return [tuple(t) for t in stored]
     return [t for y in range(around.year - 2, around.year + 2) for t in default_terms(y)]
@@ -478,9 +487,11 @@ def _active_children(school_id: int):
     return (Child.school_id == school_id) & on_duty()
 
 
-def coverage(school_id: int, today: date, by: str, rules: list[Rule] | None = None) -> list[dict]:
+def coverage(school_id: int, today: date, by: str, rules: list[Rule] | None = None,
+             with_overdue: bool = False) -> list[dict]:
     """Per class / teacher / village: children, and how many have each rule done in its current window (None out of
-    season), keyed by rule key; a rule for some categories counts only their children, how many under "of"."""
+    season), keyed by rule key; a rule for some categories counts only their children, how many under "of";
+    with_overdue adds "overdue", the children with at least one rule overdue."""
     rules = rules_for(school_id) if rules is None else rules
     if by == "teacher":
         key, label = Pairing.teacher_id, User.name
@@ -508,6 +519,9 @@ def coverage(school_id: int, today: date, by: str, rules: list[Rule] | None = No
             cols.append(func.count(case((r.children(), Child.id))).label(f"of{i}"))
         done_subs[r.key] = sub.subquery(f"done{i}")
         cols.append(func.count(done_subs[r.key].c.child_id).label(f"done{i}"))
+    overdue = [cond for _k, cond in _overdue_conditions(school_id, today, rules)] if with_overdue else []
+    if with_overdue:
+        cols.append(func.sum(case((or_(*overdue), 1), else_=0)).label("overdue") if overdue else literal(0).label("overdue"))
     q = base.add_columns(*cols)
     for sub in done_subs.values():
         q = q.outerjoin(sub, sub.c.child_id == Child.id)
@@ -519,23 +533,31 @@ def coverage(school_id: int, today: date, by: str, rules: list[Rule] | None = No
             d[r.key] = row.get(f"done{i}") if r.key in done_subs else None
             if r.key in done_subs and r.categories:
                 d["of"][r.key] = row[f"of{i}"]
+        if with_overdue:
+            d["overdue"] = int(row["overdue"] or 0)
         out.append(d)
     return out
+
+
+def _overdue_conditions(school_id: int, today: date, rules: list[Rule]) -> list[tuple[str, object]]:
+    """(rule key, SQL condition on Child) for each rule a child can be overdue on today: previous window short and
+    current one not done yet (and the child one the rule is for)."""
+    which = []
+    for r in rules:
+        cur, prev = windows_on(r, today, school_id)
+        if cur is None or prev is None:
+            continue
+        which.append((r.key, Child.id.not_in(_done_children(r, prev, school_id))
+                      & Child.id.not_in(_done_children(r, cur, school_id)) & r.children()))
+    return which
 
 
 def overdue_children(school_id: int, today: date, limit: int | None = 200,
                      rules: list[Rule] | None = None) -> tuple[int, list[dict]]:
     """Children with at least one overdue rule (previous window short, current not done): total and the first rows,
     each with the keys of its overdue rules (`rules`). Out of season nothing is overdue."""
-    conds, which = [], []
-    for r in rules_for(school_id) if rules is None else rules:
-        cur, prev = windows_on(r, today, school_id)
-        if cur is None or prev is None:
-            continue
-        cond = (Child.id.not_in(_done_children(r, prev, school_id)) & Child.id.not_in(_done_children(r, cur, school_id))
-                & r.children())
-        conds.append(cond)
-        which.append((r.key, cond))
+    which = _overdue_conditions(school_id, today, rules_for(school_id) if rules is None else rules)
+    conds = [cond for _k, cond in which]
     if not conds:
         return 0, []
     flags = [case((cond, 1), else_=0).label(f"flag{i}") for i, (_k, cond) in enumerate(which)]
@@ -551,8 +573,9 @@ def overdue_children(school_id: int, today: date, limit: int | None = 200,
                    | {"rules": [k for i, (k, _c) in enumerate(which) if r[f"flag{i}"]]} for r in rows]
 
 
-def trend(school_id: int, today: date, weeks: int = 12) -> list[dict]:
-    """Counting records per week and kind over the last `weeks` weeks, in one query (conditional sums)."""
+def trend(school_id: int | list[int], today: date, weeks: int = 12) -> list[dict]:
+    """Counting records per week and kind over the last `weeks` weeks, in one query (conditional sums), of one school
+    or of a list of schools (a county)."""
     monday = today - timedelta(days=today.weekday())
     starts = [monday - timedelta(days=7 * i) for i in range(weeks - 1, -1, -1)]
     cols = []
@@ -561,7 +584,8 @@ def trend(school_id: int, today: date, weeks: int = 12) -> list[dict]:
         cols.append(func.sum(case((and_(Record.occurred_at >= a, Record.occurred_at < b), 1), else_=0)).label(f"w{i}"))
     first = Window(starts[0], today).bounds()[0]
     rows = db.session.execute(
-        select(Record.kind, *cols).where(Record.school_id == school_id, Record.kind.in_(DUTY_KINDS),
+        select(Record.kind, *cols).where(Record.school_id.in_(school_id) if isinstance(school_id, list)
+                                         else Record.school_id == school_id, Record.kind.in_(DUTY_KINDS),
                                          Record.occurred_at >= first, Record.review_state.in_(COUNTING_STATES))
         .group_by(Record.kind)).mappings().all()
     by_kind = {r["kind"]: [int(r[f"w{i}"] or 0) for i in range(weeks)] for r in rows}

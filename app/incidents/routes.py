@@ -5,10 +5,10 @@ import uuid
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from ..access import children_query, incidents_query, may_close_incident, requires
+from ..access import children_query, incidents_query, may_close_incident, requires, school_staff_required
 from ..clock import input_now
 from ..extensions import db
 from ..models import Child, Incident
@@ -92,7 +92,7 @@ def show(incident_id):
 
 
 @bp.route("/api/v1/incidents", methods=["POST"])
-@login_required
+@school_staff_required
 def api_report():
     """An emergency reported from the phone (possibly made offline): {id, child_id, occurred_at, category, description}."""
     data = json_body(error="bad_request")

@@ -5,6 +5,7 @@ from .records import (CONFIDENTIAL_KINDS, CONFIRM_STATES, CONFIRMED_KINDS, DUTY_
                       Record, RecordPhoto, ReviewEvent)
 from .duties import (INCIDENT_TARGETS, PERIODS, SEASONS, DutyRule, DutyTally, Incident, IncidentNotice, Notification, PushSubscription,
                      Term)
+from .duties import SchoolFigures
 from .people import (COUNTY_ROLES, FILE_CHANGE_SOURCES, LEAVE_REASONS, ROLES, Child, ClassTeacher, Consent, County, FileChange, Guardian,
                      LoginFailure, Pairing, School, User, Village)
 from .sync import ALL_SCHOOLS, RosterStamp

@@ -133,3 +133,15 @@ class IncidentNotice(db.Model):
 
     incident: Mapped[Incident] = relationship(back_populates="notices")
     by: Mapped[User] = relationship()
+
+
+class SchoolFigures(db.Model):
+    """A school's figures for the bureau's county page, as computed at `computed_at` for the local day `on_day`:
+    counting them for 300 schools on every page view is too slow, so the page reads these and refreshes stale ones
+    (duties.county.figures_for; `flask county-figures` from cron refreshes them all)."""
+
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"), primary_key=True)
+    on_day: Mapped[date] = mapped_column(Date)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # {"coverage": county_coverage's row, "evidence": evidence's row or null, "weeks": [[monday, {kind: n}], ...]}
+    figures: Mapped[dict] = mapped_column(JSON)

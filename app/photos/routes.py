@@ -7,7 +7,7 @@ from flask import Response, abort, current_app, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..access import visible_photo
+from ..access import school_staff_required, visible_photo
 from ..audit import audit
 from ..web import api_error
 from . import bp, resumable
@@ -54,7 +54,7 @@ def _answer(sha256: str, status: str, code: int = 200) -> Response:
 
 
 @bp.route("/api/v1/photos/<sha256>", methods=["HEAD"])
-@login_required
+@school_staff_required
 def head(sha256):
     """200 when the caller has already uploaded these bytes, else 404 with how many bytes of the caller's unfinished
     upload the server holds (Upload-Offset: the next chunk starts there)."""
@@ -71,7 +71,7 @@ def _too_large(limit: int) -> Response:
 
 
 @bp.route("/api/v1/photos/<sha256>", methods=["PUT"])
-@login_required
+@school_staff_required
 def put(sha256):
     """Upload a photo (or a signature) named by its SHA-256, whole or in chunks (Content-Range); idempotent by content."""
     if not SHA_RE.match(sha256):

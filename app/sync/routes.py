@@ -5,11 +5,11 @@ import json
 
 from flask import Response, current_app, request
 from flask_babel import get_locale, gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from ..access import can, children_query
+from ..access import can, children_query, school_staff_required
 from ..clock import today_local
 from ..extensions import db
 from ..models import DUTY_KINDS, Child, Record
@@ -100,7 +100,7 @@ def _follow_ups(user) -> list[dict]:
 
 
 @bp.route("/roster")
-@login_required
+@school_staff_required
 def roster():
     # The stamp first, then the roster: a change committed in between is in the body and makes the next ask miss.
     etag = roster_etag(current_user, today_local(), get_locale())
@@ -115,7 +115,7 @@ def roster():
 
 
 @bp.route("/records", methods=["POST"])
-@login_required
+@school_staff_required
 def records():
     items = json_body(error="not_json").get("records")
     if not isinstance(items, list):
