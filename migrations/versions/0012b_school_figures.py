@@ -1,7 +1,7 @@
 """the bureau's county page reads each school's figures from a snapshot (school_figures), refreshed when stale
 
 Revision ID: 0012b
-Revises: 0011a
+Revises: 0013n
 Create Date: 2026-12-01 12:00:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 from app.models.base import UTCDateTime
 
 revision = '0012b'
-down_revision = '0011a'
+down_revision = '0013n'
 branch_labels = None
 depends_on = None
 
