@@ -50,6 +50,8 @@ def _unmark_validators() -> None:
     strong = tags.as_set()
     marks = {}
     for tag in strong:
+        if not tag:  # werkzeug parses an empty quoted tag ("") as None
+            continue
         base, _, mark = tag.rpartition(":")
         if base and mark in ENCODINGS:
             marks[base] = mark
