@@ -171,14 +171,17 @@ def register(app: Flask) -> None:
     @click.option("--port", default=5000, type=int)
     def banner(host, port):
         """Print the URL and the demo logins."""
-        from .demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+        from .demo import COUNTY_ACCOUNTS, DEMO_ACCOUNTS, DEMO_PASSWORD, SMALL_SCHOOLS
 
         click.echo("")
         click.echo(f"  家访通 is starting on http://{host}:{port}/")
-        have = set(db.session.scalars(select(User.username).where(User.username.in_([a[0] for a in DEMO_ACCOUNTS]))))
+        # (username, name, role, village, where): the main school's staff, the county's, the smaller schools'.
+        listed = [(*a, "红岩乡中心小学") for a in DEMO_ACCOUNTS] + [(u, n, r, None, "青溪县教育局") for u, n, r in COUNTY_ACCOUNTS]
+        listed += [(*a, school) for school, _h, _v, accounts, _n in SMALL_SCHOOLS for a in accounts]
+        have = set(db.session.scalars(select(User.username).where(User.username.in_([a[0] for a in listed]))))
         if have:
             click.echo(f"  Demo logins (DEMO ONLY, password {DEMO_PASSWORD}):")
-            for username, name, role, village in DEMO_ACCOUNTS:
+            for username, name, role, village, where in listed:
                 if username in have:
-                    click.echo(f"    {username:<12} {role:<10} {name}" + (f" ({village})" if village else ""))
+                    click.echo(f"    {username:<13} {role:<12} {name} · {where}" + (f" ({village})" if village else ""))
         click.echo("")
