@@ -62,8 +62,11 @@ def shell_views(page, base: str, role: str) -> list[str]:
     return [v.format(child=child) for v in views if child or "{child}" not in v]
 
 
-def open_view(page, hash_: str) -> None:
-    """Show one view of the offline app and let it render."""
+def open_view(page, hash_: str, base: str | None = None) -> None:
+    """Show one view of the offline app (opening the app first when given its base URL) and let it render."""
+    if base is not None and "/app/" not in page.url:
+        page.goto(base + "/app/")
+        page.wait_for_selector("body[data-ready='1']")
     page.evaluate("h => { location.hash = h }", hash_)
     page.wait_for_load_state("load")
     page.wait_for_timeout(300)
