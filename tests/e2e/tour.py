@@ -21,7 +21,7 @@ SHELL_VIEWS = {
 }
 
 # Links that are not pages to look at: switching language, downloads, the offline app (toured on its own).
-_SKIP = re.compile(r"^/(lang|language)/|/set_language|\.(xlsx|csv|pdf|zip)$|^/app/|/export|/download")
+_SKIP = re.compile(r"^/lang/|\.(xlsx|csv|pdf|zip)$|^/app/|/export|/download")
 
 
 def login(page, base: str, username: str, password: str) -> None:
