@@ -6,7 +6,7 @@ PORT ?= 5000
 HOST ?= 127.0.0.1
 FLASK := $(BIN)/flask --app app
 
-.PHONY: run test test-sqlite test-postgres system-deps install install-test translations migrate seed serve bench clean-instance
+.PHONY: run test test-sqlite test-postgres system-deps install install-test translations migrate seed serve bench clean-instance screenshots
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -66,3 +66,8 @@ test-postgres: install-test system-deps
 
 bench: install-test
 	@for f in bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+# 360 px PNGs of every main screen of every demo role under instance/screenshots/ (git-ignored), from a temporary
+# database loaded with the demo: look at the product without a phone.
+screenshots: install-test system-deps
+	$(BIN)/python bench/screenshots.py
