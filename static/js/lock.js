@@ -194,7 +194,7 @@
     screen("已锁定", "请输入 PIN 解锁。", [pinInput("jf-pin", "PIN")], "解锁", async () => {
       const problem = await tryPin(val("jf-pin"));
       if (problem === "wiped") {
-        message("PIN 错误次数过多", "本机的学生信息已清除，未同步的记录已保留。请重新登录恢复它们。", "/login?next=/app/", "重新登录");
+        message("PIN 错误次数过多", "本机的学生信息已清除，未同步的记录已保留。联网后用登录密码恢复它们。", "/app/", "用登录密码恢复");
         return null;
       }
       if (problem) return problem;

@@ -47,7 +47,8 @@
           db.close();
           // Sealed (crypto.js): readable only in an unlocked app; elsewhere the records alone are counted.
           let list = inc.result || [];
-          if (JF.crypt && JF.crypt.isSealed(list)) list = JF.crypt.ready() ? await JF.crypt.open(list).catch(() => []) : [];
+          if (JF.crypt && JF.crypt.ready()) list = await JF.crypt.open(list).catch(() => []);
+          if (!Array.isArray(list)) list = [];
           resolve(count.result + list.filter((x) => x.status !== "sent").length);
         };
         t.onerror = () => { db.close(); resolve(0); };
