@@ -1,6 +1,5 @@
 """The phone's data at rest: a PIN set at first login, locked at start and when idle, 5 wrong PINs wipe all but the
 unsent records (which sync after a fresh login), an expired session shows no child, and IndexedDB holds no child in clear."""
-import re
 
 import pytest
 
