@@ -119,6 +119,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(care.bp)
     app.register_blueprint(attention.bp)
     app.register_blueprint(followups.bp)
+    from . import vault
+
+    app.register_blueprint(vault.bp)
 
 
 def register_templating(app: Flask) -> None:

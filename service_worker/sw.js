@@ -13,7 +13,7 @@ const NAV_TIMEOUT_MS = 6000;
 
 // The same sync engine the page uses (classic scripts defining self.JF).
 // The versioned URLs the page loads too, so they come from the HTTP cache rather than over the wire again.
-importScripts(...["db.js", "outbox.js"].map((f) => PRECACHE.find((u) => u.startsWith("/static/js/" + f + "?")) || "/static/js/" + f));
+importScripts(...["crypto.js", "db.js", "outbox.js"].map((f) => PRECACHE.find((u) => u.startsWith("/static/js/" + f + "?")) || "/static/js/" + f));
 
 self.addEventListener("install", (event) => {
   event.waitUntil((async () => {
@@ -38,7 +38,17 @@ self.addEventListener("activate", (event) => {
   })());
 });
 
+// The data key comes from an unlocked page and goes at its lock; a worker the browser restarted has none until a page
+// gives it again (ensureKey), so the outbox is sent in the background only while the app is unlocked somewhere.
+let keyWaiters = [];
 self.addEventListener("message", (event) => {
+  const msg = event.data || {};
+  if (msg.type === "jf-key") {
+    self.JF.crypt.setKey(msg.key);
+    keyWaiters.forEach((fn) => fn());
+    keyWaiters = [];
+  }
+  if (msg.type === "jf-lock") self.JF.crypt.setKey(null);
   if (event.data === "skipWaiting") self.skipWaiting();
   if (event.data === "flush") event.waitUntil(self.JF.outbox.flush({ source: "sw" }));
 });
@@ -88,10 +98,18 @@ self.addEventListener("fetch", (event) => {
   }
 });
 
+/** Ask open pages for the data key (they answer only while unlocked); go on after 2 s either way. */
+async function ensureKey() {
+  if (self.JF.crypt.ready()) return;
+  const got = new Promise((resolve) => { keyWaiters.push(resolve); setTimeout(resolve, 2000); });
+  for (const c of await self.clients.matchAll({ type: "window" })) c.postMessage({ type: "jf-need-key" });
+  await got;
+}
+
 // Background Sync: fires when the phone is back online, even if the app is closed.
 self.addEventListener("sync", (event) => {
   if (event.tag !== self.JF.outbox.SYNC_TAG) return;
-  event.waitUntil(self.JF.outbox.flush({ source: "sw" }).then((result) => {
+  event.waitUntil(ensureKey().then(() => self.JF.outbox.flush({ source: "sw" })).then((result) => {
     // Rejecting asks the browser to retry later with its own backoff.
     if (result && result.retry) throw new Error("sync will be retried");
   }));

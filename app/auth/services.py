@@ -19,6 +19,8 @@ from ..models.people import hash_password
 
 # The session key holding the user's session version at login (see User.session_version).
 SESSION_VERSION_KEY = "_sv"
+# The session key holding when the password was last typed (seconds since the epoch).
+LOGIN_AT_KEY = "_la"
 _sleep = time.sleep  # tests record the delays instead of waiting them out
 _dummy_hashes: dict[str | None, str] = {}
 
@@ -84,6 +86,7 @@ def authenticate(username: str, password: str, ip: str) -> LoginResult:
     session.clear()
     login_user(user)
     session[SESSION_VERSION_KEY] = user.session_version
+    session[LOGIN_AT_KEY] = int(time.time())  # a fresh login releases the phone's device key (app/vault)
     session.permanent = True
     audit("login", "user", user.id, user=user)
     db.session.commit()

@@ -13,6 +13,7 @@ from .reporting import SUBMISSION_STATES, MonthlySubmission, NewsItem, NewsPhoto
 from .surveys import PROPOSAL_STATES, ChildProposal, SurveyChange
 from .care import BUILTIN_CATEGORIES, CareCategory, CarePlan, ChildCategory
 from .followups import FOLLOW_UP_STATES, FollowUp
+from .vault import DeviceKey
 
 from types import ModuleType as _Module  # noqa: E402
 

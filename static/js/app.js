@@ -235,6 +235,7 @@
 
   async function boot() {
     JF.db.onwiped = () => { if (!(JF.session && JF.session.loggingOut)) location.reload(); };
+    await JF.lock.ready();  // locked at start: nothing about a child is read before the PIN (lock.js)
     await loadLocal();
     renderNav();
     renderStatus();

@@ -226,7 +226,9 @@
 
   async function run(opts) {
     const ctx = { csrf: null, user: null, onProgress: opts.onProgress };
-    const summary = { ok: false, sent: 0, rejected: 0, retry: false, auth: false, error: null };
+    const summary = { ok: false, sent: 0, rejected: 0, retry: false, auth: false, error: null, locked: false };
+    // Locked (no data key in this page or worker): nothing can be read to send; unlocking flushes again.
+    if (JF.crypt && !JF.crypt.ready()) return Object.assign(summary, { locked: true });
     try {
       await refreshSession(ctx);
       await sendIncidents(ctx, summary);

@@ -43,7 +43,14 @@
         const t = db.transaction(["records", "kv"]);
         const count = t.objectStore("records").count();
         const inc = t.objectStore("kv").get("incidents");  // emergency reports not yet sent count too
-        t.oncomplete = () => { db.close(); resolve(count.result + (inc.result || []).filter((x) => x.status !== "sent").length); };
+        t.oncomplete = async () => {
+          db.close();
+          // Sealed (crypto.js): readable only in an unlocked app; elsewhere the records alone are counted.
+          let list = inc.result || [];
+          if (JF.crypt && JF.crypt.ready()) list = await JF.crypt.open(list).catch(() => []);
+          if (!Array.isArray(list)) list = [];
+          resolve(count.result + list.filter((x) => x.status !== "sent").length);
+        };
         t.onerror = () => { db.close(); resolve(0); };
       };
     });

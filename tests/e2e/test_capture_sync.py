@@ -6,7 +6,7 @@ from app.extensions import db
 from app.models import Record
 
 from .. import imaging
-from .conftest import api_login, fill_record, local_photos, local_records, open_app, wait_until, wait_waiting
+from .conftest import AUTO_PIN, api_login, fill_record, local_photos, local_records, open_app, wait_until, wait_waiting
 
 pytestmark = pytest.mark.e2e
 
@@ -58,6 +58,7 @@ def test_offline_home_visit_with_two_photos_syncs_once(live, context, page, offl
 def test_location_is_recorded_when_allowed(live, browser):
     context = browser.new_context(locale="zh-CN", geolocation={"latitude": 24.3301, "longitude": 109.4202, "accuracy": 18},
                                   permissions=["geolocation"])
+    context.add_init_script(AUTO_PIN)  # types the PIN at the lock screen
     try:
         page = context.new_page()
         api_login(context, live, live.ids["teacher"])

@@ -8,7 +8,7 @@ from app.children.services import set_pairings
 from app.extensions import db
 from app.models import Child, User
 
-from .conftest import fill_record, open_app, wait_for_worker, wait_until, watch
+from .conftest import AUTO_PIN, fill_record, open_app, wait_for_worker, wait_until, watch
 
 pytestmark = pytest.mark.e2e
 
@@ -37,6 +37,7 @@ def test_admin_adds_a_teacher_who_syncs_then_is_deactivated(live, browser, conte
 
     # The teacher, on their phone: the one-time password opens only the password form.
     phone_ctx = browser.new_context(locale="zh-CN", viewport={"width": 360, "height": 740})
+    phone_ctx.add_init_script(AUTO_PIN)  # types the PIN at the lock screen
     phone_ctx.set_default_timeout(15000)
     phone = phone_ctx.new_page()
     problems = []

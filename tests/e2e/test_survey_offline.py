@@ -10,7 +10,7 @@ from app.extensions import db
 from app.models import Child, Pairing, SurveyChange, Term
 
 from .. import imaging
-from .conftest import api_login, open_app, wait_for, wait_until, wait_waiting, watch
+from .conftest import AUTO_PIN, api_login, open_app, wait_for, wait_until, wait_waiting, watch
 
 pytestmark = pytest.mark.e2e
 
@@ -35,6 +35,7 @@ def open_survey(page, child_id):
 
 def review_page(browser, live, problems):
     ctx = browser.new_context(locale="zh-CN", viewport={"width": 360, "height": 780})
+    ctx.add_init_script(AUTO_PIN)  # types the PIN at the lock screen
     api_login(ctx, live, "principala")
     page = ctx.new_page()
     watch(page, problems)
@@ -85,6 +86,7 @@ def test_two_phones_proposing_one_field_are_shown_as_a_conflict(live, browser, p
     live.query(lambda: (db.session.add(Pairing(teacher_id=db.session.scalar(
         select(Pairing.teacher_id).where(Pairing.child_id == live.ids["c2"])), child_id=c1)), db.session.commit()))
     other_ctx = browser.new_context(locale="zh-CN", viewport={"width": 360, "height": 780})
+    other_ctx.add_init_script(AUTO_PIN)  # types the PIN at the lock screen
     try:
         other = other_ctx.new_page()
         watch(other, problems)
