@@ -1,7 +1,7 @@
 """device keys: the server's half of a phone's encrypted outbox (step 15)
 
 Revision ID: 0014e1
-Revises: 0013n
+Revises: 0012b
 Create Date: 2026-12-03 10:00:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 from app.models.base import UTCDateTime
 
 revision = '0014e1'
-down_revision = '0013n'
+down_revision = '0012b'
 branch_labels = None
 depends_on = None
 
