@@ -33,7 +33,7 @@ from app.extensions import db  # noqa: E402
 from app.models import Photo, Record  # noqa: E402
 from tests import imaging  # noqa: E402
 from tests.conftest import Builders  # noqa: E402
-from tests.e2e.conftest import ARGS, CHROMIUM, api_login, fill_record, wait_until  # noqa: E402
+from tests.e2e.conftest import ARGS, AUTO_PIN, CHROMIUM, api_login, fill_record, wait_until  # noqa: E402
 
 UP_BPS, DOWN_BPS, LATENCY_MS = 50_000, 250_000, 300
 VISITS, PHOTOS_EACH = 5, 3
@@ -100,6 +100,7 @@ def main() -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         context = browser.new_context(locale="zh-CN", service_workers="block")
+        context.add_init_script(AUTO_PIN)  # the app opens locked: type the test PIN
         context.set_default_timeout(60000)
         page = context.new_page()
         cdp = context.new_cdp_session(page)

@@ -23,7 +23,7 @@ from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
 from tests import imaging  # noqa: E402
 from tests.conftest import Builders  # noqa: E402
-from tests.e2e.conftest import ARGS, CHROMIUM, api_login, fill_record, open_app, wait_until  # noqa: E402
+from tests.e2e.conftest import ARGS, AUTO_PIN, CHROMIUM, api_login, fill_record, open_app, wait_until  # noqa: E402
 
 
 class Meter:
@@ -102,6 +102,7 @@ def main() -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         context = browser.new_context(locale="zh-CN")
+        context.add_init_script(AUTO_PIN)  # the app opens locked: type the test PIN
         page = context.new_page()
         api_login(context, live, "bench_teacher")
         meter.reset()

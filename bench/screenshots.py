@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from app.demo import DEMO_PASSWORD  # noqa: E402
 from tests.e2e import tour  # noqa: E402
-from tests.e2e.conftest import ARGS, CHROMIUM  # noqa: E402
+from tests.e2e.conftest import ARGS, AUTO_PIN, CHROMIUM  # noqa: E402
 
 
 def free_port() -> int:
@@ -67,6 +67,7 @@ def shoot(url: str, out: Path) -> list[Path]:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         for role, username in tour.ROLES:
             context = browser.new_context(locale="zh-CN", viewport={"width": tour.WIDTH, "height": tour.HEIGHT})
+            context.add_init_script(AUTO_PIN)  # the app opens locked: type the PIN it is given
             page = context.new_page()
             tour.login(page, url, username, DEMO_PASSWORD)
             shots = [(path, lambda path=path: page.goto(url + path)) for path in tour.main_pages(page, url)]

@@ -12,6 +12,7 @@ from app.demo import DEMO_PASSWORD, seed_demo, seed_demo_records, seed_demo_subm
 
 from ..conftest import fresh_database, make_app
 from . import tour
+from .conftest import AUTO_PIN
 
 pytestmark = pytest.mark.e2e
 
@@ -63,6 +64,7 @@ def check(page, where: str, errors: list, found: list) -> None:
 @pytest.mark.parametrize("role,username", tour.ROLES, ids=[r for r, _ in tour.ROLES])
 def test_every_main_page_is_accessible_at_360px(browser, demo_url, role, username):
     context = browser.new_context(locale="zh-CN", viewport={"width": tour.WIDTH, "height": tour.HEIGHT})
+    context.add_init_script(AUTO_PIN)  # the app opens locked: type the test PIN
     context.set_default_timeout(20000)
     errors: list[str] = []
     found: list[str] = []
