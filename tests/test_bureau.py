@@ -238,3 +238,36 @@ def test_demo_gives_the_smaller_schools_work_that_differs(app, client):
     login(client, "bureau1", "demo12345")
     html = client.get("/bureau/").get_data(as_text=True)
     assert all(name in html for name in schools)
+
+
+def test_the_term_page_adds_up_surveys_dropouts_attention_and_activities_without_names(client, world):
+    """/bureau/care: per school this term, from the services the schools' own pages use; no child named."""
+    import re
+
+    from app.children.services import leave_child
+    from app.clock import today_local
+
+    from .builders import ingest_ok, visit
+    from .conftest import login
+
+    a = world["A"]
+    ingest_ok(a["teacher"], [visit(a["c1"])])  # rates safety 需关注
+    leave_child(a["c2"], today_local(), "dropped_out", a["principal"])
+    db.session.commit()
+    login(client, "bureaua")
+    html = client.get("/bureau/care").get_data(as_text=True)
+
+    def cells(school):
+        row = re.search(rf'<tr data-school="{school.id}">(.*?)</tr>', html, re.S).group(1)
+        return {k: v.strip() for k, v in re.findall(r'data-col="(\w+)">(.*?)</td>', row, re.S)}
+
+    mine, other = cells(a["school"]), cells(world["B"]["school"])
+    assert (mine["dropouts"], mine["attention_children"], mine["children"]) == ("1", "1", "1")  # c2 left
+    assert (other["dropouts"], other["attention_children"]) == ("0", "0")
+    for child in (a["c1"], a["c2"], world["B"]["c1"]):
+        assert child.name not in html and child.student_no not in html
+    login(client, "bureaufar")
+    far = client.get("/bureau/care").get_data(as_text=True)
+    assert a["school"].name not in far
+    login(client, a["principal"].username)
+    assert client.get("/bureau/care").status_code == 403
