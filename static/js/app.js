@@ -6,6 +6,10 @@
   const { t } = JF.i18n;
   const $ = (id) => document.getElementById(id);
   const LOW_SPACE = 50 * 1024 * 1024;
+  // What outbox.js says with numbers in it (it also runs in the worker, without the catalogue): shown translated.
+  const OUTBOX_TEXTS = ["正在上传照片 {i}/{n}", "正在上传签名 {i}/{n}", "正在上传记录 {i}/{n}", "照片上传失败（{n}）",
+    "签名上传失败（{n}）", "同步失败（{n}）", "上报失败（{n}）", "服务器暂时不可用，稍后自动重试（{why}）"];
+  const said = (text) => JF.i18n.tr(text, OUTBOX_TEXTS);
 
   // flash: a message for the next view; storageWarning: shown on every view until space is freed.
   // confirm: a committee member's code secret (GET /api/v1/confirm/secret), kept for offline use, wiped at logout.
@@ -73,7 +77,7 @@
     } else if (e) {
       const wait = retry.nextAt ? Math.max(1, Math.round((retry.nextAt - Date.now()) / 1000)) : 0;
       const what = e.code === "network" ? t("网络不通") : e.code === "server" ? t("服务器暂时不可用") : null;
-      text = wait && what ? t("{what}，约 {n} 秒后自动重试", { what, n: wait }) : t(e.message);
+      text = wait && what ? t("{what}，约 {n} 秒后自动重试", { what, n: wait }) : said(e.message);
       // The countdown moves every second; it disappears when the retry runs (trigger redraws).
       if (wait && what) tick = setTimeout(renderStatus, 1000);
     } else if (rejected) {
@@ -204,7 +208,7 @@
     }
     // The worker's Background Sync may send some of them first: count what left the outbox, not only this flush.
     const queued = state.records.filter((r) => r.status === "queued").map((r) => r.id);
-    const result = await JF.outbox.flush({ onProgress: (text) => { state.progress = t(text); renderStatus(); } });
+    const result = await JF.outbox.flush({ onProgress: (text) => { state.progress = said(text); renderStatus(); } });
     if (result.error && result.error.code === "deactivated") return JF.session.closed();
     state.progress = null;
     retry.after(result);
@@ -280,7 +284,7 @@
       if (msg.type === "push") {
         JF.notes.refresh().then(reload);
       } else if (msg.type === "progress") {
-        state.progress = t(msg.text);
+        state.progress = said(msg.text);
         renderStatus();
       } else {
         reload();
@@ -295,6 +299,6 @@
     document.body.dataset.ready = "1";  // for the browser tests: boot finished
   }
 
-  JF.app = { state, reload, afterSave, trigger, renderStatus, notice };
+  JF.app = { state, reload, afterSave, trigger, renderStatus, notice, said };
   document.addEventListener("DOMContentLoaded", boot);
 })(self.JF = self.JF || {});

@@ -80,8 +80,8 @@
         h("p", {}, c.member + (c.village ? " · " + c.village : "")),
         big,
         h("div", {}, bar, " ", left),
-        h("p", { class: "muted" }, t("家访时请把这 6 位数字告诉老师，老师填在家访记录的“村干部确认口令”里。没有网络也可以使用；口令每 ")
-          + Math.round(c.step / 60) + t(" 分钟更换一次。"))),
+        h("p", { class: "muted" }, t("家访时请把这 6 位数字告诉老师，老师填在家访记录的“村干部确认口令”里。没有网络也可以使用；口令每 {n} 分钟更换一次。",
+          { n: Math.round(c.step / 60) }))),
       h("p", {}, h("a", { href: "#/children" }, t("本村儿童联系卡"))));
   }
 

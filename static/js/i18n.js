@@ -20,6 +20,19 @@
     return vars ? text.replace(/\{(\w+)\}/g, (all, k) => (k in vars ? String(vars[k]) : all)) : text;
   }
 
+  /** A text another script already put together in Chinese (outbox.js also runs in the worker, which has no
+   * catalogue): translated by the first of `patterns` ("正在上传照片 {i}/{n}") it matches, else as a whole. */
+  function tr(text, patterns) {
+    if (lang === I18N.default || !text || table[text]) return t(text);
+    for (const p of patterns || []) {
+      const names = [];
+      const re = new RegExp("^" + p.replace(/[.*+?^$()|[\]\\]/g, "\\$&").replace(/\{(\w+)\}/g, (all, k) => { names.push(k); return "(.*?)"; }) + "$");
+      const m = re.exec(text);
+      if (m) return t(p, Object.fromEntries(names.map((k, i) => [k, m[i + 1]])));
+    }
+    return text;
+  }
+
   /** The shell page's own words (data-t on an element: its text is a msgid). */
   function translatePage() {
     if (lang === I18N.default) return;
@@ -29,5 +42,5 @@
     document.title = t(document.title);
   }
 
-  JF.i18n = { t, lang, translatePage };
+  JF.i18n = { t, tr, lang, translatePage };
 })(self.JF = self.JF || {});

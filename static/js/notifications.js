@@ -47,7 +47,7 @@
           x.url ? h("a", { href: x.url }, t("打开")) : null),
         x.read ? null : h("button", { type: "button", class: "chip warn", on: { click: () => markRead([x.id]) } }, t("标为已读"))))),
       data.notifications.length ? null : h("p", { class: "muted" }, t("暂无提醒。")),
-      h("section", { class: "card", id: "jf-settings" }, h("h2", {}, t("设置")), h("label", {}, box, t(" 手机推送提醒")),
+      h("section", { class: "card", id: "jf-settings" }, h("h2", {}, t("设置")), h("label", {}, box, " ", t("手机推送提醒")),
         h("p", { class: "muted" }, t("有新提醒时手机会收到通知（不含学生姓名）。有的地区或手机收不到推送；不论推送是否可用，所有提醒都会显示在这里。")),
         note)];
   }

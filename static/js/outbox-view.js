@@ -22,7 +22,7 @@
         const f = kind.fields.find((x) => x.name === key.slice(7));
         label = f ? f.label : key.slice(7);
       }
-      const text = Array.isArray(why) ? t("有 {n} 张照片服务器还没有收到", { n: why.length }) : String(why);
+      const text = Array.isArray(why) ? t("有 {n} 张照片服务器还没有收到", { n: why.length }) : JF.app.said(String(why));
       return h("li", { class: "error" }, t("{label}：{why}", { label, why: text }));
     });
   }
