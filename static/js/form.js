@@ -85,9 +85,9 @@
     const fieldOf = (f) => (f.type === "signature" ? JF.signature.field(f, record, editable, () => persist())
       : f.type === "attendance" ? JF.activity.field(f, record, editable) : input(f, record.fields[f.name]));
     const shown = kind.fields.filter((f) => !(keeps && EVIDENCE.includes(f.type)));
-    // The photos are the main evidence: first and large. Then the few required fields; the rest folded, opened when
-    // one holds something (a draft, a returned record) so nothing the user typed is out of sight.
-    const more = shown.filter((f) => !f.required && f.type !== "attendance");
+    // The photos are the main evidence: first and large. Then the required fields and the other evidence (code,
+    // signature); the rest folded, opened when one holds something (a draft, a returned record) so nothing typed hides.
+    const more = shown.filter((f) => !f.required && f.type !== "attendance" && !EVIDENCE.includes(f.type));
     const filled = more.some((f) => { const v = record.fields[f.name]; return v !== undefined && v !== null && v !== "" && v !== false; });
     const form = h("form", { id: "jf-record-form", novalidate: false, "data-id": record.id },
       h("div", { class: "field", id: "jf-photo-field" },
