@@ -14,13 +14,14 @@ JS_DIR = ROOT / "static" / "js"
 SHELL_PAGE = ROOT / "templates" / "app" / "shell.html"
 # Tokens of a script: a string literal (group 1 or 2) or a comment (skipped, so a quote in a comment is no string).
 _TOKEN = re.compile(r""""((?:[^"\\\n]|\\.)*)"|'((?:[^'\\\n]|\\.)*)'|`(?:[^`\\]|\\.)*`|/\*[\s\S]*?\*/|//[^\n]*""")
-_HAN = re.compile(r"[\u3400-\u9fff]")
+# Chinese characters, and Chinese punctuation alone ("{kind}：{who}") is Chinese too.
+_HAN = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
 _DATA_T = re.compile(r"data-t>([^<]+)<")
 
 
 @lru_cache(maxsize=1)
 def msgids() -> tuple[str, ...]:
-    """Every distinct string literal with Chinese in it in static/js, and the shell page's data-t texts, in file order.
+    """Every distinct string literal with Chinese (or Chinese punctuation) in it in static/js, and the shell page's data-t texts, in file order.
 
     All of them, not only t("…") arguments: outbox.js also runs in the worker (no catalogue) and the page translates
     its messages when it shows them."""
