@@ -68,6 +68,9 @@ def _precache() -> list[str]:
 
 @bp.record_once
 def _immutable_assets_header(state):
+    # Server pages load the shell's catalogue too: session.js and signature.js speak the user's language there.
+    state.app.add_template_global(strings_url, "shell_strings_url")
+
     @state.app.after_request
     def _immutable_assets(resp):
         if request.path.startswith("/static/") and request.args.get("v") and resp.status_code in (200, 304):
