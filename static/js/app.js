@@ -164,12 +164,14 @@
     if (user.role === "committee") await refreshSecret(user);
     await JF.notes.refresh();
     try {
-      const etag = await JF.db.kvGet("roster_etag");
+      // The roster's labels are in the language it was fetched in: after a language switch, fetch it whole again.
+      const etag = (await JF.db.kvGet("roster_lang")) === JF.i18n.lang ? await JF.db.kvGet("roster_etag") : null;
       const asked = new Date().toISOString();  // the answer counts every record acknowledged before this
       const r = await getJson("/api/v1/roster", etag ? { "If-None-Match": etag } : {});
       if (r.status === 200) {
         await JF.db.kvSet("roster", await r.json());
         await JF.db.kvSet("roster_etag", r.headers.get("ETag"));
+        await JF.db.kvSet("roster_lang", JF.i18n.lang);
       }
       if (r.status === 200 || r.status === 304) {
         await JF.db.kvSet("roster_at", asked);

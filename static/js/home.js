@@ -59,6 +59,8 @@
 
   const md = (d) => t("{m}月{d}日前", { m: +d.slice(5, 7), d: +d.slice(8) });
   const kindLabel = (x) => x.label || (JF.data.kindOf(x.kind) || {}).label || x.kind;
+  // A chip says the rule's name only ("亲情电话", not "亲情电话：孩子与父母通话（每周）"): several fit on a line.
+  const shortLabel = (x) => kindLabel(x).split(/：|:|（| \(/)[0].trim() || kindLabel(x);
 
   /** The compact summary at the top: how many duties are open this period and how many are overdue. */
   function dutySummary(rows) {
@@ -74,8 +76,8 @@
   /** One chip per open duty of a child, a link to the form that does it. */
   const dutyChips = (rows) => rows.map((x) => h("a", {
     class: "chip " + (x.status === "overdue" ? "err" : "warn"), href: "#/new/" + x.kind + "/" + x.c.id,
-    "data-child": x.c.id, "data-kind": x.kind, "data-rule": x.rule, "data-status": x.status,
-  }, kindLabel(x) + " " + (x.status === "overdue" ? t("逾期") : md(x.end))));
+    "data-child": x.c.id, "data-kind": x.kind, "data-rule": x.rule, "data-status": x.status, title: kindLabel(x),
+  }, shortLabel(x) + " " + (x.status === "overdue" ? t("逾期") : md(x.end))));
 
   /** My open follow-ups (the roster's), folded: the earliest due first; overdue ones marked. */
   function followUpList() {

@@ -127,10 +127,13 @@ def test_the_retry_countdown_moves(live, phone, small_jpegs):
 
 def test_english_shell_has_no_chinese_but_the_data(live, phone, more_children):
     ctx, page = phone
-    ctx.add_cookies([{"name": "lang", "value": "en", "url": live.url}])
     api_login(ctx, live, live.ids["teacher"])
     open_app(page, live)
-    page.wait_for_selector("#jf-children")
+    page.wait_for_selector("#jf-children [data-rule]")
+    assert "逾期" in page.inner_text("#jf-children")  # Chinese first, the default; then the user switches
+    page.goto(live.url + "/lang/en?next=/app/")
+    page.wait_for_selector("body[data-ready='1']")
+    wait_until(page, "() => !/[\u4e00-\u9fff]/.test(document.querySelector('#jf-children [data-rule]').textContent)")
     data = live.query(_data_words)
 
     def leftover() -> list[str]:
