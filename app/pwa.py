@@ -5,7 +5,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from flask import Blueprint, Response, redirect, render_template, url_for
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask_login import login_required
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -13,10 +13,11 @@ SW_FILE = ROOT / "service_worker" / "sw.js"
 STATIC = ROOT / "static"
 # Everything the shell is made of: a change to any byte here must produce a new service worker.
 SHELL_SOURCES = [SW_FILE, *sorted((STATIC / "js").glob("*.js")), *sorted((STATIC / "css").glob("*.css")),
-                 *sorted((STATIC / "icons").glob("*.png")), *sorted((ROOT / "templates" / "app").glob("*.html"))]
+                 *sorted((STATIC / "icons").glob("*.png")), *sorted((ROOT / "templates" / "app").glob("*.html")),
+                 *sorted((ROOT / "app" / "translations").glob("*/LC_MESSAGES/messages.po"))]
 # Loaded by the shell page, in this order (classic scripts sharing the global JF): storage and sync, helpers, then one
 # script per feature (each names what it owns in its header), the router (app.js) and the session.
-SHELL_SCRIPTS = ["crypto.js", "db.js", "outbox.js", "capture.js", "ui.js", "data.js",
+SHELL_SCRIPTS = ["i18n.js", "crypto.js", "db.js", "outbox.js", "capture.js", "ui.js", "data.js",
                  "home.js", "card.js", "outbox-view.js", "returns.js", "code.js", "notifications.js",
                  "form.js", "signature.js", "survey.js", "activity.js", "incident.js", "lock.js", "app.js", "session.js"]
 ICONS = ["icon-192.png", "icon-512.png", "icon-maskable-512.png"]
@@ -50,10 +51,15 @@ def asset(filename: str) -> str:
     return url_for("static", filename=filename, v=v)
 
 
+def strings_url() -> str:
+    """The shell's translations (app/shell_strings.py), versioned with the shell."""
+    return url_for("pwa.shell_strings", v=SHELL_VERSION)
+
+
 def _precache() -> list[str]:
     """URLs the worker stores at install: the shell, the offline page, CSS, JS, icons, manifest."""
     return [
-        url_for("pwa.shell_page"), url_for("pwa.offline"), url_for("pwa.manifest"),
+        url_for("pwa.shell_page"), url_for("pwa.offline"), url_for("pwa.manifest"), strings_url(),
         asset("css/app.css"),
         *[asset(f"js/{name}") for name in SHELL_SCRIPTS],
         *[asset(f"icons/{name}") for name in ICONS],
@@ -62,10 +68,11 @@ def _precache() -> list[str]:
 
 @bp.record_once
 def _immutable_assets_header(state):
+    # Server pages load the shell's catalogue too: session.js and signature.js speak the user's language there.
+    state.app.add_template_global(strings_url, "shell_strings_url")
+
     @state.app.after_request
     def _immutable_assets(resp):
-        from flask import request
-
         if request.path.startswith("/static/") and request.args.get("v") and resp.status_code in (200, 304):
             resp.headers["Cache-Control"] = "public, max-age=31536000, immutable"
         return resp
@@ -107,7 +114,7 @@ def manifest():
 
 
 def _shell() -> str:
-    return render_template("app/shell.html", scripts=SHELL_SCRIPTS)
+    return render_template("app/shell.html", scripts=SHELL_SCRIPTS, strings=strings_url())
 
 
 @bp.route("/app/")
@@ -121,6 +128,16 @@ def app_shell():
 @bp.route("/app/shell")
 def shell_page():
     return _shell()
+
+
+# No login: like the shell, the worker fetches it at install, and it holds only the app's own words.
+@bp.route("/app/strings.js")
+def shell_strings():
+    from .shell_strings import script
+
+    resp = Response(script(), mimetype="application/javascript")
+    resp.headers["Cache-Control"] = "public, max-age=31536000, immutable" if request.args.get("v") == SHELL_VERSION else "no-cache"
+    return resp
 
 
 @bp.route("/offline")

@@ -116,5 +116,6 @@ def set_language(code):
     if code not in current_app.config["LANGUAGES"]:
         code = current_app.config["BABEL_DEFAULT_LOCALE"]
     resp = make_response(redirect(_safe_next(request.args.get("next"))))
-    resp.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True, secure=request.is_secure)
+    # Readable by script: the offline app shell (static/js/i18n.js) picks its language from it; it is no secret.
+    resp.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax", httponly=False, secure=request.is_secure)
     return resp

@@ -3,6 +3,7 @@
  * "activity" with group: true); who may be ticked is the roster, and the server checks it again. */
 (function (JF) {
   "use strict";
+  const { t } = JF.i18n;
   const { h } = JF.ui;
 
   /** The attendance field: one row per roster child, with the ticks saved in the record's fields. */
@@ -13,11 +14,11 @@
       const box = (who, label) => h("label", { class: "choice" },
         h("input", { type: "checkbox", "data-att-child": c.id, "data-att-who": who, checked: a[who] === true, disabled: !editable }), label);
       return h("li", { "data-child": c.id }, h("span", { class: "name" }, c.name + (c.class_name ? " · " + c.class_name : "")),
-        h("span", { class: "choices" }, box("child", "学生到场"), box("guardian", "监护人到场")));
+        h("span", { class: "choices" }, box("child", t("学生到场")), box("guardian", t("监护人到场"))));
     });
     return h("fieldset", { class: "field attendance", id: "jf-attendance" }, h("legend", {}, f.label),
       f.help ? h("p", { class: "muted help" }, f.help) : null,
-      rows.length ? h("ul", { class: "list" }, rows) : h("p", { class: "muted" }, "名单里没有学生，请拍下纸质签到表。"));
+      rows.length ? h("ul", { class: "list" }, rows) : h("p", { class: "muted" }, t("名单里没有学生，请拍下纸质签到表。")));
   }
 
   /** [{child_id, child, guardian}] of the ticked rows (a row with no tick is left out). */
@@ -34,7 +35,7 @@
   }
 
   /** How many children a saved activity names, for the outbox and the form's title. */
-  const summary = (record) => "集体活动 · " + (((record.fields && record.fields.attendance) || []).length) + " 名学生";
+  const summary = (record) => t("集体活动 · {n} 名学生", { n: ((record.fields && record.fields.attendance) || []).length });
 
   JF.activity = { field, collect, summary };
 })(self.JF = self.JF || {});

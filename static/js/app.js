@@ -3,8 +3,13 @@
 (function (JF) {
   "use strict";
   const { h, fmtTime, replace } = JF.ui;
+  const { t } = JF.i18n;
   const $ = (id) => document.getElementById(id);
   const LOW_SPACE = 50 * 1024 * 1024;
+  // What outbox.js says with numbers in it (it also runs in the worker, without the catalogue): shown translated.
+  const OUTBOX_TEXTS = ["正在上传照片 {i}/{n}", "正在上传签名 {i}/{n}", "正在上传记录 {i}/{n}", "照片上传失败（{n}）",
+    "签名上传失败（{n}）", "同步失败（{n}）", "上报失败（{n}）", "服务器暂时不可用，稍后自动重试（{why}）"];
+  const said = (text) => JF.i18n.tr(text, OUTBOX_TEXTS);
 
   // flash: a message for the next view; storageWarning: shown on every view until space is freed.
   // confirm: a committee member's code secret (GET /api/v1/confirm/secret), kept for offline use, wiped at logout.
@@ -43,36 +48,40 @@
     const committee = JF.data.isCommittee();
     $("jf-nav-code").hidden = !committee;
     $("jf-nav-outbox").hidden = committee;
-    $("jf-nav-home").textContent = committee ? "本村儿童" : "我的学生";
+    $("jf-nav-home").textContent = committee ? t("本村儿童") : t("我的学生");
     $("jf-nav-home").setAttribute("href", committee ? "#/children" : "#/");
     JF.notes.badge();
   }
 
+  let tick = null;
   function renderStatus() {
+    clearTimeout(tick);
     const waiting = state.records.filter((r) => r.status === "queued" || r.status === "rejected").length + state.incidents.filter((x) => x.status !== "sent").length;
     const rejected = state.records.filter((r) => r.status === "rejected").length;
-    $("jf-waiting").textContent = "待同步 " + waiting + " 条";
+    $("jf-waiting").textContent = t("待同步 {n} 条", { n: waiting });
     $("jf-waiting").className = waiting ? "chip warn" : "chip";
-    $("jf-last").textContent = "上次同步 " + fmtTime(state.sync.last_ok);
+    $("jf-last").textContent = t("上次同步 {time}", { time: fmtTime(state.sync.last_ok) });
     toggle($("jf-progress"), state.progress, "chip");
     const err = $("jf-error");
     let text = null;
     let href = "#/outbox";
     const e = state.sync.error;
     if (e && e.code === "auth") {
-      text = "登录已过期，请重新登录";
+      text = t("登录已过期，请重新登录");
       href = "/login?next=/app/";
     } else if (e && e.code === "password") {
-      text = JF.outbox.MSG.password;
+      text = t(JF.outbox.MSG.password);
       href = "/account";
     } else if (!navigator.onLine && waiting) {
-      text = "离线：有网络后自动同步";
+      text = t("离线：有网络后自动同步");
     } else if (e) {
       const wait = retry.nextAt ? Math.max(1, Math.round((retry.nextAt - Date.now()) / 1000)) : 0;
-      const what = e.code === "network" ? "网络不通" : e.code === "server" ? "服务器暂时不可用" : null;
-      text = wait && what ? what + "，约 " + wait + " 秒后自动重试" : e.message;
+      const what = e.code === "network" ? t("网络不通") : e.code === "server" ? t("服务器暂时不可用") : null;
+      text = wait && what ? t("{what}，约 {n} 秒后自动重试", { what, n: wait }) : said(e.message);
+      // The countdown moves every second; it disappears when the retry runs (trigger redraws).
+      if (wait && what) tick = setTimeout(renderStatus, 1000);
     } else if (rejected) {
-      text = rejected + " 条记录被退回，请修改";
+      text = t("{n} 条记录被退回，请修改", { n: rejected });
     }
     toggle(err, text, "chip err");
     err.setAttribute("href", href);
@@ -155,12 +164,14 @@
     if (user.role === "committee") await refreshSecret(user);
     await JF.notes.refresh();
     try {
-      const etag = await JF.db.kvGet("roster_etag");
+      // The roster's labels are in the language it was fetched in: after a language switch, fetch it whole again.
+      const etag = (await JF.db.kvGet("roster_lang")) === JF.i18n.lang ? await JF.db.kvGet("roster_etag") : null;
       const asked = new Date().toISOString();  // the answer counts every record acknowledged before this
       const r = await getJson("/api/v1/roster", etag ? { "If-None-Match": etag } : {});
       if (r.status === 200) {
         await JF.db.kvSet("roster", await r.json());
         await JF.db.kvSet("roster_etag", r.headers.get("ETag"));
+        await JF.db.kvSet("roster_lang", JF.i18n.lang);
       }
       if (r.status === 200 || r.status === 304) {
         await JF.db.kvSet("roster_at", asked);
@@ -197,21 +208,42 @@
       renderStatus();
       return;
     }
-    const result = await JF.outbox.flush({ onProgress: (t) => { state.progress = t; renderStatus(); } });
+    // The worker's Background Sync may send some of them first: count what left the outbox, not only this flush.
+    const queued = state.records.filter((r) => r.status === "queued").map((r) => r.id);
+    const result = await JF.outbox.flush({ onProgress: (text) => { state.progress = said(text); renderStatus(); } });
     if (result.error && result.error.code === "deactivated") return JF.session.closed();
     state.progress = null;
     retry.after(result);
     if (!result.ok) JF.outbox.requestBackgroundSync();
     await loadLocal();
+    syncEnded(Math.max(result.sent || 0, queued.filter((id) => !state.records.some((r) => r.id === id)).length));
     // The roster's "last visit" dates and duty counts moved (maybe by the worker's flush: records acknowledged since).
     if (result.sent || (result.ok && state.acked.length)) await refreshServerData();
     await reload();
   }
 
+  // syncing: the notice says "正在同步…" (now or after the pending navigation); a sync's end must replace it.
+  let syncing = false;
+  let navPending = false;
+
+  /** The notice after a sync: "已同步 N 条" when records went; a "正在同步…" left from a save never outlives the sync. */
+  function syncEnded(sent) {
+    const waiting = state.records.some((r) => r.status === "queued");
+    let text = null;
+    if (sent) text = t("已同步 {n} 条", { n: sent });
+    else if (syncing) text = waiting ? t("已保存在手机上，有网络后会自动同步。") : t("已全部同步");
+    else return;
+    syncing = false;
+    if (navPending) state.flash = text;  // the view it was meant for has not been drawn yet
+    else notice(text, "ok");
+  }
+
   async function afterSave(record) {
     await loadLocal();
     renderStatus();
-    state.flash = navigator.onLine ? "已保存，正在同步…" : "已保存在手机上，有网络后会自动同步。";
+    syncing = navigator.onLine;
+    state.flash = syncing ? t("已保存，正在同步…") : t("已保存在手机上，有网络后会自动同步。");
+    navPending = true;
     location.hash = record.child_id ? "#/child/" + record.child_id : "#/";  // a new child or an activity: no one card
     JF.outbox.requestBackgroundSync();
     trigger("save");
@@ -227,13 +259,14 @@
       const est = await navigator.storage.estimate();
       const free = est.quota - est.usage;
       if (est.quota && (free < LOW_SPACE || est.usage / est.quota > 0.9)) {
-        state.storageWarning = "手机存储空间不足（剩余约 " + Math.max(0, Math.round(free / 1048576)) + " MB），请尽快联网同步并清理手机空间，以免新记录无法保存。";
+        state.storageWarning = t("手机存储空间不足（剩余约 {n} MB），请尽快联网同步并清理手机空间，以免新记录无法保存。", { n: Math.max(0, Math.round(free / 1048576)) });
         notice(state.storageWarning);
       }
     } catch (e) { /* estimate unsupported */ }
   }
 
   async function boot() {
+    JF.i18n.translatePage();
     JF.db.onwiped = () => { if (!(JF.session && JF.session.loggingOut)) location.reload(); };
     await JF.lock.ready();  // locked at start: nothing about a child is read before the PIN (lock.js)
     await loadLocal();
@@ -241,6 +274,7 @@
     renderStatus();
     await route();
     window.addEventListener("hashchange", () => {
+      navPending = false;
       notice(state.flash || state.storageWarning, state.flash ? "ok" : "warn");
       state.flash = null;
       route();
@@ -253,7 +287,7 @@
       if (msg.type === "push") {
         JF.notes.refresh().then(reload);
       } else if (msg.type === "progress") {
-        state.progress = msg.text;
+        state.progress = said(msg.text);
         renderStatus();
       } else {
         reload();
@@ -268,6 +302,6 @@
     document.body.dataset.ready = "1";  // for the browser tests: boot finished
   }
 
-  JF.app = { state, reload, afterSave, trigger, renderStatus, notice };
+  JF.app = { state, reload, afterSave, trigger, renderStatus, notice, said };
   document.addEventListener("DOMContentLoaded", boot);
 })(self.JF = self.JF || {});

@@ -2,6 +2,7 @@
  * secret (GET /api/v1/confirm/secret, kept on the phone), computed here every step, so it works offline. */
 (function (JF) {
   "use strict";
+  const { t } = JF.i18n;
   const { h } = JF.ui;
   const B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
   let hmacKey = null;  // [secret, CryptoKey]: imported once per secret
@@ -46,9 +47,9 @@
 
   function view() {
     const c = secretOf();
-    const out = [h("h1", {}, "确认口令")];
-    if (!JF.data.isCommittee()) return out.concat(h("p", { class: "flash warn" }, "只有村干部账号有确认口令。"));
-    if (!c) return out.concat(h("p", { class: "flash warn", id: "jf-code-missing" }, "还没有确认口令。请在有网络时打开一次家访通，之后没有网络也能显示。"));
+    const out = [h("h1", {}, t("确认口令"))];
+    if (!JF.data.isCommittee()) return out.concat(h("p", { class: "flash warn" }, t("只有村干部账号有确认口令。")));
+    if (!c) return out.concat(h("p", { class: "flash warn", id: "jf-code-missing" }, t("还没有确认口令。请在有网络时打开一次家访通，之后没有网络也能显示。")));
     const big = h("p", { id: "jf-code", "aria-live": "polite" }, "······");
     // Inline style attributes are refused by the CSP; CSSOM properties are not.
     Object.assign(big.style, { fontSize: "3.2rem", fontWeight: "700", letterSpacing: ".12em", margin: ".6rem 0", fontVariantNumeric: "tabular-nums" });
@@ -65,7 +66,7 @@
       const step = Math.floor(now / c.step);
       const remaining = Math.max(1, Math.ceil((step + 1) * c.step - now));
       bar.value = remaining;
-      left.textContent = remaining + " 秒后更换";
+      left.textContent = t("{n} 秒后更换", { n: remaining });
       if (step !== shownStep) {
         shownStep = step;
         const value = await totp(c.secret, now, c.step, c.digits);
@@ -79,9 +80,9 @@
         h("p", {}, c.member + (c.village ? " · " + c.village : "")),
         big,
         h("div", {}, bar, " ", left),
-        h("p", { class: "muted" }, "家访时请把这 6 位数字告诉老师，老师填在家访记录的“村干部确认口令”里。没有网络也可以使用；口令每 "
-          + Math.round(c.step / 60) + " 分钟更换一次。")),
-      h("p", {}, h("a", { href: "#/children" }, "本村儿童联系卡")));
+        h("p", { class: "muted" }, t("家访时请把这 6 位数字告诉老师，老师填在家访记录的“村干部确认口令”里。没有网络也可以使用；口令每 {n} 分钟更换一次。",
+          { n: Math.round(c.step / 60) }))),
+      h("p", {}, h("a", { href: "#/children" }, t("本村儿童联系卡"))));
   }
 
   JF.code = { view, totp };

@@ -1,10 +1,12 @@
 /* 家访通 the record form (#/new/<kind>/<child>, #/record/<id>), built from the kinds the server published
- * (/api/v1/kinds), never a hard-coded field list: its fields, photos, GPS, and saving into the outbox.
+ * (/api/v1/kinds), never a hard-coded field list: the photo button first, the required fields, the rest folded
+ * ("更多内容"), GPS, and saving into the outbox.
  * The record's UUID is made when the form opens; every change autosaves it to IndexedDB as a draft.
  * The signature field is signature.js's; the emergency report is incident.js's. */
 (function (JF) {
   "use strict";
   const { h, toLocalInput, isoWithOffset, fmtTime } = JF.ui;
+  const { t } = JF.i18n;
   let urls = [];  // thumbnail object URLs of the form on screen, revoked on the next render
   const EVIDENCE = ["code", "signature"];  // field types a correction inherits from the original (returns.js)
 
@@ -14,7 +16,7 @@
     const group = (JF.data.kindOf(kindName) || {}).group;  // an activity: its children are in its attendance
     return {
       id: crypto.randomUUID(), user_id: s.user.id, kind: kindName, child_id: group ? null : childId,
-      child_name: group ? "集体活动" : child ? child.name : "",
+      child_name: group ? t("集体活动") : child ? child.name : "",
       occurred_at: isoWithOffset(new Date()), fields: {}, photos: [], location: null,
       status: "draft", errors: null, created_at: new Date().toISOString(), saved_at: null, persisted: false,
     };
@@ -45,7 +47,7 @@
     else if (f.type === "code") {
       // A wrong code never blocks the record (the server flags it), but it must look like one: 6 digits.
       Object.assign(attrs, { type: "text", inputmode: "numeric", pattern: "[0-9]{6}", maxlength: 6, autocomplete: "off",
-        title: "请输入 6 位数字", class: "code", on: { input: (e) => {
+        title: t("请输入 6 位数字"), class: "code", on: { input: (e) => {
           const v = asciiDigits(e.target.value).slice(0, 6);
           if (v !== e.target.value) e.target.value = v;
         } } });
@@ -70,7 +72,7 @@
     const s = JF.app.state;
     const kind = JF.data.kindOf(record.kind);
     const child = JF.data.childOf(record.child_id);
-    if (!kind) return [h("p", { class: "flash warn" }, "没有这种记录的表格。请在有网络时打开一次家访通。")];
+    if (!kind) return [h("p", { class: "flash warn" }, t("没有这种记录的表格。请在有网络时打开一次家访通。"))];
     urls.forEach((u) => URL.revokeObjectURL(u));
     urls = [];
     JF.signature.release();
@@ -78,19 +80,28 @@
     const keeps = JF.returns.keepsEvidence(record);  // a correction keeps the original's code and signature
     const thumbs = h("div", { class: "thumbs", id: "jf-thumbs" });
     const locText = h("p", { class: "muted", id: "jf-location" });
-    const photoInput = h("input", { type: "file", id: "jf-photos", accept: "image/*", multiple: true });
+    const photoInput = h("input", { type: "file", id: "jf-photos", accept: "image/*", multiple: true, disabled: !editable });
     const photoNote = h("p", { class: "muted", id: "jf-photo-note", hidden: true });
+    const fieldOf = (f) => (f.type === "signature" ? JF.signature.field(f, record, editable, () => persist())
+      : f.type === "attendance" ? JF.activity.field(f, record, editable) : input(f, record.fields[f.name]));
+    const shown = kind.fields.filter((f) => !(keeps && EVIDENCE.includes(f.type)));
+    // The photos are the main evidence: first and large. Then the required fields and the other evidence (code,
+    // signature); the rest folded, opened when one holds something (a draft, a returned record) so nothing typed hides.
+    const more = shown.filter((f) => !f.required && f.type !== "attendance" && !EVIDENCE.includes(f.type));
+    const filled = more.some((f) => { const v = record.fields[f.name]; return v !== undefined && v !== null && v !== "" && v !== false; });
     const form = h("form", { id: "jf-record-form", novalidate: false, "data-id": record.id },
-      h("div", { class: "field" }, h("label", { for: "f-occurred" }, "时间 *"),
+      h("div", { class: "field", id: "jf-photo-field" },
+        h("label", { class: "button primary photo-pick", for: "jf-photos", id: "jf-photo-button" }, t("拍照 / 添加照片"), photoInput),
+        photoNote, thumbs),
+      h("div", { class: "field" }, h("label", { for: "f-occurred" }, t("时间") + " *"),
         h("input", { type: "datetime-local", id: "f-occurred", name: "occurred_at", required: true, value: toLocalInput(new Date(record.occurred_at)) })),
-      kind.fields.filter((f) => !(keeps && EVIDENCE.includes(f.type))).map((f) => (f.type === "signature"
-        ? JF.signature.field(f, record, editable, () => persist())
-        : f.type === "attendance" ? JF.activity.field(f, record, editable) : input(f, record.fields[f.name]))),
-      h("div", { class: "field" }, h("label", { for: "jf-photos" }, "照片"), photoInput, photoNote, thumbs),
+      shown.filter((f) => !more.includes(f)).map(fieldOf),
+      more.length ? h("details", { class: "card fold", id: "jf-more", open: filled || record.status === "rejected" },
+        h("summary", {}, t("更多内容")), more.map(fieldOf)) : null,
       locText,
       h("div", { class: "actions" },
-        h("button", { type: "submit", class: "primary", id: "jf-save", disabled: !editable }, record.status === "rejected" ? "重新提交" : "保存"),
-        h("a", { class: "button", href: kind.group ? "#/" : "#/child/" + record.child_id }, "返回")));
+        h("button", { type: "submit", class: "primary", id: "jf-save", disabled: !editable }, record.status === "rejected" ? t("重新提交") : t("保存")),
+        h("a", { class: "button", href: kind.group ? "#/" : "#/child/" + record.child_id }, t("返回"))));
 
     let timer = null;
     // Once saved, this form's copy is stale: the outbox owns the record and may already have sent and deleted it.
@@ -123,8 +134,8 @@
           const url = URL.createObjectURL(p.blob);
           urls.push(url);
           thumbs.append(h("figure", { "data-sha": sha },
-            h("img", { src: url, alt: "照片", "data-width": p.width, "data-height": p.height }),
-            editable ? h("button", { type: "button", class: "link", on: { click: () => removePhoto(sha) } }, "删除照片") : null));
+            h("img", { src: url, alt: t("照片"), "data-width": p.width, "data-height": p.height }),
+            editable ? h("button", { type: "button", class: "link", on: { click: () => removePhoto(sha) } }, t("删除照片")) : null));
         });
       }
     }
@@ -142,17 +153,17 @@
       photoInput.value = "";
       photoNote.hidden = false;
       for (let i = 0; i < files.length; i++) {
-        photoNote.textContent = "正在压缩照片 " + (i + 1) + "/" + files.length + "…";
+        photoNote.textContent = t("正在压缩照片 {i}/{n}…", { i: i + 1, n: files.length });
         try {
           const sha = await JF.capture.keepPhoto(files[i]);
           if (!record.photos.includes(sha)) record.photos.push(sha);
           await persist();
         } catch (err) {
-          photoNote.textContent = "这张照片无法读取，请换一张（" + (err && err.message) + "）";
+          photoNote.textContent = t("这张照片无法读取，请换一张（{why}）", { why: err && err.message });
           return;
         }
       }
-      photoNote.textContent = "照片已保存在手机上（" + record.photos.length + " 张）";
+      photoNote.textContent = t("照片已保存在手机上（{n} 张）", { n: record.photos.length });
       showThumbs();
     });
 
@@ -172,37 +183,37 @@
 
     // GPS only helps: a fix that is slow or refused never blocks saving.
     if (record.location) {
-      locText.textContent = "位置已记录（精度约 " + Math.round(record.location.accuracy_m || 0) + " 米）";
+      locText.textContent = t("位置已记录（精度约 {n} 米）", { n: Math.round(record.location.accuracy_m || 0) });
     } else if (editable && navigator.geolocation) {
-      locText.textContent = "正在获取位置…（不影响保存）";
+      locText.textContent = t("正在获取位置…（不影响保存）");
       navigator.geolocation.getCurrentPosition((pos) => {
         if (closed) return;
         record.location = { lat: pos.coords.latitude, lon: pos.coords.longitude, accuracy_m: Math.round(pos.coords.accuracy) };
-        locText.textContent = "位置已记录（精度约 " + record.location.accuracy_m + " 米）";
+        locText.textContent = t("位置已记录（精度约 {n} 米）", { n: record.location.accuracy_m });
         if (record.persisted) persist();
-      }, () => { locText.textContent = "未获取到位置（不影响保存）"; }, { enableHighAccuracy: true, timeout: 10000, maximumAge: 60000 });
+      }, () => { locText.textContent = t("未获取到位置（不影响保存）"); }, { enableHighAccuracy: true, timeout: 10000, maximumAge: 60000 });
     }
 
     showThumbs();
     const who = kind.group ? JF.activity.summary(record) : (child && child.name) || record.child_name;
     const head = [h("h1", { id: record.corrects_id ? "jf-correction-title" : null },
-      record.corrects_id ? "更正：" + kind.label + "记录 · " + who : kind.label + "：" + who)];
+      record.corrects_id ? t("更正：{kind}记录 · {who}", { kind: kind.label, who }) : t("{kind}：{who}", { kind: kind.label, who }))];
     if (record.corrects_id) head.push(JF.returns.banner(record));
     if (record.status === "rejected") {
-      head.push(h("div", { class: "flash error", id: "jf-rejected" }, "学校服务器退回了这条记录，请修改后重新提交：",
+      head.push(h("div", { class: "flash error", id: "jf-rejected" }, t("学校服务器退回了这条记录，请修改后重新提交："),
         h("ul", { class: "report-errors" }, JF.outboxView.errorLines(record))));
     } else if (record.status === "queued") {
-      head.push(h("p", { class: "flash" }, "已保存于 " + fmtTime(record.saved_at) + "，等待同步。"));
+      head.push(h("p", { class: "flash" }, t("已保存于 {time}，等待同步。", { time: fmtTime(record.saved_at) })));
     }
     return [head, form];
   }
 
   async function open(params) {
     const s = JF.app.state;
-    if (!s.user) return [h("p", { class: "flash warn" }, "请先在有网络时登录一次。")];
+    if (!s.user) return [h("p", { class: "flash warn" }, t("请先在有网络时登录一次。"))];
     if (params.id) {
       const r = await JF.db.get("records", params.id);
-      if (!r) return [h("p", { class: "flash" }, "这条记录已同步或已删除。"), h("a", { href: "#/outbox" }, "返回")];
+      if (!r) return [h("p", { class: "flash" }, t("这条记录已同步或已删除。")), h("a", { href: "#/outbox" }, t("返回"))];
       r.persisted = true;
       if (JF.survey.owns(r)) return JF.survey.render(r);  // a survey or a new child has its own form
       return render(r);
@@ -212,13 +223,13 @@
       const draft = JF.app.state.records.find((x) => x.corrects_id === id && x.status === "draft");
       if (draft) return render(Object.assign(draft, { persisted: true }));
       const r = JF.returns.corrected(id) ? null : JF.returns.newCorrection(id);
-      if (!r) return [h("p", { class: "flash", id: "jf-no-correction" }, "这条退回的记录已经更正，或已不在退回名单里。"), h("a", { href: "#/" }, "返回")];
+      if (!r) return [h("p", { class: "flash", id: "jf-no-correction" }, t("这条退回的记录已经更正，或已不在退回名单里。")), h("a", { href: "#/" }, t("返回"))];
       return render(r);
     }
     // Only a kind the server says this role may write (a stale link or the due list must not open another).
     const allowed = JF.data.writableKinds().concat(JF.data.groupKinds());
     if (JF.data.kindOf(params.kind) && !allowed.some((k) => k.name === params.kind)) {
-      return [h("p", { class: "flash warn", id: "jf-not-writable" }, "您的账号不能填写这种记录。"), h("a", { href: "#/" }, "返回")];
+      return [h("p", { class: "flash warn", id: "jf-not-writable" }, t("您的账号不能填写这种记录。")), h("a", { href: "#/" }, t("返回"))];
     }
     return render(newRecord(params.kind, Number(params.child)));
   }

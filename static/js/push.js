@@ -2,6 +2,7 @@
  * precached. The in-app reminders never depend on it (Chrome's push service is unreachable from mainland China). */
 (function (JF) {
   "use strict";
+  const { t } = JF.i18n;
   const json = (url) => fetch(url).then((r) => r.json());
 
   async function send(method, body) {
@@ -13,7 +14,7 @@
   /** Subscribe this phone for the logged-in user (or unsubscribe); throws what to tell the teacher. */
   async function set(on) {
     if (!on) return drop();
-    if ((await Notification.requestPermission()) !== "granted") throw new Error("未获通知权限");
+    if ((await Notification.requestPermission()) !== "granted") throw new Error(t("未获通知权限"));
     const reg = await navigator.serviceWorker.ready;
     const sub = await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: (await json("/api/v1/push/key")).public_key });
     const r = await send("POST", sub);
@@ -34,7 +35,7 @@
     try {
       await set(box.checked);
     } catch (e) {
-      note.textContent = "手机推送没有开通（" + e.message + "）。应用内提醒不受影响。";
+      note.textContent = t("手机推送没有开通（{why}）。应用内提醒不受影响。", { why: e.message });
     }
     box.checked = !!(await (await navigator.serviceWorker.ready).pushManager.getSubscription());
     box.disabled = false;

@@ -4,6 +4,7 @@
  * Everything here is the server's answer, kept offline; a correction already saved on the phone is not offered again. */
 (function (JF) {
   "use strict";
+  const { t } = JF.i18n;
   const { h, fmtDate, isoWithOffset } = JF.ui;
   const state = () => JF.app.state;
 
@@ -18,7 +19,7 @@
   const draftOf = (id) => state().records.find((r) => r.corrects_id === id && r.status === "draft");
 
   /** "12月7日" from the server's China date. */
-  const monthDay = (d) => +d.slice(5, 7) + "月" + +d.slice(8, 10) + "日";
+  const monthDay = (d) => t("{m}月{d}日", { m: +d.slice(5, 7), d: +d.slice(8, 10) });
 
   function item(x) {
     const kind = JF.data.kindOf(x.kind);
@@ -29,19 +30,19 @@
     return h("li", { class: "record", "data-returned": x.id },
       h("div", { class: "row" },
         h("span", { class: "name" }, ((kind && kind.label) || x.kind) + " · " + ((child && child.name) || "") + " · " + fmtDate(x.occurred_at)),
-        h("span", { class: "meta reason" }, "退回原因：" + x.reason),
-        x.deadline ? h("span", { class: "meta deadline" }, "请在 " + monthDay(x.deadline) + " 前更正") : null,
-        done ? h("p", { class: "muted", "data-corrected": 1 }, "更正已保存，等待同步")
-          : h("div", { class: "actions" }, draft ? h("a", { class: "button primary", href: "#/record/" + draft.id }, "继续填写更正")
-            : h("a", { class: "button primary", href: "#/correct/" + x.id }, "写更正"))),
-      h("span", { class: late ? "chip err" : "chip warn" }, late ? "更正已逾期" : "已退回"));
+        h("span", { class: "meta reason" }, t("退回原因：{why}", { why: x.reason })),
+        x.deadline ? h("span", { class: "meta deadline" }, t("请在 {date} 前更正", { date: monthDay(x.deadline) })) : null,
+        done ? h("p", { class: "muted", "data-corrected": 1 }, t("更正已保存，等待同步"))
+          : h("div", { class: "actions" }, draft ? h("a", { class: "button primary", href: "#/record/" + draft.id }, t("继续填写更正"))
+            : h("a", { class: "button primary", href: "#/correct/" + x.id }, t("写更正")))),
+      h("span", { class: late ? "chip err" : "chip warn" }, late ? t("更正已逾期") : t("已退回")));
   }
 
   /** The returned records (of one child when `childId`), or nothing when there are none. */
   function list(childId) {
     const rows = all().filter((x) => !childId || x.child_id === childId);
     if (!rows.length) return null;
-    return h("section", { class: "card", id: "jf-returned" }, h("h2", {}, "退回给我（" + rows.length + " 条）"),
+    return h("section", { class: "card", id: "jf-returned" }, h("h2", {}, t("退回给我（{n} 条）", { n: rows.length })),
       h("ul", { class: "list" }, rows.map(item)));
   }
 
@@ -49,7 +50,7 @@
   function reviews(c) {
     const rows = c.reviews || [];
     if (!rows.length) return null;
-    return h("section", { class: "card", id: "jf-reviews" }, h("h2", {}, "我的记录审核情况"),
+    return h("section", { class: "card", id: "jf-reviews" }, h("h2", {}, t("我的记录审核情况")),
       h("ul", { class: "list" }, rows.map((r) => h("li", { "data-review": r.review_state },
         h("span", { class: "name" }, ((JF.data.kindOf(r.kind) || {}).label || r.kind) + " · " + fmtDate(r.occurred_at)),
         h("span", { class: r.review_state === "returned" ? "chip err" : r.review_state === "approved" ? "chip" : "chip warn" },
@@ -75,10 +76,10 @@
     const x = byId(record.corrects_id);
     const kept = x && x.confirm_state !== "none";
     return h("div", { class: "flash warn", id: "jf-correcting" },
-      "这是对 " + (x ? fmtDate(x.occurred_at) : "") + " 那条记录的更正，原记录会保留。",
-      x ? h("p", {}, "退回原因：" + x.reason) : null,
-      x && x.deadline ? h("p", {}, "请在 " + monthDay(x.deadline) + " 前更正") : null,
-      kept ? h("p", { id: "jf-kept" }, "沿用原记录的村委会确认和签名，无需重新填写口令或签名。") : null);
+      t("这是对 {date} 那条记录的更正，原记录会保留。", { date: x ? fmtDate(x.occurred_at) : "" }),
+      x ? h("p", {}, t("退回原因：{why}", { why: x.reason })) : null,
+      x && x.deadline ? h("p", {}, t("请在 {date} 前更正", { date: monthDay(x.deadline) })) : null,
+      kept ? h("p", { id: "jf-kept" }, t("沿用原记录的村委会确认和签名，无需重新填写口令或签名。")) : null);
   }
 
   /** In a correction whose original has the committee's code or a signature, those fields are not asked again. */

@@ -4,6 +4,7 @@
  * show the next teacher anything of the previous one. A deactivated account's phone wipes the same way (closed). */
 (function (JF) {
   "use strict";
+  const { t } = JF.i18n;
   const DB_NAME = "jiafang";
   const SHELL_PREFIX = "jf-shell-";  // the shell cache holds no personal data; everything else goes
   const session = { loggingOut: false };
@@ -75,7 +76,7 @@
   /** Confirm, wipe, then run `finish` (which ends the server session). */
   async function logout(finish) {
     const n = await countLocal();
-    if (n > 0 && !window.confirm("还有 " + n + " 条记录未同步，退出后将丢失，确定退出吗？")) return false;
+    if (n > 0 && !window.confirm(t("还有 {n} 条记录未同步，退出后将丢失，确定退出吗？", { n }))) return false;
     session.loggingOut = true;
     // Best effort: the next person must not get this user's pushes (else the server learns at the next push's 410).
     await Promise.race([loadPush().then((p) => p.drop()).catch(() => null), new Promise((r) => setTimeout(r, 3000))]);

@@ -4,6 +4,7 @@
  * record. On the online form (templates/records/form.html) it goes into a hidden field as a PNG data URL. */
 (function (JF) {
   "use strict";
+  const { t } = JF.i18n;
   let urls = [];  // object URLs of the signatures on screen, revoked when the form is drawn again
 
   /** A pad on a <canvas>: pointer events, so a finger, a stylus and a mouse all draw. White, not transparent: the
@@ -67,12 +68,12 @@
     const { h } = JF.ui;
     const id = "f-" + f.name;
     const hidden = h("input", { type: "hidden", name: f.name, id, value: record.fields[f.name] || "" });
-    const canvas = h("canvas", { width: 600, height: 220, id: id + "-pad", "aria-label": f.label + "：请在框内签名" });
+    const canvas = h("canvas", { width: 600, height: 220, id: id + "-pad", "aria-label": t("{label}：请在框内签名", { label: f.label }) });
     const ink = pad(canvas);
     const note = h("p", { class: "muted", id: id + "-note", hidden: true });
-    const done = h("button", { type: "button", class: "primary", id: id + "-done", on: { click: () => commit() } }, "签好了");
+    const done = h("button", { type: "button", class: "primary", id: id + "-done", on: { click: () => commit() } }, t("签好了"));
     const drawing = h("div", { class: "sigpad" }, canvas,
-      h("div", { class: "actions" }, h("button", { type: "button", class: "sig-clear", on: { click: () => ink.clear() } }, "清除"), done));
+      h("div", { class: "actions" }, h("button", { type: "button", class: "sig-clear", on: { click: () => ink.clear() } }, t("清除")), done));
     const saved = h("div", { class: "sig-saved", id: id + "-saved", hidden: true });
 
     const say = (text) => { note.hidden = !text; note.textContent = text || ""; };
@@ -85,14 +86,14 @@
       JF.db.get("photos", sha).then((p) => {
         if (hidden.value !== sha) return;  // drawn again meanwhile
         if (!p) {
-          say("手机上找不到这个签名，请重新签名。");
+          say(t("手机上找不到这个签名，请重新签名。"));
           drawing.hidden = !editable;
           return;
         }
         const url = URL.createObjectURL(p.blob);
         urls.push(url);
-        JF.ui.replace(saved, h("img", { class: "signature", src: url, alt: "已保存的签名" }),
-          editable ? h("div", {}, h("button", { type: "button", class: "link", id: id + "-redo", on: { click: redo } }, "重新签名")) : null);
+        JF.ui.replace(saved, h("img", { class: "signature", src: url, alt: t("已保存的签名") }),
+          editable ? h("div", {}, h("button", { type: "button", class: "link", id: id + "-redo", on: { click: redo } }, t("重新签名"))) : null);
       });
     }
 
@@ -105,7 +106,7 @@
 
     async function commit() {
       if (ink.isEmpty()) {
-        say("请先在框内签名。");
+        say(t("请先在框内签名。"));
         return;
       }
       done.disabled = true;
@@ -113,10 +114,10 @@
         const p = await png(canvas);
         await JF.db.put("photos", Object.assign(p, { kind: "signature", uploaded: false, added_at: new Date().toISOString() }));
         await replaceWith(p.sha);
-        say("签名已保存在手机上。");
+        say(t("签名已保存在手机上。"));
         show(p.sha);
       } catch (err) {
-        say("签名未能保存，请再试一次（" + (err && err.message) + "）");
+        say(t("签名未能保存，请再试一次（{why}）", { why: err && err.message }));
       } finally {
         done.disabled = false;
       }

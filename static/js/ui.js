@@ -1,6 +1,7 @@
 /* 家访通 UI helpers: building DOM without innerHTML (no injection from names typed by users), times, phone links. */
 (function (JF) {
   "use strict";
+  const { t } = JF.i18n;
 
   /** h("a", {href, class, on: {click}}, children…): a DOM element; strings become text nodes. */
   function h(tag, attrs, ...children) {
@@ -31,7 +32,7 @@
     if (isNaN(d)) return "—";
     const hm = pad(d.getHours()) + ":" + pad(d.getMinutes());
     const now = new Date();
-    return d.toDateString() === now.toDateString() ? hm : (d.getMonth() + 1) + "月" + d.getDate() + "日 " + hm;
+    return d.toDateString() === now.toDateString() ? hm : t("{m}月{d}日 {time}", { m: d.getMonth() + 1, d: d.getDate(), time: hm });
   }
 
   function fmtDate(iso) {

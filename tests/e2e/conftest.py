@@ -286,6 +286,7 @@ def wait_for(page, condition, timeout=15000):
 
 def fill_required(page):
     """Fill every required field of the open record form (text, then the first choice of each group)."""
+    page.evaluate("() => { const more = document.getElementById('jf-more'); if (more) more.open = true; }")  # folded fields
     for el in page.query_selector_all("#jf-record-form textarea[required], #jf-record-form input[type=text][required]"):
         el.fill("测试内容")
     for el in page.query_selector_all("#jf-record-form input[type=number][required]"):

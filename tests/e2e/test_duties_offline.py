@@ -42,9 +42,9 @@ def _last_week(live, kind="talk", fields=TALK, n=1):
 
 
 def duties(page) -> list[tuple]:
-    """The home screen's duty rows: (kind, child id, status, chip text)."""
-    return page.evaluate("""() => [...document.querySelectorAll('#jf-duties li')].map(li =>
-        [li.dataset.kind, Number(li.dataset.child), li.dataset.status, li.querySelector('.chip').textContent])""")
+    """The home screen's duty chips on the children's rows, in order: (kind, child id, status, chip text)."""
+    return page.evaluate("""() => [...document.querySelectorAll('#jf-children [data-rule]')].map(a =>
+        [a.dataset.kind, Number(a.dataset.child), a.dataset.status, a.textContent])""")
 
 
 def go_home(page):
@@ -60,7 +60,8 @@ def test_talk_recorded_offline_clears_its_duty_at_once_and_stays_cleared(live, c
     _last_week(live)  # last week's talk done: this week's is due, not overdue
     offline_app()
     go_home(page)
-    assert talk_due(page, live) == [["talk", live.ids["c1"], "due", "待办"]]
+    [due] = talk_due(page, live)
+    assert due[:3] == ["talk", live.ids["c1"], "due"] and due[3].endswith("日前")
 
     fill_record(page, "talk", live.ids["c1"])
     go_home(page)
@@ -128,9 +129,9 @@ def test_overdue_first_and_marked_windows_recomputed_when_the_roster_is_stale(li
     # Overdue first (visit and talk, by due date), then the call due at the end of the month.
     assert [r[2] for r in rows] == ["overdue", "overdue", "due"] and {r[0] for r in rows[:2]} == {"home_visit", "talk"}
     assert rows[2][:2] == ["contact", c1]
-    assert [r[3] for r in rows] == ["逾期", "逾期", "待办"]
-    assert page.inner_text("#jf-duties li[data-status=due] .meta") == f"{end_of_month.month}月{end_of_month.day}日前"
-    assert page.locator("#jf-duties li[data-status=overdue] a[href='#/new/talk/%d']" % c1).count() == 1
+    assert [r[3].split(" ")[-1] for r in rows] == ["逾期", "逾期", f"{end_of_month.month}月{end_of_month.day}日前"]
+    assert page.locator("#jf-children a[data-status=overdue][href='#/new/talk/%d']" % c1).count() == 1
+    assert page.inner_text("#jf-duties-count") == "本期待办 3" and page.inner_text("#jf-duties-late") == "逾期 2"
 
     # Everything counted: nothing owed.
     page.evaluate("""async () => {

@@ -23,5 +23,7 @@ def test_follow_up_created_offline_syncs_once_and_joins_the_phones_to_do(live, c
     assert rows == [(c1, "2030-01-15", "open", "测试内容", live.ids["teacher_id"])]
     page.click("#jf-sync")  # a fresh roster lists it on the home screen
     page.evaluate("() => { location.hash = '#/'; }")
-    page.wait_for_selector("#jf-follow-ups li")
-    assert "2030-01-15" in page.inner_text("#jf-follow-ups")
+    page.wait_for_selector("#jf-follow-ups summary")  # folded below the children, its count in the summary
+    assert page.inner_text("#jf-follow-ups summary") == "我的跟进事项 1"
+    page.click("#jf-follow-ups summary")
+    assert "2030-01-15" in page.inner_text("#jf-follow-ups li")

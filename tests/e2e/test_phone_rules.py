@@ -70,7 +70,7 @@ def test_the_counselling_risk_level_reaches_the_phone_and_high_alerts_the_princi
 def test_the_due_list_asks_for_a_refresh_once_the_rosters_periods_run_out(live, context, page):
     api_login(context, live, live.ids["teacher"])
     open_app(page, live)
-    page.wait_for_selector("#jf-duties li")
+    page.wait_for_selector("#jf-children [data-rule]")
     page.evaluate("""async () => {
         const r = await JF.db.kvGet('roster');
         r.duties.valid_until = new Date(Date.now() - 3 * 864e5).toISOString().slice(0, 10);
@@ -78,7 +78,7 @@ def test_the_due_list_asks_for_a_refresh_once_the_rosters_periods_run_out(live, 
         await JF.app.reload();
     }""")
     page.wait_for_selector("#jf-duties-stale")
-    assert page.locator("#jf-duties li").count() == 0
+    assert page.locator("#jf-children [data-rule]").count() == 0
 
 
 def test_emergency_categories_and_clocks_are_the_servers(live, context, page):
