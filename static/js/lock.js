@@ -5,6 +5,7 @@
 (function (JF) {
   "use strict";
   const { h, replace } = JF.ui;
+  const { t } = JF.i18n;
   const ITERATIONS = 600000;  // ~0.1 s on this desktop, ~0.6-1 s on a low-end phone (see the branch's note)
   const MAX_TRIES = 5;
   const AES = { name: "AES-GCM", length: 256 };
@@ -47,7 +48,7 @@
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
       body: JSON.stringify(password ? { device_id: deviceId, password } : { device_id: deviceId }) });
     const body = await resp.json().catch(() => ({}));
-    if (!resp.ok) throw Object.assign(new Error(body.message || "无法连接服务器，请联网后再试。"), { code: body.error });
+    if (!resp.ok) throw Object.assign(new Error(body.message || t("无法连接服务器，请联网后再试。")), { code: body.error });
     return crypto.subtle.importKey("raw", b64(body.key), "AES-GCM", false, ["wrapKey", "unwrapKey"]);
   }
 
@@ -90,7 +91,7 @@
     try {
       dataKey = await unwrap(await JF.db.vaultGet("server"), server, true);
     } catch (e) {
-      throw new Error("本机的数据属于另一个账号，请用那个账号登录。");
+      throw new Error(t("本机的数据属于另一个账号，请用那个账号登录。"));
     }
     await setPin(dataKey, pin);
   }
@@ -105,7 +106,7 @@
       const tries = ((await JF.db.vaultGet("tries")) || 0) + 1;
       if (tries < MAX_TRIES) {
         await JF.db.vaultSet("tries", tries);
-        return "PIN 不对，还可以再试 " + (MAX_TRIES - tries) + " 次。";
+        return t("PIN 不对，还可以再试 {n} 次。", { n: MAX_TRIES - tries });
       }
       await JF.db.wipeAllButUnsent();
       // Only a fresh login may release the server's key now: end this session too (best effort offline).
@@ -141,13 +142,13 @@
 
   function newPin(onPin) {
     const a = val("jf-pin1");
-    if (!/^[0-9]{6}$/.test(a)) return "PIN 应为 6 位数字。";
-    if (a !== val("jf-pin2")) return "两次输入的 PIN 不一样。";
+    if (!/^[0-9]{6}$/.test(a)) return t("PIN 应为 6 位数字。");
+    if (a !== val("jf-pin2")) return t("两次输入的 PIN 不一样。");
     return onPin(a);
   }
 
-  const newPinFields = () => [pinInput("jf-pin1", "新的 6 位数字 PIN"), pinInput("jf-pin2", "再输一次")];
-  const passwordField = () => h("label", {}, "登录密码", h("input", { id: "jf-password", type: "password", autocomplete: "current-password", required: true }));
+  const newPinFields = () => [pinInput("jf-pin1", t("新的 6 位数字 PIN")), pinInput("jf-pin2", t("再输一次"))];
+  const passwordField = () => h("label", {}, t("登录密码"), h("input", { id: "jf-password", type: "password", autocomplete: "current-password", required: true }));
 
   function message(title, text, href, link) {
     replace(view(), h("div", { class: "card narrow", id: "jf-lock" }, h("h2", {}, title), h("p", {}, text), href ? h("a", { class: "button primary", href }, link) : null));
@@ -162,15 +163,15 @@
     const [device, pin, wrapped] = await Promise.all([JF.db.vaultGet("device"), JF.db.vaultGet("pin"), JF.db.vaultGet("server")]);
     const user = navigator.onLine ? await session() : null;
     if (user === "deactivated") return JF.session.closed();
-    if (user === "expired") return message("登录已过期", "为保护学生信息，请重新登录后再用 PIN 解锁。", "/login?next=/app/", "重新登录");
+    if (user === "expired") return message(t("登录已过期"), t("为保护学生信息，请重新登录后再用 PIN 解锁。"), "/login?next=/app/", t("重新登录"));
     const finish = async (p) => { await p; done(); };
     if (pin) return unlockScreen(pin, device, finish);
     if (!user || user === null) {
-      return message("需要联网", "请连接网络并登录，然后设置解锁 PIN。", "/login?next=/app/", "登录");
+      return message(t("需要联网"), t("请连接网络并登录，然后设置解锁 PIN。"), "/login?next=/app/", t("登录"));
     }
     if (device && wrapped) {
-      const wiped = "为保护学生信息，本机数据已锁住。未同步的记录还在手机上：请输入登录密码并设置新的 PIN，之后会自动同步。";
-      return screen("恢复本机数据", wiped, [passwordField(), ...newPinFields()], "恢复并设置 PIN",
+      const wiped = t("为保护学生信息，本机数据已锁住。未同步的记录还在手机上：请输入登录密码并设置新的 PIN，之后会自动同步。");
+      return screen(t("恢复本机数据"), wiped, [passwordField(), ...newPinFields()], t("恢复并设置 PIN"),
         () => newPin((p) => finish(recover(device, p, val("jf-password")))));
     }
     setScreen(user, finish, false);
@@ -178,8 +179,8 @@
 
   /** The first PIN; the password too when the login is no longer fresh (the server says so). */
   function setScreen(user, finish, askPassword) {
-    screen("设置解锁 PIN", "手机上的学生信息会加密保存。每次打开或一段时间不用后，需要输入这个 PIN。",
-      [askPassword ? passwordField() : null, ...newPinFields()], "设置 PIN",
+    screen(t("设置解锁 PIN"), t("手机上的学生信息会加密保存。每次打开或一段时间不用后，需要输入这个 PIN。"),
+      [askPassword ? passwordField() : null, ...newPinFields()], t("设置 PIN"),
       () => newPin((p) => finish(create(user, p, askPassword ? val("jf-password") : null)).catch((e) => {
         if (e.code === "password_required" && !askPassword) return setScreen(user, finish, true);
         throw e;
@@ -188,13 +189,13 @@
 
   function unlockScreen(pin, device, finish) {
     const forgot = h("p", {}, h("button", { type: "button", class: "link", id: "jf-forgot", on: { click: () => {
-      screen("忘记 PIN", "请联网，输入登录密码，再设置新的 PIN。", [passwordField(), ...newPinFields()], "重设 PIN",
-        async () => { if (!(await session()) || !csrf) return "请先联网登录。"; return newPin((p) => finish(recover(device, p, val("jf-password")))); });
-    } } }, "忘记 PIN？用登录密码重设"));
-    screen("已锁定", "请输入 PIN 解锁。", [pinInput("jf-pin", "PIN")], "解锁", async () => {
+      screen(t("忘记 PIN"), t("请联网，输入登录密码，再设置新的 PIN。"), [passwordField(), ...newPinFields()], t("重设 PIN"),
+        async () => { if (!(await session()) || !csrf) return t("请先联网登录。"); return newPin((p) => finish(recover(device, p, val("jf-password")))); });
+    } } }, t("忘记 PIN？用登录密码重设")));
+    screen(t("已锁定"), t("请输入 PIN 解锁。"), [pinInput("jf-pin", "PIN")], t("解锁"), async () => {
       const problem = await tryPin(val("jf-pin"));
       if (problem === "wiped") {
-        message("PIN 错误次数过多", "本机的学生信息已清除，未同步的记录已保留。联网后用登录密码恢复它们。", "/app/", "用登录密码恢复");
+        message(t("PIN 错误次数过多"), t("本机的学生信息已清除，未同步的记录已保留。联网后用登录密码恢复它们。"), "/app/", t("用登录密码恢复"));
         return null;
       }
       if (problem) return problem;
