@@ -119,6 +119,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(care.bp)
     app.register_blueprint(attention.bp)
     app.register_blueprint(followups.bp)
+    from . import devices, held
+
+    app.register_blueprint(devices.bp)
+    app.register_blueprint(held.bp)
 
 
 def register_templating(app: Flask) -> None:

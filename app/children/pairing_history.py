@@ -1,0 +1,48 @@
+"""Who was paired with which child when: kept by watching every flush of Pairing rows, asked by the sync API."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import event, insert, select, update
+from sqlalchemy.orm import Session
+
+from ..clock import utcnow
+from ..extensions import db
+from ..models import Child, Pairing, PairingSpan, User
+
+
+@event.listens_for(Session, "after_flush")
+def _keep_history(session, flush_context) -> None:
+    # after_flush: ids are known, and orphans removed from child.pairings are in session.deleted by now.
+    new = [p for p in session.new if isinstance(p, Pairing)]
+    gone = [p for p in session.deleted if isinstance(p, Pairing)]
+    if not new and not gone:
+        return
+    now = utcnow()
+    conn = session.connection()
+    for p in gone:
+        conn.execute(update(PairingSpan).where(PairingSpan.teacher_id == p.teacher_id, PairingSpan.child_id == p.child_id,
+                                               PairingSpan.ended_at.is_(None)).values(ended_at=now))
+    if new:
+        conn.execute(insert(PairingSpan), [{"teacher_id": p.teacher_id, "child_id": p.child_id,
+                                            "started_at": p.created_at or now} for p in new])
+
+
+def spans_of(teacher: User, child_ids) -> dict[int, list[tuple[datetime, datetime | None]]]:
+    """The teacher's pairing spans with these children of their school, by child."""
+    out: dict[int, list] = {}
+    if not child_ids:
+        return out
+    rows = db.session.execute(select(PairingSpan.child_id, PairingSpan.started_at, PairingSpan.ended_at)
+                              .join(Child, Child.id == PairingSpan.child_id).where(
+        PairingSpan.teacher_id == teacher.id, PairingSpan.child_id.in_(list(child_ids)),
+        Child.school_id == teacher.school_id, Child.left_on.is_(None)))
+    for child_id, start, end in rows:
+        out.setdefault(child_id, []).append((start, end))
+    return out
+
+
+def paired_at(spans, when: datetime) -> bool:
+    """True when one of the spans covers the moment `when`."""
+    return any(start <= when and (end is None or when <= end) for start, end in spans)
+
