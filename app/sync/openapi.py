@@ -127,8 +127,8 @@ def spec() -> dict:
         "Record": {"oneOf": record_variants, "discriminator": {"propertyName": "kind"}},
         "RecordResult": {"type": "object", "required": ["id", "status"], "properties": {
             "id": {"type": ["string", "null"], "description": "the record's id as sent (cut to 64 characters); null when it sent none"},
-            "status": {"type": "string", "enum": ["created", "duplicate", "missing_photos", "rejected"]},
-            "errors": {"type": "object", "description": "rejected: {field: reason}; missing_photos: {photos: [sha256, …]}"}}},
+            "status": {"type": "string", "enum": ["created", "duplicate", "missing_photos", "rejected", "held"]},
+            "errors": {"type": "object", "description": "rejected: {field: reason}; missing_photos: {photos: [sha256, …]}; held: kept for the principal (the author no longer had the child), do not resend"}}},
         "Notification": {"type": "object", "properties": {
             "id": {"type": "integer"}, "kind": {"type": "string"}, "text": {"type": "string", "description": "in Chinese"},
             "url": {"type": ["string", "null"], "description": "the page it is about (a path on this server)"},
@@ -229,6 +229,8 @@ def spec() -> dict:
                                                    "keys of the duty rules whose duty for this child is on the "
                                                    "caller's list (the rule's owner: paired or class teacher)")}}}},
                                        "duties": {"$ref": "#/components/schemas/Duties"},
+                                       "limits": {"type": "object", "properties": {"photos_per_record": {"type": "integer"}},
+                                                  "description": "the server's limits the phone enforces"},
                                        "returned": {"type": "array", "items": {"$ref": "#/components/schemas/Returned"},
                                                     "description": "the caller's records the principal returned, "
                                                                    "not yet corrected, earliest deadline first"}}}),

@@ -141,17 +141,25 @@
       const files = Array.from(photoInput.files || []);
       photoInput.value = "";
       photoNote.hidden = false;
+      // The server's limit per record (from the roster): more would only be refused after uploading them all.
+      const limit = ((JF.app.state.roster || {}).limits || {}).photos_per_record || Infinity;
       for (let i = 0; i < files.length; i++) {
+        if (record.photos.length >= limit) {
+          photoNote.textContent = "每条记录最多 " + limit + " 张照片，其余 " + (files.length - i) + " 张没有添加。";
+          showThumbs();
+          return;
+        }
         photoNote.textContent = "正在压缩照片 " + (i + 1) + "/" + files.length + "…";
         try {
           const sha = await JF.capture.keepPhoto(files[i]);
           if (!record.photos.includes(sha)) record.photos.push(sha);
           await persist();
         } catch (err) {
-          photoNote.textContent = "这张照片无法读取，请换一张（" + (err && err.message) + "）";
+          photoNote.textContent = JF.storage.isWriteError(err) ? JF.storage.explain(err) : "这张照片无法读取，请换一张（" + (err && err.message) + "）";
           return;
         }
       }
+      JF.storage.check();  // photos fill a phone: the space left is checked each time, not only at start
       photoNote.textContent = "照片已保存在手机上（" + record.photos.length + " 张）";
       showThumbs();
     });
