@@ -4,28 +4,22 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import event, insert, select, update
-from sqlalchemy.orm import Session
 
 from ..clock import utcnow
 from ..extensions import db
 from ..models import Child, Pairing, PairingSpan, User
 
 
-@event.listens_for(Session, "after_flush")
-def _keep_history(session, flush_context) -> None:
-    # after_flush: ids are known, and orphans removed from child.pairings are in session.deleted by now.
-    new = [p for p in session.new if isinstance(p, Pairing)]
-    gone = [p for p in session.deleted if isinstance(p, Pairing)]
-    if not new and not gone:
-        return
-    now = utcnow()
-    conn = session.connection()
-    for p in gone:
-        conn.execute(update(PairingSpan).where(PairingSpan.teacher_id == p.teacher_id, PairingSpan.child_id == p.child_id,
-                                               PairingSpan.ended_at.is_(None)).values(ended_at=now))
-    if new:
-        conn.execute(insert(PairingSpan), [{"teacher_id": p.teacher_id, "child_id": p.child_id,
-                                            "started_at": p.created_at or now} for p in new])
+# Mapper events: they see every insert and delete of a pairing, the orphans a child's new pairings remove included.
+@event.listens_for(Pairing, "after_insert")
+def _opened(mapper, connection, p) -> None:
+    connection.execute(insert(PairingSpan).values(teacher_id=p.teacher_id, child_id=p.child_id, started_at=p.created_at or utcnow()))
+
+
+@event.listens_for(Pairing, "after_delete")
+def _closed(mapper, connection, p) -> None:
+    connection.execute(update(PairingSpan).where(PairingSpan.teacher_id == p.teacher_id, PairingSpan.child_id == p.child_id,
+                                                 PairingSpan.ended_at.is_(None)).values(ended_at=utcnow()))
 
 
 def spans_of(teacher: User, child_ids) -> dict[int, list[tuple[datetime, datetime | None]]]:
