@@ -303,6 +303,12 @@ def spec() -> dict:
             "responses": {"200": ok_json("notifications, newest first", {"type": "object", "properties": {
                 "unread": {"type": "integer"}, "notifications": {"type": "array", "items": {"$ref": "#/components/schemas/Notification"}}}}),
                 "401": unauthorized}}},
+        "/api/v1/device/wiped": {"post": {
+            "summary": "The phone (X-Device-Id) wiped its data after a wipe order (the X-Wipe header of an earlier "
+                       "answer, given once it had sent its outbox); ends this session",
+            "parameters": [csrf],
+            "responses": {"204": {"description": "noted; logged out"},
+                          "404": _err("this phone has no wipe order", "not_found")}}},
         "/api/v1/notifications/read": {"post": {
             "summary": "Mark the caller's notifications read: {\"ids\": [...]} the listed ones, {\"all\": true} all of them",
             "parameters": [csrf],
