@@ -1,13 +1,15 @@
 """Who was paired with which child when: kept by watching every flush of Pairing rows, asked by the sync API."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import event, insert, select, update
 
 from ..clock import utcnow
 from ..extensions import db
 from ..models import Child, Pairing, PairingSpan, User
+
+SLACK = timedelta(minutes=10)
 
 
 # Mapper events: they see every insert and delete of a pairing, the orphans a child's new pairings remove included.
@@ -37,6 +39,6 @@ def spans_of(teacher: User, child_ids) -> dict[int, list[tuple[datetime, datetim
 
 
 def paired_at(spans, when: datetime) -> bool:
-    """True when one of the spans covers the moment `when`."""
-    return any(start <= when and (end is None or when <= end) for start, end in spans)
+    """True when one of the spans covers the moment `when` (within SLACK: a phone's times are typed to the minute)."""
+    return any(start - SLACK <= when and (end is None or when <= end + SLACK) for start, end in spans)
 

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required, logout_user
 from sqlalchemy import select
 
 from ..access import can, devices_query
+from ..auth.services import end_all_sessions
 from ..clock import utcnow
 from ..extensions import db
 from ..models import Device, User
@@ -62,11 +63,14 @@ def report_lost(device_id):
 @bp.route("/api/v1/device/wiped", methods=["POST"])
 @login_required
 def wiped():
-    """The phone wiped its data after a wipe order: note it, and end this session (the phone no longer holds it)."""
+    """The phone wiped its data after a wipe order: note it, and end the user's sessions."""
     device = db.session.scalar(select(Device).where(Device.user_id == current_user.id,
                                                     Device.client_id == uuid_text(request.headers.get(DEVICE_HEADER))))
     if device is None or pending_wipe(device) is None:
         return api_error(404, "not_found", _("这部手机没有待执行的清除。"))
+    # Every session of the user ends, not just this cookie: a request still in flight would write this one back, and
+    # a lost phone's cookie may have been copied. The user's other devices log in again (their unsent work stays).
+    end_all_sessions(current_user)
     confirm_wiped(device)
     logout_user()
     session.clear()

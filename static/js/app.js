@@ -276,6 +276,7 @@
     // A failed IndexedDB write anywhere (an autosave, a photo, the save button): say what was not saved, never nothing.
     window.addEventListener("unhandledrejection", (e) => {
       if (!JF.storage.isWriteError(e.reason)) return;
+      e.preventDefault();  // told to the teacher below: not a crash
       notice(JF.storage.explain(e.reason), "err");
       window.scrollTo(0, 0);
     });

@@ -69,6 +69,7 @@
     try {
       result = await fn(stores);
     } catch (err) {
+      done.catch(() => null);  // the abort rejects it too: the caller hears of err, not of an unhandled abort
       try { t.abort(); } catch (e) { /* already finished */ }
       throw err;
     }
