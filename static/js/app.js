@@ -59,8 +59,8 @@
     let text = null;
     let href = "#/outbox";
     const e = state.sync.error;
-    if (e && e.code === "auth") {
-      text = "登录已过期，请重新登录";
+    if (e && (e.code === "auth" || e.code === "ended")) {
+      text = e.code === "ended" ? JF.outbox.MSG.ended : "登录已过期，请重新登录";
       href = "/login?next=/app/";
     } else if (e && e.code === "password") {
       text = JF.outbox.MSG.password;
@@ -140,7 +140,7 @@
   /** Logged out elsewhere: the children's data goes; drafts and unsent records stay for this teacher's next login. */
   async function sessionEnded() {
     await forgetServerData();
-    await JF.db.kvUpdate("sync", (s) => Object.assign({}, s, { error: { code: "auth", message: JF.outbox.MSG.ended } }));
+    await JF.db.kvUpdate("sync", (s) => Object.assign({}, s, { error: { code: "ended", message: JF.outbox.MSG.ended, at: new Date().toISOString() } }));
     state.flash = "您已在其他设备上退出登录，手机上的学生资料已清除；未同步的记录仍保留，请重新登录后发送。";
     location.hash = "#/";
     await reload();
