@@ -122,6 +122,10 @@ def register_blueprints(app: Flask) -> None:
     from . import vault
 
     app.register_blueprint(vault.bp)
+    from . import devices, held
+
+    app.register_blueprint(devices.bp)
+    app.register_blueprint(held.bp)
 
 
 def register_templating(app: Flask) -> None:

@@ -69,6 +69,9 @@ CAPABILITIES: dict[str, tuple[str, ...]] = {
     # Care beyond the duties (step 13).
     "see_attention": ("teacher", "principal", "counsellor"),  # the needs-attention list of the children they see
     "assign_follow_ups": ("principal",),  # gives any follow-up of the school to another staff member, moves its date
+    # Data on the phone (step 15).
+    "manage_phones": ("principal",),  # sees the school's staff's phones and reports one lost for a teacher
+    "assign_held_records": ("principal",),  # decides records held because their author no longer had the child
 }
 
 
@@ -435,3 +438,21 @@ def school_staff_required(view):
         return view(*args, **kwargs)
 
     return wrapped
+
+
+def devices_query(user: User) -> Select:
+    """The phones `user` may see and report lost: their own, and their school's staff's for who manages phones."""
+    from .models import Device
+
+    if can(user, "manage_phones") and user.school_id is not None:
+        staff = select(User.id).where(User.school_id == user.school_id, User.role.in_(SCHOOL_STAFF_ROLES))
+        return select(Device).where(or_(Device.user_id == user.id, Device.user_id.in_(staff)))
+    return select(Device).where(Device.user_id == user.id)
+
+
+def held_records_query(user: User) -> Select:
+    """The held records `user` may decide: their school's, for who assigns them; nothing for anyone else."""
+    from .models import HeldRecord
+
+    q = select(HeldRecord).where(HeldRecord.school_id == user.school_id)
+    return q if can(user, "assign_held_records") else q.where(false())

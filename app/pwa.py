@@ -17,7 +17,7 @@ SHELL_SOURCES = [SW_FILE, *sorted((STATIC / "js").glob("*.js")), *sorted((STATIC
                  *sorted((ROOT / "app" / "translations").glob("*/LC_MESSAGES/messages.po"))]
 # Loaded by the shell page, in this order (classic scripts sharing the global JF): storage and sync, helpers, then one
 # script per feature (each names what it owns in its header), the router (app.js) and the session.
-SHELL_SCRIPTS = ["i18n.js", "crypto.js", "db.js", "outbox.js", "capture.js", "ui.js", "data.js",
+SHELL_SCRIPTS = ["i18n.js", "crypto.js", "db.js", "device.js", "storage.js", "outbox.js", "capture.js", "ui.js", "data.js",
                  "home.js", "card.js", "outbox-view.js", "returns.js", "code.js", "notifications.js",
                  "form.js", "signature.js", "survey.js", "activity.js", "incident.js", "lock.js", "app.js", "session.js"]
 ICONS = ["icon-192.png", "icon-512.png", "icon-maskable-512.png"]

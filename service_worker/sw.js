@@ -13,7 +13,7 @@ const NAV_TIMEOUT_MS = 6000;
 
 // The same sync engine the page uses (classic scripts defining self.JF).
 // The versioned URLs the page loads too, so they come from the HTTP cache rather than over the wire again.
-importScripts(...["crypto.js", "db.js", "outbox.js"].map((f) => PRECACHE.find((u) => u.startsWith("/static/js/" + f + "?")) || "/static/js/" + f));
+importScripts(...["crypto.js", "db.js", "device.js", "outbox.js"].map((f) => PRECACHE.find((u) => u.startsWith("/static/js/" + f + "?")) || "/static/js/" + f));
 
 self.addEventListener("install", (event) => {
   event.waitUntil((async () => {

@@ -269,7 +269,7 @@ def test_openapi_describes_contract_and_kinds(client):
     assert contact["properties"]["channel"]["enum"] == ["phone", "video", "wechat", "letter", "in_person"]
     assert set(contact["required"]) == {"counterpart", "direction", "channel", "summary"}  # a letter has no duration
     assert "Fields_parent_call" not in schemas and "parent_call" in spec["paths"]["/api/v1/records"]["post"]["description"]
-    assert schemas["RecordResult"]["properties"]["status"]["enum"] == ["created", "duplicate", "missing_photos", "rejected"]
+    assert schemas["RecordResult"]["properties"]["status"]["enum"] == ["created", "duplicate", "missing_photos", "rejected", "held"]
 
 
 def test_openapi_describes_every_api_route(app, client):

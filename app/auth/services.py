@@ -109,6 +109,9 @@ def signed_out_reason() -> tuple[str, str]:
         user = db.session.get(User, int(user_id))
         if user is not None and not user.active:
             return "account_deactivated", _(DEACTIVATED_MESSAGE)
+        if user is not None and not session_is_current(user):
+            # Logged out elsewhere (another device's logout, a password change): the phone forgets the roster.
+            return "session_ended", _("您已在其他设备上退出登录，手机上的学生资料已清除。未同步的记录仍保留，请重新登录后发送。")
     return "unauthorized", _("请先登录。")
 
 

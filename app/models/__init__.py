@@ -14,6 +14,7 @@ from .surveys import PROPOSAL_STATES, ChildProposal, SurveyChange
 from .care import BUILTIN_CATEGORIES, CareCategory, CarePlan, ChildCategory
 from .followups import FOLLOW_UP_STATES, FollowUp
 from .vault import DeviceKey
+from .phones import HELD_OUTCOMES, WIPE_REASONS, Device, HeldRecord, PairingSpan
 
 from types import ModuleType as _Module  # noqa: E402
 

@@ -17,6 +17,8 @@ from ..extensions import db
 from ..models import AuditEntry, Child, Record, RecordPhoto, User
 from ..photos.services import SHA_RE, own_photo_ids
 from .counselling import alert_high_risk
+from ..children.pairing_history import paired_at, spans_of
+from ..held import services as held
 from ..web import db_id, uuid_text
 from .kinds import KINDS, clean_fields, from_old_phone
 
@@ -61,7 +63,7 @@ def _check(author: User, item, visible_children: set[int], now: datetime):
     if occurred is None:
         errors["occurred_at"] = _("时间格式应为 ISO 8601，例如 2026-11-20T15:04:00+08:00。")
     elif occurred > now + FUTURE_SLACK:
-        errors["occurred_at"] = _("时间不能晚于现在。")
+        errors["occurred_at"] = _("时间不能晚于现在。") + (_phone_clock(item, now) or "")
     elif occurred < now - OLDEST:
         errors["occurred_at"] = _("时间太早，超过一年前的记录请联系学校补录。")
     fields = {}
@@ -103,8 +105,17 @@ def _check(author: User, item, visible_children: set[int], now: datetime):
     return values, None
 
 
-def ingest(author: User, items: list, source: str = "api") -> list[dict]:
-    """Store a batch of records for `author`; return one result per record, in order."""
+def _phone_clock(item: dict, now: datetime) -> str | None:
+    """What the phone's clock was off by when it sent the record (the client's sent_at), if it was off."""
+    from ..devices.services import clock_note
+
+    meta = item.get("client")
+    return clock_note(parse_local_time(meta.get("sent_at"), naive=None), now) if isinstance(meta, dict) else None
+
+
+def ingest(author: User, items: list, source: str = "api", also_visible: frozenset | set = frozenset()) -> list[dict]:
+    """Store a batch of records for `author`; return one result per record, in order. `also_visible`: children the
+    principal decided this author's (held) records may name."""
     now = utcnow()
     items = [from_old_phone(i) for i in items]
     results: list[dict | None] = [None] * len(items)
@@ -114,6 +125,10 @@ def ingest(author: User, items: list, source: str = "api") -> list[dict]:
     wanted_children = {db_id(i.get("child_id")) for i in items if isinstance(i, dict)} - {None}
     wanted_children |= {c for i in items if activities.is_group(i) for c in activities.wanted_children(i)}
     visible = set(db.session.scalars(child_ids_query(author).where(Child.id.in_(wanted_children)))) if wanted_children else set()
+    visible |= set(also_visible) & wanted_children
+    # A child no longer the author's: the pairing history says whether they had it when the record was made.
+    history = spans_of(author, wanted_children - visible)
+    held_ids = set() if also_visible else held.known([i for i in ids if i])
     wanted_photos = {p for i in items if isinstance(i, dict) and isinstance(i.get("photos"), list) for p in i["photos"] if isinstance(p, str)}
     wanted_photos |= {i["fields"]["signature"] for i in items if isinstance(i, dict) and isinstance(i.get("fields"), dict)
                       and isinstance(i["fields"].get("signature"), str)}
@@ -141,7 +156,15 @@ def ingest(author: User, items: list, source: str = "api") -> list[dict]:
             results[n] = {"id": cid, "status": "duplicate"} if owner == author.id else \
                 {"id": cid, "status": "rejected", "errors": {"id": _("此 id 已被另一条记录使用。")}}
             continue
-        values, errors = _check(author, item, visible, now)
+        if cid in held_ids:
+            results[n] = held.result(cid)
+            continue
+        child = db_id(item.get("child_id")) if isinstance(item, dict) and not activities.is_group(item) else None
+        hold = False
+        if child in history:
+            when = parse_local_time(item.get("occurred_at"))
+            hold = when is not None and not paired_at(history[child], when)
+        values, errors = _check(author, item, visible | ({child} if child in history else set()), now)
         if errors:
             results[n] = {"id": cid, "status": "rejected", "errors": errors}
             continue
@@ -153,6 +176,9 @@ def ingest(author: User, items: list, source: str = "api") -> list[dict]:
             results[n] = {"id": cid, "status": "missing_photos", "errors": {"photos": missing}}
             continue
         seen_in_batch.add(cid)
+        if hold:
+            results[n] = held.hold(author, cid, item, child, now)
+            continue
         if activities.is_group(item):
             results[n] = activities.store(author, cid, values, own_photos, now, source)
             continue

@@ -127,8 +127,8 @@ def spec() -> dict:
         "Record": {"oneOf": record_variants, "discriminator": {"propertyName": "kind"}},
         "RecordResult": {"type": "object", "required": ["id", "status"], "properties": {
             "id": {"type": ["string", "null"], "description": "the record's id as sent (cut to 64 characters); null when it sent none"},
-            "status": {"type": "string", "enum": ["created", "duplicate", "missing_photos", "rejected"]},
-            "errors": {"type": "object", "description": "rejected: {field: reason}; missing_photos: {photos: [sha256, …]}"}}},
+            "status": {"type": "string", "enum": ["created", "duplicate", "missing_photos", "rejected", "held"]},
+            "errors": {"type": "object", "description": "rejected: {field: reason}; missing_photos: {photos: [sha256, …]}; held: kept for the principal (the author no longer had the child), do not resend"}}},
         "Notification": {"type": "object", "properties": {
             "id": {"type": "integer"}, "kind": {"type": "string"}, "text": {"type": "string", "description": "in Chinese"},
             "url": {"type": ["string", "null"], "description": "the page it is about (a path on this server)"},
@@ -229,6 +229,8 @@ def spec() -> dict:
                                                    "keys of the duty rules whose duty for this child is on the "
                                                    "caller's list (the rule's owner: paired or class teacher)")}}}},
                                        "duties": {"$ref": "#/components/schemas/Duties"},
+                                       "limits": {"type": "object", "properties": {"photos_per_record": {"type": "integer"}},
+                                                  "description": "the server's limits the phone enforces"},
                                        "returned": {"type": "array", "items": {"$ref": "#/components/schemas/Returned"},
                                                     "description": "the caller's records the principal returned, "
                                                                    "not yet corrected, earliest deadline first"}}}),
@@ -301,6 +303,12 @@ def spec() -> dict:
             "responses": {"200": ok_json("notifications, newest first", {"type": "object", "properties": {
                 "unread": {"type": "integer"}, "notifications": {"type": "array", "items": {"$ref": "#/components/schemas/Notification"}}}}),
                 "401": unauthorized}}},
+        "/api/v1/device/wiped": {"post": {
+            "summary": "The phone (X-Device-Id) wiped its data after a wipe order (the X-Wipe header of an earlier "
+                       "answer, given once it had sent its outbox); ends this session",
+            "parameters": [csrf],
+            "responses": {"204": {"description": "noted; logged out"},
+                          "404": _err("this phone has no wipe order", "not_found")}}},
         "/api/v1/notifications/read": {"post": {
             "summary": "Mark the caller's notifications read: {\"ids\": [...]} the listed ones, {\"all\": true} all of them",
             "parameters": [csrf],

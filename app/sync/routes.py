@@ -13,7 +13,7 @@ from ..access import can, children_query, school_staff_required
 from ..clock import today_local
 from ..extensions import db
 from ..models import DUTY_KINDS, Child, Record
-from ..records.services import ingest
+from ..records.services import MAX_PHOTOS, ingest
 from ..surveys.services import phone_survey
 from ..verify.returns import phone_returned, phone_reviews
 from ..web import api_error, json_body
@@ -67,6 +67,8 @@ def roster_for(user) -> dict:
         "school": {"name": school.name, "hotline": school.hotline} if school else None,
         "duties": duties,
         "follow_ups": _follow_ups(user),
+        # The server's own limits, so the phone enforces them before the record is refused.
+        "limits": {"photos_per_record": MAX_PHOTOS},
         "returned": phone_returned(user) if writes else [],
         **({"survey": survey["school"]} if survey else {}),
         "children": [

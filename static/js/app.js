@@ -5,17 +5,16 @@
   const { h, fmtTime, replace } = JF.ui;
   const { t } = JF.i18n;
   const $ = (id) => document.getElementById(id);
-  const LOW_SPACE = 50 * 1024 * 1024;
   // What outbox.js says with numbers in it (it also runs in the worker, without the catalogue): shown translated.
   const OUTBOX_TEXTS = ["正在上传照片 {i}/{n}", "正在上传签名 {i}/{n}", "正在上传记录 {i}/{n}", "照片上传失败（{n}）",
     "签名上传失败（{n}）", "同步失败（{n}）", "上报失败（{n}）", "服务器暂时不可用，稍后自动重试（{why}）"];
   const said = (text) => JF.i18n.tr(text, OUTBOX_TEXTS);
 
-  // flash: a message for the next view; storageWarning: shown on every view until space is freed.
+  // flash: a message for the next view; clock: the phone's clock offset from the server's (device.js); csrf: the session's token.
   // confirm: a committee member's code secret (GET /api/v1/confirm/secret), kept for offline use, wiped at logout.
   // incidents: emergencies reported on this phone; acked: records the server confirmed after the roster was fetched.
   // incident: the server's emergency categories and clocks (GET /api/v1/kinds).
-  const state = { user: null, roster: null, kinds: [], incident: null, records: [], incidents: [], acked: [], sync: {}, confirm: null, progress: null, view: "", flash: null, storageWarning: null };
+  const state = { user: null, roster: null, kinds: [], incident: null, records: [], incidents: [], acked: [], sync: {}, confirm: null, progress: null, view: "", flash: null, clock: null, csrf: null };
   const retry = JF.outbox.scheduler(() => trigger("retry"));
 
   /** Read what the phone holds; only the logged-in teacher's records are shown (a shared phone never mixes users). */
@@ -24,6 +23,7 @@
       JF.db.kvGet("user"), JF.db.kvGet("roster"), JF.db.kvGet("kinds"), JF.db.kvGet("sync"), JF.db.all("records"), JF.db.kvGet("confirm"),
       JF.db.kvGet("incidents"), JF.db.kvGet("acked"), JF.db.kvGet("roster_at"), JF.db.kvGet("incident"),
     ]);
+    state.clock = await JF.db.kvGet("clock");
     const mine = (x) => user && x.user_id === user.id;
     state.user = user || null;
     state.confirm = confirm || null;
@@ -66,8 +66,8 @@
     let text = null;
     let href = "#/outbox";
     const e = state.sync.error;
-    if (e && e.code === "auth") {
-      text = t("登录已过期，请重新登录");
+    if (e && (e.code === "auth" || e.code === "ended")) {
+      text = e.code === "ended" ? t(JF.outbox.MSG.ended) : t("登录已过期，请重新登录");
       href = "/login?next=/app/";
     } else if (e && e.code === "password") {
       text = t(JF.outbox.MSG.password);
@@ -85,6 +85,16 @@
     }
     toggle(err, text, "chip err");
     err.setAttribute("href", href);
+    renderPhone();
+  }
+
+  /** This phone's own problems: its clock, its storage (refused persistence, little space left). */
+  function renderPhone() {
+    const persistNote = JF.storage.persisted === false ? t("浏览器没有允许长期保存数据：手机空间紧张时，未同步的记录可能被清除。请尽快联网同步，或把家访通添加到主屏幕。") : null;
+    const text = [JF.device.clockWarning(state.clock), JF.storage.warning, persistNote].filter(Boolean).join(" ");
+    const el = $("jf-phone");
+    el.hidden = !text;
+    el.textContent = text;
   }
 
   function notice(text, cls) {
@@ -127,8 +137,36 @@
   }
 
   async function getJson(url, headers) {
-    const resp = await fetch(url, { credentials: "same-origin", headers: Object.assign({ Accept: "application/json" }, headers || {}) });
-    return resp;
+    const resp = await fetch(url, { credentials: "same-origin", headers: Object.assign({ Accept: "application/json" }, await JF.device.headers(), headers || {}) });
+    return JF.device.observe(resp);
+  }
+
+  /** What the phone keeps from the server about the children (not the teacher's own unsent work). */
+  function forgetServerData() {
+    return Promise.all(["roster", "roster_etag", "roster_at", "kinds", "incident", "confirm", "notes"].map((k) => JF.db.del("kv", k)));
+  }
+
+  /** Logged out elsewhere: the children's data goes; drafts and unsent records stay for this teacher's next login. */
+  async function sessionEnded() {
+    await forgetServerData();
+    await JF.db.kvUpdate("sync", (s) => Object.assign({}, s, { error: { code: "ended", message: JF.outbox.MSG.ended, at: new Date().toISOString() } }));
+    state.flash = t("您已在其他设备上退出登录，手机上的学生资料已清除；未同步的记录仍保留，请重新登录后发送。");
+    location.hash = "#/";
+    await reload();
+    notice(state.flash);
+  }
+
+  /** A wipe order (the phone was reported lost): everything it could send went first; now it keeps nothing. */
+  async function wipeOrdered() {
+    const headers = Object.assign({ "X-CSRFToken": state.csrf || "" }, await JF.device.headers());
+    JF.session.loggingOut = true;
+    await JF.session.wipe();
+    JF.device.forget();
+    try {
+      await fetch("/api/v1/device/wiped", { method: "POST", credentials: "same-origin", headers });
+    } finally {
+      location.href = "/login";  // the server's flash says why
+    }
   }
 
   /** Online: learn who is logged in, then refresh the roster (ETag) and the kinds' forms. */
@@ -140,16 +178,20 @@
       return;  // offline: what the phone holds is what we show
     }
     if (resp.status === 401) {
-      if ((await readJson(resp)).error === "account_deactivated") {
+      const why = (await readJson(resp)).error;
+      if (why === "account_deactivated") {
         await JF.session.closed();
         return;
       }
+      if (why === "session_ended") return sessionEnded();
       const sync = Object.assign({}, await JF.db.kvGet("sync"), { error: { code: "auth", message: JF.outbox.MSG.auth } });
       await JF.db.kvSet("sync", sync);
       return;
     }
     if (!resp.ok) return;
-    const user = (await resp.json()).user;
+    const body = await resp.json();
+    const user = body.user;
+    state.csrf = body.csrf_token;
     if (user.must_change_password) {
       // A one-time password: nothing syncs until the user chose their own (the server refuses the rest anyway).
       await JF.db.kvUpdate("sync", (s) => Object.assign({}, s, { error: { code: "password", message: JF.outbox.MSG.password } }));
@@ -158,7 +200,7 @@
     const known = await JF.db.kvGet("user");
     if (known && known.id !== user.id) {
       // Another teacher on this phone: the previous roster is not theirs to see.
-      await Promise.all(["roster", "roster_etag", "roster_at", "kinds", "incident", "confirm", "notes"].map((k) => JF.db.del("kv", k)));
+      await forgetServerData();
     }
     await JF.db.kvSet("user", user);
     if (user.role === "committee") await refreshSecret(user);
@@ -212,6 +254,9 @@
     const queued = state.records.filter((r) => r.status === "queued").map((r) => r.id);
     const result = await JF.outbox.flush({ onProgress: (text) => { state.progress = said(text); renderStatus(); } });
     if (result.error && result.error.code === "deactivated") return JF.session.closed();
+    if (result.wipe) return wipeOrdered();
+    if (result.error && result.error.code === "ended") return sessionEnded();
+    if (result.held) state.flash = t("{n} 条记录的学生已改由其他教师结对，记录已交给校长处理。", { n: result.held });
     state.progress = null;
     retry.after(result);
     if (!result.ok) JF.outbox.requestBackgroundSync();
@@ -249,33 +294,33 @@
     trigger("save");
   }
 
+  /** Persistent storage asked at every start (the answer shown when refused), and the space left checked. */
   async function checkStorage() {
-    if (!navigator.storage) return;
-    try {
-      if (!(await JF.db.kvGet("persist_asked")) && navigator.storage.persist) {
-        await JF.db.kvSet("persist_asked", true);
-        await navigator.storage.persist();  // asked once: the browser must not evict unsent records
-      }
-      const est = await navigator.storage.estimate();
-      const free = est.quota - est.usage;
-      if (est.quota && (free < LOW_SPACE || est.usage / est.quota > 0.9)) {
-        state.storageWarning = t("手机存储空间不足（剩余约 {n} MB），请尽快联网同步并清理手机空间，以免新记录无法保存。", { n: Math.max(0, Math.round(free / 1048576)) });
-        notice(state.storageWarning);
-      }
-    } catch (e) { /* estimate unsupported */ }
+    await JF.storage.persist();
+    await JF.storage.check();
+    if (JF.storage.warning) notice(JF.storage.warning);
+    renderPhone();
   }
 
   async function boot() {
     JF.i18n.translatePage();
     JF.db.onwiped = () => { if (!(JF.session && JF.session.loggingOut)) location.reload(); };
     await JF.lock.ready();  // locked at start: nothing about a child is read before the PIN (lock.js)
+    JF.storage.onwarning = renderPhone;
+    // A failed IndexedDB write anywhere (an autosave, a photo, the save button): say what was not saved, never nothing.
+    window.addEventListener("unhandledrejection", (e) => {
+      if (!JF.storage.isWriteError(e.reason)) return;
+      e.preventDefault();  // told to the teacher below: not a crash
+      notice(JF.storage.explain(e.reason), "err");
+      window.scrollTo(0, 0);
+    });
     await loadLocal();
     renderNav();
     renderStatus();
     await route();
     window.addEventListener("hashchange", () => {
       navPending = false;
-      notice(state.flash || state.storageWarning, state.flash ? "ok" : "warn");
+      notice(state.flash || JF.storage.warning, state.flash ? "ok" : "warn");
       state.flash = null;
       route();
       if (state.view === "notifications" && navigator.onLine) JF.notes.refresh().then(reload);

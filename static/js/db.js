@@ -49,8 +49,20 @@
     return opening;
   }
 
-  /** Run fn(stores) in one transaction; resolves with fn's result once the transaction has committed. */
+  /** Run fn(stores) in one transaction; resolves with fn's result once the transaction has committed.
+   * A failed write names its stores (err.jfWrite): storage.js tells the teacher what was not saved. */
   async function tx(names, mode, fn) {
+    if (mode !== "readwrite") return run(names, mode, fn);
+    try {
+      return await run(names, mode, fn);
+    } catch (err) {
+      const e = err instanceof Error || (self.DOMException && err instanceof DOMException) ? err : new Error(String(err));
+      try { e.jfWrite = [].concat(names); } catch (x) { /* a frozen error: the name still tells */ }
+      throw e;
+    }
+  }
+
+  async function run(names, mode, fn) {
     const db = await open();
     const t = db.transaction(names, mode);
     const stores = {};
@@ -64,6 +76,7 @@
     try {
       result = await fn(stores);
     } catch (err) {
+      done.catch(() => null);  // the abort rejects it too: the caller hears of err, not of an unhandled abort
       try { t.abort(); } catch (e) { /* already finished */ }
       throw err;
     }

@@ -152,17 +152,25 @@
       const files = Array.from(photoInput.files || []);
       photoInput.value = "";
       photoNote.hidden = false;
+      // The server's limit per record (from the roster): more would only be refused after uploading them all.
+      const limit = ((JF.app.state.roster || {}).limits || {}).photos_per_record || Infinity;
       for (let i = 0; i < files.length; i++) {
+        if (record.photos.length >= limit) {
+          photoNote.textContent = t("每条记录最多 {limit} 张照片，其余 {n} 张没有添加。", { limit, n: files.length - i });
+          showThumbs();
+          return;
+        }
         photoNote.textContent = t("正在压缩照片 {i}/{n}…", { i: i + 1, n: files.length });
         try {
           const sha = await JF.capture.keepPhoto(files[i]);
           if (!record.photos.includes(sha)) record.photos.push(sha);
           await persist();
         } catch (err) {
-          photoNote.textContent = t("这张照片无法读取，请换一张（{why}）", { why: err && err.message });
+          photoNote.textContent = JF.storage.isWriteError(err) ? JF.storage.explain(err) : t("这张照片无法读取，请换一张（{why}）", { why: err && err.message });
           return;
         }
       }
+      JF.storage.check();  // photos fill a phone: the space left is checked each time, not only at start
       photoNote.textContent = t("照片已保存在手机上（{n} 张）", { n: record.photos.length });
       showThumbs();
     });

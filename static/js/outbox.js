@@ -17,12 +17,14 @@
     stuck: "部分照片未能上传，稍后自动重试",
     password: "请先修改密码：点此打开“我的账号”设置新密码",
     deactivated: "这个账号已停用",
+    ended: "您已在其他设备上退出登录，请重新登录",
+    held: "学生已改由其他教师结对，记录已交给校长处理",
   };
 
   class SyncError extends Error {
     constructor(code, message, status) {
       super(message);
-      this.code = code;      // auth | network | server | client | password | deactivated
+      this.code = code;      // auth | network | server | client | password | deactivated | ended
       this.status = status || 0;
     }
   }
@@ -34,7 +36,7 @@
   /** fetch with the CSRF header; turns transport and server failures into SyncErrors, retries a stale token once. */
   async function request(ctx, method, url, opts) {
     opts = opts || {};
-    const headers = Object.assign({ Accept: "application/json" }, opts.headers || {});
+    const headers = Object.assign({ Accept: "application/json" }, await JF.device.headers(), opts.headers || {});
     if (method !== "GET" && method !== "HEAD") headers["X-CSRFToken"] = ctx.csrf;
     let resp;
     try {
@@ -42,8 +44,10 @@
     } catch (e) {
       throw new SyncError("network", MSG.network);
     }
+    JF.device.observe(resp);
     if (resp.status === 401) {
       const body = await readJson(resp);
+      if (body.error === "session_ended") throw new SyncError("ended", MSG.ended, 401);
       throw body.error === "account_deactivated" ? new SyncError("deactivated", MSG.deactivated, 401) : new SyncError("auth", MSG.auth, 401);
     }
     if (resp.status === 403) {
@@ -164,7 +168,7 @@
     return {
       id: r.id, kind: r.kind, child_id: r.child_id, occurred_at: r.occurred_at, fields: r.fields,
       photos: r.photos || [], location: r.location || null,
-      client: { saved_at: r.saved_at, online: !!r.online_at_save },
+      client: { saved_at: r.saved_at, online: !!r.online_at_save, sent_at: new Date().toISOString() },
       ...(r.corrects_id ? { corrects_id: r.corrects_id } : {}),
     };
   }
@@ -184,7 +188,7 @@
       for (let k = 0; k < batch.length; k++) {
         const res = body.results[k] || {};
         const id = batch[k].id;
-        if (res.status === "created" || res.status === "duplicate") {
+        if (res.status === "created" || res.status === "duplicate" || res.status === "held") {
           // Counted by the server now, but not in the roster the phone holds until it is fetched again (the duties).
           // Only the fields a duty rule filters on stay, never what was written (this runs in the worker too: the
           // rules come from the stored roster).
@@ -193,9 +197,12 @@
           const rules = (roster && roster.duties && roster.duties.rules) || [];
           const names = new Set(rules.filter((x) => x.kind === r.kind).flatMap((x) => Object.keys(x.filter || {})));
           const fields = Object.fromEntries([...names].filter((f) => r.fields && f in r.fields).map((f) => [f, r.fields[f]]));
-          await JF.db.kvUpdate("acked", (a) => (a || []).concat({ user_id: r.user_id, kind: r.kind, child_id: r.child_id, occurred_at: r.occurred_at, fields, corrects_id: r.corrects_id || null, at: new Date().toISOString() }));
+          // The confirmed record leaves first: bookkeeping that fails on a full phone must not block the queue.
           await JF.db.removeRecord(id);
           summary.sent++;
+          if (res.status === "held") { summary.held++; continue; }  // not counted for its duties: no acked entry
+          await JF.db.kvUpdate("acked", (a) => (a || []).concat({ user_id: r.user_id, kind: r.kind, child_id: r.child_id, occurred_at: r.occurred_at, fields, corrects_id: r.corrects_id || null, at: new Date().toISOString() }))
+            .catch(() => null);  // only the due list's early update is lost: the next roster counts the record
         } else if (res.status === "missing_photos") {
           missing = true;
           for (const sha of (res.errors && res.errors.photos) || []) await markUploaded(sha, false);
@@ -226,7 +233,7 @@
 
   async function run(opts) {
     const ctx = { csrf: null, user: null, onProgress: opts.onProgress };
-    const summary = { ok: false, sent: 0, rejected: 0, retry: false, auth: false, error: null, locked: false };
+    const summary = { ok: false, sent: 0, held: 0, rejected: 0, retry: false, auth: false, error: null, wipe: null, locked: false };
     // Locked (no data key in this page or worker): nothing can be read to send; unlocking flushes again.
     if (JF.crypt && !JF.crypt.ready()) return Object.assign(summary, { locked: true });
     try {
@@ -249,9 +256,10 @@
       summary.retry = e.code === "network" || e.code === "server";
       summary.auth = e.code === "auth";
       summary.error = { code: e.code, message: e.message, status: e.status, at: new Date().toISOString() };
-      await saveState({ error: summary.error });
+      await saveState({ error: summary.error }).catch(() => null);  // a full phone: the answer still comes back
     } finally {
       progress(ctx, null);
+      summary.wipe = JF.device.wipeOrder;  // everything it could send went first
       JF.db.notify("sync");
     }
     return summary;

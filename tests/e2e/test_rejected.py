@@ -4,7 +4,7 @@ from sqlalchemy import delete
 
 from app.children.services import set_pairings
 from app.extensions import db
-from app.models import Child, Pairing
+from app.models import Child, Pairing, PairingSpan
 
 from .conftest import api_login, fill_record, local_records, open_app, wait_until, wait_waiting
 
@@ -19,9 +19,11 @@ def test_rejected_record_is_kept_with_reason(live, context, page, small_jpegs):
     second = fill_record(page, "talk", live.ids["c1"])
     wait_waiting(page, 2)
 
-    # Meanwhile the school moves the child to another teacher.
+    # Meanwhile the school moves the child to another teacher, and no pairing history says the teacher ever had it
+    # (with it, the records would be accepted: tests/e2e/test_phone_data.py).
     def unpair():
         db.session.execute(delete(Pairing).where(Pairing.child_id == live.ids["c1"], Pairing.teacher_id == live.ids["teacher_id"]))
+        db.session.execute(delete(PairingSpan).where(PairingSpan.child_id == live.ids["c1"]))
         db.session.commit()
     live.query(unpair)
 
