@@ -303,6 +303,21 @@ def spec() -> dict:
             "responses": {"200": ok_json("notifications, newest first", {"type": "object", "properties": {
                 "unread": {"type": "integer"}, "notifications": {"type": "array", "items": {"$ref": "#/components/schemas/Notification"}}}}),
                 "401": unauthorized}}},
+        "/api/v1/device-key": {"post": {
+            "summary": "This phone's key from the server (app/vault): wraps a copy of the phone's data key, so records "
+                       "not yet sent survive a wrong-PIN wipe and a forgotten PIN is reset with the login password. "
+                       "Released after a login of the last 10 minutes, or with the password typed again",
+            "parameters": [csrf],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["device_id"], "properties": {
+                    "device_id": {"type": "string", "format": "uuid"},
+                    "password": {"type": "string", "maxLength": 256}}}}}},
+            "responses": {"200": ok_json("the key (base64, 32 bytes), the same for this user and phone each time", {
+                "type": "object", "properties": {"key": {"type": "string"}, "device_id": {"type": "string"}}}),
+                          "400": _err("device_id not a UUID, or password not a string", "bad_request"),
+                          "403": _err("the login is not fresh: the password is needed (password_required), or it "
+                                      "was wrong (bad_password)", "password_required"),
+                          "429": _err("too many wrong passwords", "rate_limited")}}},
         "/api/v1/device/wiped": {"post": {
             "summary": "The phone (X-Device-Id) wiped its data after a wipe order (the X-Wipe header of an earlier "
                        "answer, given once it had sent its outbox); ends this session",
