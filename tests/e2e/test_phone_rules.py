@@ -26,7 +26,7 @@ def offline_card(page, context, live, username, child_id) -> list[str]:
 
 def test_a_teachers_offline_app_does_not_offer_counselling(live, context, page):
     kinds = offline_card(page, context, live, live.ids["teacher"], live.ids["c1"])
-    assert kinds == ["home_visit", "talk", "contact", "handover", "survey"]  # the survey opens its own form
+    assert kinds == ["home_visit", "talk", "contact", "handover", "survey", "follow_up"]  # the survey opens its own form
     # Not even through an address typed or kept from before.
     page.evaluate("h => { location.hash = h }", f"#/new/counselling/{live.ids['c1']}")
     page.wait_for_selector("#jf-not-writable")
@@ -36,7 +36,7 @@ def test_a_teachers_offline_app_does_not_offer_counselling(live, context, page):
 def test_a_counsellors_offline_app_offers_counselling_and_the_server_takes_it(live, context, page, build):
     username = live.query(lambda: build.user("counsellor", db.session.scalar(select(School)), username="counsellora").username)
     kinds = offline_card(page, context, live, username, live.ids["c1"])
-    assert kinds == ["counselling"]
+    assert kinds == ["counselling", "follow_up"]
     fill_record(page, "counselling", live.ids["c1"])
     context.set_offline(False)
     wait_waiting(page, 0, timeout=30000)
