@@ -1,0 +1,41 @@
+"""Issue 19's server-page defects: each with the test that shows it fixed."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Record
+from app.verify import evidence
+
+from .builders import item, post
+from .conftest import login, page_csrf
+from .test_verify import A, _at, _codes, _fresh, _photo, _send, teacher_token  # noqa: F401 (fixtures)
+
+
+def test_distance_flag_only_for_home_visits(client, A, teacher_token):
+    A["v1"].lat, A["v1"].lon = 25.5, 110.9  # the village far from where the teacher was
+    db.session.commit()
+    far = {"lat": 24.331, "lon": 109.421, "accuracy_m": 20}
+    visit = _send(client, teacher_token, A["c1"], [_photo(51, _at(timedelta(hours=-2)))], location=far)
+    assert "far_from_village" in _codes(visit)
+    for kind in ("talk", "contact"):
+        rec = item(kind, A["c1"], _at(timedelta(hours=-1)).isoformat(timespec="seconds"))
+        rec["location"] = far  # held at school, or a call: the child's village says nothing about it
+        assert post(client, teacher_token, [rec]).get_json()["results"][0]["status"] == "created"
+        stored = db.session.scalar(select(Record).where(Record.client_id == rec["id"]))
+        assert "far_from_village" not in _codes(stored), kind
+
+
+def test_a_disputed_visit_shows_one_flag(client, A, teacher_token):
+    rec = _send(client, teacher_token, A["c1"])
+    assert "no_confirmation" in _codes(rec)
+    login(client, A["committee"].username)
+    token = page_csrf(client.get("/confirm/").get_data(as_text=True))
+    client.post(f"/confirm/{rec.id}", data={"csrf_token": token, "action": "dispute", "comment": "那天孩子不在家"})
+    codes = _codes(_fresh(rec))
+    assert "disputed" in codes and "no_confirmation" not in codes
+    login(client, A["principal"].username)
+    page = client.get(f"/records/{rec.id}").get_data(as_text=True)
+    assert str(evidence.RULES_BY_CODE["disputed"].title) in page and "村委会未确认</span>" not in page
