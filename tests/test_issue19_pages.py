@@ -39,3 +39,24 @@ def test_a_disputed_visit_shows_one_flag(client, A, teacher_token):
     login(client, A["principal"].username)
     page = client.get(f"/records/{rec.id}").get_data(as_text=True)
     assert str(evidence.RULES_BY_CODE["disputed"].title) in page and "村委会未确认</span>" not in page
+
+
+def test_classes_sorted_by_grade_then_number(client, build, A):
+    from app.children.class_teachers import school_classes
+    from app.children.ordering import class_key
+
+    names = ["六(2)班", "一(1)班", "三(1)班", "二(2)班", "五(1)班", "四(2)班", "一(2)班", "二(10)班"]
+    school = A["c1"].school
+    for n in names:
+        build.child(school, A["v1"], A["teacher"], class_name=n)
+    db.session.commit()
+    want = ["一(1)班", "一(2)班", "二(2)班", "二(10)班", "三(1)班", "四(2)班", "五(1)班", "六(2)班"]
+    assert sorted(names, key=class_key) == want
+    assert school_classes(school.id) == want
+    login(client, A["principal"].username)
+    page = client.get("/dashboard/?by=class").get_data(as_text=True)
+    at = [page.index(f'<th scope="row">{n}</th>') for n in want]
+    assert at == sorted(at)
+    page = client.get("/children/").get_data(as_text=True)
+    at = [page.index(f'>{n}</option>') for n in want]
+    assert at == sorted(at)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from ..access import children_query, incidents_query, may_close_incident, requires
 from ..clock import input_now
 from ..extensions import db
+from ..children.ordering import by_class
 from ..models import Child, Incident
 from ..web import EmptyForm, api_error, json_body
 from . import bp
@@ -37,8 +38,8 @@ def index():
 @requires("report_incidents")
 def new():
     form = EmptyForm()
-    children = db.session.scalars(children_query(current_user).where(Child.left_on.is_(None))
-                                  .order_by(Child.class_name, Child.name)).all()
+    children = by_class(db.session.scalars(children_query(current_user).where(Child.left_on.is_(None))
+                                  .order_by(Child.class_name, Child.name)))
     errors: dict = {}
     if request.method == "POST":
         if not form.validate_on_submit():
