@@ -60,3 +60,31 @@ def test_classes_sorted_by_grade_then_number(client, build, A):
     page = client.get("/children/").get_data(as_text=True)
     at = [page.index(f'>{n}</option>') for n in want]
     assert at == sorted(at)
+
+
+def test_audit_log_in_words_with_dropdown_filters(client, build, A):
+    other = build.child(A["c1"].school, A["v1"], A["teacher"], name="别的孩子")
+    db.session.commit()
+    token = login(client, A["teacher"].username)
+    client.get(f"/children/{A['c1'].id}")
+    client.get(f"/children/{other.id}")
+    rec = item("talk", A["c1"], _at(timedelta(hours=-1)).isoformat(timespec="seconds"))
+    post(client, token, [rec])
+    rid = db.session.scalar(select(Record.id).where(Record.client_id == rec["id"]))
+    login(client, A["principal"].username)
+    html = client.get("/audit/").get_data(as_text=True)
+    assert "查看 儿童档案" in html and "新建 记录" in html and f">谈心 · {A['c1'].name}</a>" in html
+    assert "view child" not in html and '<input name="action"' not in html
+    assert '<select name="user"' in html and '<option value="view">查看</option>' in html
+    # who, what, which child (their file and their records)
+    html = client.get(f"/audit/?child={A['c1'].id}").get_data(as_text=True)
+    assert f'href="/children/{A["c1"].id}"' in html and f'href="/records/{rid}"' in html
+    assert f'href="/children/{other.id}"' not in html
+    html = client.get(f"/audit/?user={A['teacher'].id}&action=create").get_data(as_text=True)
+    assert f'href="/records/{rid}"' in html and f'href="/children/{A["c1"].id}"' not in html
+    html = client.get(f"/audit/?user={A['principal'].id}&type=child").get_data(as_text=True)
+    assert f'href="/children/{A["c1"].id}"' not in html
+    # a code not in the list, or a child of another school: a clear 400, not an empty page
+    r = client.get("/audit/?action=drop_table")
+    assert r.status_code == 400 and "下拉" in r.get_data(as_text=True)
+    assert client.get("/audit/?child=999999").status_code == 400
