@@ -88,3 +88,32 @@ def test_audit_log_in_words_with_dropdown_filters(client, build, A):
     r = client.get("/audit/?action=drop_table")
     assert r.status_code == 400 and "下拉" in r.get_data(as_text=True)
     assert client.get("/audit/?child=999999").status_code == 400
+
+
+def test_emergency_page_has_numbers_to_tap_and_one_tap_notified(client, A):
+    import uuid
+    from datetime import datetime
+
+    from app.models import Guardian, Incident
+
+    from .builders import CHINA
+
+    db.session.add(Guardian(child_id=A["c1"].id, role="father", name="爸爸", phone="13800000001"))
+    A["c1"].school.county.bureau_phone = "0771-1234567"
+    db.session.commit()
+    login(client, A["teacher"].username)
+    html = client.get(f"/incidents/new?child={A['c1'].id}").get_data(as_text=True)
+    r = client.post("/incidents/new", data={
+        "csrf_token": page_csrf(html), "client_id": str(uuid.uuid4()), "child_id": A["c1"].id, "category": "illness",
+        "occurred_at": datetime.now(CHINA).strftime("%Y-%m-%dT%H:%M"), "description": "发高烧"})
+    page = client.get(r.headers["Location"]).get_data(as_text=True)
+    assert 'href="tel:13800000001"' in page and 'href="tel:0771-1234567"' in page
+    assert page.count(">已通知</button>") == 3
+    inc = db.session.scalar(select(Incident))
+    one_tap = page.split('id="clock-parents"')[1].split("</li>")[0]
+    assert 'name="target" value="parents"' in one_tap and 'name="method" value="phone"' in one_tap
+    r = client.post(f"/incidents/{inc.id}", data={"csrf_token": page_csrf(page), "what": "notice",
+                                                  "target": "parents", "method": "phone"})
+    assert r.status_code == 302
+    page = client.get(f"/incidents/{inc.id}").get_data(as_text=True)
+    assert page.count(">已通知</button>") == 2 and 'href="tel:13800000001"' not in page  # that clock is done

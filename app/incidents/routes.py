@@ -15,7 +15,7 @@ from ..children.ordering import by_class
 from ..models import Child, Incident
 from ..web import EmptyForm, api_error, json_body
 from . import bp
-from .services import CLOCKS, IncidentError, clocks, close, log_notice, report
+from .services import CLOCKS, IncidentError, clocks, close, contacts, log_notice, report
 
 
 def _get(incident_id: int) -> Incident:
@@ -89,7 +89,7 @@ def show(incident_id):
                 errors[e.field] = e.message
                 inc = _get(incident_id)
     return render_template("incidents/show.html", inc=inc, clocks=clocks(inc), form=form, errors=errors,
-                           targets=CLOCKS, now=input_now()), 400 if errors else 200
+                           targets=CLOCKS, now=input_now(), contacts=contacts(inc)), 400 if errors else 200
 
 
 @bp.route("/api/v1/incidents", methods=["POST"])
