@@ -117,3 +117,37 @@ def test_emergency_page_has_numbers_to_tap_and_one_tap_notified(client, A):
     assert r.status_code == 302
     page = client.get(f"/incidents/{inc.id}").get_data(as_text=True)
     assert page.count(">已通知</button>") == 2 and 'href="tel:13800000001"' not in page  # that clock is done
+
+
+def _error_next_to(html: str, field_id: str) -> str:
+    """The error shown right after the field with this id (empty when none)."""
+    after = html.split(f'id="{field_id}"', 1)[1]
+    return after.split("</div>", 1)[0] if f'id="{field_id}-error"' in after.split("</div>", 1)[0] else ""
+
+
+def test_dispute_without_reason_is_shown_next_to_the_field(client, A, teacher_token):
+    rec = _send(client, teacher_token, A["c1"])
+    login(client, A["committee"].username)
+    token = page_csrf(client.get("/confirm/").get_data(as_text=True))
+    r = client.post(f"/confirm/{rec.id}", data={"csrf_token": token, "action": "dispute", "comment": " "})
+    assert r.status_code == 302 and r.headers["Location"].endswith(f"#comment-{rec.id}")
+    html = client.get(r.headers["Location"].split("#")[0]).get_data(as_text=True)
+    near = _error_next_to(html, f"comment-{rec.id}")
+    assert "请写明原因" in near and 'role="alert"' in near
+    top = html.split("<main", 1)[1].split('id="r', 1)[0]
+    assert 'class="flash' not in top  # not (only) at the top of the page, 1,300 px above
+    assert _fresh(rec).confirm_state == "none"
+
+
+def test_return_without_reason_is_shown_next_to_the_field(client, A, teacher_token):
+    rec = _send(client, teacher_token, A["c1"])
+    login(client, A["principal"].username)
+    html = client.get("/review/").get_data(as_text=True)
+    r = client.post(f"/review/{rec.id}/return", data={"csrf_token": page_csrf(html), "comment": "",
+                                                      "next": f"/review/?state=received#r{rec.id}"})
+    assert r.headers["Location"].endswith(f"/review/?state=received#rc-{rec.id}")
+    html = client.get("/review/?state=received").get_data(as_text=True)
+    assert _error_next_to(html, f"rc-{rec.id}") and f'<details class="return-box" open>' in html
+    r = client.post(f"/review/{rec.id}/return", data={"csrf_token": page_csrf(html), "comment": ""})
+    assert r.headers["Location"].endswith(f"/records/{rec.id}#review-comment")
+    assert _error_next_to(client.get(f"/records/{rec.id}").get_data(as_text=True), "review-comment")
