@@ -151,3 +151,17 @@ def test_return_without_reason_is_shown_next_to_the_field(client, A, teacher_tok
     r = client.post(f"/review/{rec.id}/return", data={"csrf_token": page_csrf(html), "comment": ""})
     assert r.headers["Location"].endswith(f"/records/{rec.id}#review-comment")
     assert _error_next_to(client.get(f"/records/{rec.id}").get_data(as_text=True), "review-comment")
+
+
+def test_review_queue_uses_thumbnails_with_srcset_and_the_first_photo_is_not_lazy(client, A, teacher_token):
+    import re
+
+    for seed in (61, 62):
+        _send(client, teacher_token, A["c1"], [_photo(seed, _at(timedelta(hours=-2))), _photo(seed + 10, _at(timedelta(hours=-2)))])
+    login(client, A["principal"].username)
+    html = client.get("/review/").get_data(as_text=True)
+    imgs = re.findall(r"<img [^>]*>", html.split('class="gallery"', 1)[1].replace("\n", " "))
+    assert len(imgs) == 4
+    assert all("/thumb" in re.search(r'src="([^"]+)"', i).group(1) for i in imgs)
+    assert all(re.search(r'srcset="[^"]+/thumb 320w, [^"]+/full 1600w"', i) and "sizes=" in i for i in imgs)
+    assert "loading=" not in imgs[0] and all('loading="lazy"' in i for i in imgs[1:])
