@@ -165,3 +165,16 @@ def test_review_queue_uses_thumbnails_with_srcset_and_the_first_photo_is_not_laz
     assert all("/thumb" in re.search(r'src="([^"]+)"', i).group(1) for i in imgs)
     assert all(re.search(r'srcset="[^"]+/thumb 320w, [^"]+/full 1600w"', i) and "sizes=" in i for i in imgs)
     assert "loading=" not in imgs[0] and all('loading="lazy"' in i for i in imgs[1:])
+
+
+def test_counsellor_home_links_to_a_counselling_record_and_the_monthly_report(client, build, A):
+    counsellor = build.user("counsellor", A["c1"].school, username="counsellor19")
+    db.session.commit()
+    login(client, counsellor.username)
+    html = client.get("/").get_data(as_text=True)
+    assert 'href="/records/new/counselling"' in html and 'href="/reports/monthly"' in html
+    assert client.get("/records/new/counselling").status_code == 200
+    assert client.get("/reports/monthly").status_code == 200
+    login(client, A["principal"].username)
+    html = client.get("/").get_data(as_text=True)
+    assert 'href="/reports/monthly"' in html and 'href="/records/new/counselling"' not in html
