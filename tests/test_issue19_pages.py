@@ -178,3 +178,13 @@ def test_counsellor_home_links_to_a_counselling_record_and_the_monthly_report(cl
     login(client, A["principal"].username)
     html = client.get("/").get_data(as_text=True)
     assert 'href="/reports/monthly"' in html and 'href="/records/new/counselling"' not in html
+
+
+def test_session_tells_the_phone_the_roles_capabilities(client, A):
+    from app.access import CAPABILITIES
+
+    for who in ("teacher", "committee", "admin"):
+        login(client, A[who].username)
+        caps = client.get("/api/v1/session").get_json()["user"]["capabilities"]
+        assert caps == sorted(c for c, roles in CAPABILITIES.items() if who in roles)
+    assert "write_records" not in caps and "report_incidents" not in caps and "read_children" not in caps  # admin

@@ -102,7 +102,7 @@
     const s = state();
     const committee = JF.data.isCommittee();
     if (committee && !list) return JF.code.view();
-    const out = [h("h1", {}, committee ? "本村儿童" : "我的学生")];
+    const out = [h("h1", {}, committee ? "本村儿童" : (JF.data.can("read_children") ? "我的学生" : "家访通"))];
     if (s.user) out.push(h("p", { class: "muted" }, s.user.name + " · 离线也可以查看联系卡、填写记录"));
     const waiting = s.records.filter((r) => r.status !== "draft");
     if (waiting.length) {
@@ -113,7 +113,7 @@
         h("a", { href: "#/outbox" }, "查看")));
     }
     if (!committee) {
-      out.push(h("p", { class: "actions" }, h("a", { class: "button", id: "jf-report", href: "#/incident/new" }, "报告突发事件"),
+      out.push(h("p", { class: "actions" }, JF.data.can("report_incidents") ? h("a", { class: "button", id: "jf-report", href: "#/incident/new" }, "报告突发事件") : null,
         JF.data.groupKinds().length ? h("a", { class: "button", id: "jf-activity", href: "#/activity" }, "记录集体活动") : null));
       out.push(JF.incident.list());
       out.push(JF.returns.list());
