@@ -188,3 +188,27 @@ def test_session_tells_the_phone_the_roles_capabilities(client, A):
         caps = client.get("/api/v1/session").get_json()["user"]["capabilities"]
         assert caps == sorted(c for c, roles in CAPABILITIES.items() if who in roles)
     assert "write_records" not in caps and "report_incidents" not in caps and "read_children" not in caps  # admin
+
+
+def test_dashboard_maps_the_villages_with_this_terms_visits_and_flagged_ones(client, build, A, teacher_token):
+    from app.villages.map import village_map
+    from app.clock import today_local
+
+    A["v1"].lat, A["v1"].lon = 24.33, 109.42
+    build.village(A["c1"].school, "远村", lat=24.40, lon=109.50)
+    build.village(A["c1"].school, "无坐标村")
+    db.session.commit()
+    _send(client, teacher_token, A["c1"], [_photo(81, _at(timedelta(hours=-2)))])    # a visit, nothing remarkable
+    _send(client, teacher_token, A["c1"], [_photo(81, _at(timedelta(hours=-2)))])    # the same photo again: flagged
+    m = village_map(A["c1"].school_id, today_local())
+    by = {p["name"]: p for p in m["points"]}
+    assert by[A["v1"].name]["visits"] == 2 and by[A["v1"].name]["flagged"] >= 1
+    assert by["远村"]["visits"] == 0 and by["远村"]["flagged"] == 0 and "无坐标村" in [u["name"] for u in m["unplaced"]]
+    assert all(0 <= p["x"] <= m["width"] and 0 <= p["y"] <= m["height"] for p in m["points"])
+    assert by["远村"]["x"] > by[A["v1"].name]["x"] and by["远村"]["y"] < by[A["v1"].name]["y"]  # north-east is up-right
+    assert by[A["v1"].name]["r"] > by["远村"]["r"]
+    login(client, A["principal"].username)
+    html = client.get("/dashboard/").get_data(as_text=True)
+    svg = html.split('<svg class="vmap"', 1)[1].split("</svg>", 1)[0]
+    assert svg.count('class="dot"') == 2 and svg.count('class="ring"') == 1 and "style=" not in svg
+    assert "无坐标村" in html and "未设置位置" in html
