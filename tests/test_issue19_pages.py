@@ -212,3 +212,27 @@ def test_dashboard_maps_the_villages_with_this_terms_visits_and_flagged_ones(cli
     svg = html.split('<svg class="vmap"', 1)[1].split("</svg>", 1)[0]
     assert svg.count('class="dot"') == 2 and svg.count('class="ring"') == 1 and "style=" not in svg
     assert "无坐标村" in html and "未设置位置" in html
+
+
+def test_a_childs_photo_gallery_across_all_their_records(client, A, world, teacher_token):
+    from .builders import put_photo
+    from . import imaging
+
+    first = _send(client, teacher_token, A["c1"], [_photo(91, _at(timedelta(days=-3)))], when=timedelta(days=-3))
+    second = _send(client, teacher_token, A["c1"], [_photo(92, _at(timedelta(hours=-2))), _photo(93, _at(timedelta(hours=-2)))])
+    data = _photo(94)
+    put_photo(client, teacher_token, data)
+    talk = item("talk", A["c1"], _at(timedelta(hours=-1)).isoformat(timespec="seconds"), photos=[imaging.sha(data)])
+    assert post(client, teacher_token, [talk]).get_json()["results"][0]["status"] == "created"
+    login(client, A["principal"].username)
+    html = client.get(f"/children/{A['c1'].id}").get_data(as_text=True)
+    assert f'href="/children/{A["c1"].id}/photos"' in html
+    html = client.get(f"/children/{A['c1'].id}/photos").get_data(as_text=True)
+    grid = html.split('class="photo-grid"', 1)[1].split("</ul>", 1)[0]
+    assert grid.count("<img ") == 4 and "/thumb" in grid and "srcset=" in grid and "style=" not in grid
+    assert grid.index(f'/records/{second.id}"') < grid.index(f'/records/{first.id}"')  # newest first
+    # the village committee sees the home visits' photos only; another school's child is not found
+    login(client, A["committee"].username)
+    grid = client.get(f"/children/{A['c1'].id}/photos").get_data(as_text=True).split('class="photo-grid"', 1)[1]
+    assert grid.split("</ul>", 1)[0].count("<img ") == 3
+    assert client.get(f"/children/{world['B']['c1'].id}/photos").status_code == 404

@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 
 ACTIONS = {
     "view": _l("查看"), "list": _l("查看名单"), "view_card": _l("查看卡片"), "view_records": _l("查看记录"),
-    "view_plan": _l("查看帮扶计划"), "view_attention": _l("查看重点关注"), "create": _l("新建"), "edit": _l("修改"),
+    "view_plan": _l("查看帮扶计划"), "view_photos": _l("查看照片"), "view_attention": _l("查看重点关注"), "create": _l("新建"), "edit": _l("修改"),
     "update": _l("修改"), "upload": _l("上传"), "import": _l("导入"), "export": _l("导出"), "approve": _l("审核通过"),
     "return": _l("退回"), "confirm": _l("确认"), "dispute": _l("提出异议"), "report": _l("报告"),
     "notice": _l("记录通知"), "close": _l("结案"), "withdraw": _l("撤回"), "reject": _l("驳回"), "submit": _l("上报"),

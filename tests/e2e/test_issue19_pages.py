@@ -82,7 +82,7 @@ def test_changed_pages_fit_360px(live, context, page, build):
     shots = os.environ.get("SHOT_DIR")
     for name, path in (("audit", "/audit/"), ("term_record", f"/reports/term-record?teacher={live.ids['teacher_id']}"),
                        ("incident", f"/incidents/{inc_id}"), ("review", "/review/"), ("dashboard", "/dashboard/"),
-                       ("home_principal", "/")):
+                       ("home_principal", "/"), ("child_photos", f"/children/{live.ids['c1']}/photos")):
         page.goto(live.url + path)
         assert page.locator("h1").count() >= 1, path
         width = page.evaluate("document.documentElement.scrollWidth")
