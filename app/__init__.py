@@ -160,6 +160,9 @@ def register_templating(app: Flask) -> None:
         INCIDENT_TARGETS=TARGET_LABELS, INCIDENT_METHODS=METHODS, INCIDENT_CATEGORIES=CATEGORIES,
         leave_reasons=LEAVE_REASONS, CARE_LABELS=CARE_LABELS,
     )
+    from .photos.pipeline import DISPLAY_LONG_SIDE, THUMB_LONG_SIDE
+
+    app.jinja_env.globals.update(THUMB_LONG_SIDE=THUMB_LONG_SIDE, DISPLAY_LONG_SIDE=DISPLAY_LONG_SIDE)  # srcset widths
     from .care.services import care_list, care_of
 
     app.jinja_env.globals.update(care_of=lambda child: care_of(current_user, child),

@@ -80,6 +80,11 @@ def can(user: User, capability: str) -> bool:
     return user.role in CAPABILITIES[capability]
 
 
+def capabilities_of(user: User) -> list[str]:
+    """Every capability of `user`'s role, for the phone (it shows controls by these, never by a rule of its own)."""
+    return sorted(c for c, roles in CAPABILITIES.items() if user.role in roles)
+
+
 def schools_query(user: User) -> Select:
     """A SELECT of the schools `user` may see: the county's for bureau staff, their own for everyone else."""
     if can(user, "see_county"):

@@ -199,15 +199,26 @@ def page_url(page: int) -> str:
     return url_for(request.endpoint, **args)
 
 
-def save_or_flash(action: Callable[[], T], done: str, errors: type[Exception] | tuple[type[Exception], ...]
-                  ) -> tuple[bool, T | None]:
+def flash_field(field_id: str, message: str) -> str:
+    """Flash a form error for the field with this HTML id (macros.field_error shows it there); returns the anchor to
+    redirect to, so the page opens at the field the user was on rather than 1,300 px above it."""
+    flash(message, f"field:{field_id}")
+    return f"#{field_id}"
+
+
+def save_or_flash(action: Callable[[], T], done: str, errors: type[Exception] | tuple[type[Exception], ...],
+                  field_id: str | None = None) -> tuple[bool, T | None]:
     """Run a change from a form: commit and flash `done`, or, when it raises one of `errors` (whose message is for
-    the user), roll back and flash that message. Returns (saved, what the action returned)."""
+    the user), roll back and flash that message (next to `field_id` when given). Returns (saved, what the action
+    returned)."""
     try:
         result = action()
     except errors as e:
         db.session.rollback()
-        flash(str(e), "error")
+        if field_id:
+            flash_field(field_id, str(e))
+        else:
+            flash(str(e), "error")
         return False, None
     db.session.commit()
     flash(done, "ok")

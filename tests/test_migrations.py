@@ -417,3 +417,41 @@ def test_duty_rules_get_the_paired_teachers_as_owner_and_back(empty_app):
     assert "owner" not in {c["name"] for c in inspect(db.engine).get_columns("duty_rule")}
     with db.engine.connect() as conn:
         assert conn.execute(text("SELECT key FROM duty_rule")).scalars().all() == ["home_visit"]
+
+
+def test_flags_where_the_place_matters_and_one_dispute_flag(empty_app):
+    """0014u2 drops the distance flag of talks and contacts and "not confirmed" beside a dispute, lowering the score."""
+    import uuid
+    from datetime import datetime, timezone
+
+    from sqlalchemy import select
+
+    from app.models import Record
+    from tests.conftest import Builders
+
+    upgrade()
+    build = Builders()
+    school = build.school()
+    village = build.village(school)
+    teacher = build.user("teacher", school)
+    child = build.child(school, village, teacher)
+    when = datetime(2026, 11, 2, 2, tzinfo=timezone.utc)
+    far, nc, disputed = ({"code": c, "detail": d} for c, d in (("far_from_village", "5.0 km"), ("no_confirmation", ""),
+                                                                ("disputed", "")))
+    old = {"talk": ("talk", [far], 25), "visit": ("home_visit", [far, nc], 35), "disputed": ("home_visit", [disputed, nc], 70)}
+    ids = {}
+    for name, (kind, flags, score) in old.items():
+        r = Record(client_id=str(uuid.uuid4()), kind=kind, child_id=child.id, author_id=teacher.id, school_id=school.id,
+                   occurred_at=when, fields={}, flags=flags, score=score)
+        db.session.add(r)
+        db.session.flush()
+        ids[name] = r.id
+    db.session.commit()
+    db.session.rollback()
+    downgrade(revision="0013n")
+    db.session.rollback()
+    upgrade()
+    db.session.rollback()
+    db.session.expire_all()
+    got = {n: tuple(db.session.execute(select(Record.flags, Record.score).where(Record.id == i)).one()) for n, i in ids.items()}
+    assert got == {"talk": ([], 0), "visit": ([far, nc], 35), "disputed": ([disputed], 60)}

@@ -454,7 +454,10 @@ def test_reused_photo_is_caught_and_a_different_one_is_not(client, A, teacher_to
     flags = {f["code"]: f for f in _fresh(second).flags}
     assert flags["photo_reused"]["records"] == [first.id] and flags["photo_reused"]["detail"] == ""
     login(client, A["principal"].username)
-    assert f'href="/records/{first.id}">#{first.id}</a>' in client.get(f"/records/{second.id}").get_data(as_text=True)
+    page = client.get(f"/records/{second.id}").get_data(as_text=True)
+    # the other visit by its child and date, with a link (not a bare "#2")
+    day = _fresh(first).occurred_at.astimezone(CHINA).strftime("%Y-%m-%d")
+    assert f'href="/records/{first.id}">{A["c1"].name} · {day} 家访</a>' in page and f">#{first.id}<" not in page
     assert "photo_reused" in _codes(_fresh(first))  # the earlier record is re-flagged too
     assert "photo_reused" not in _codes(_fresh(unrelated))
 
@@ -467,7 +470,7 @@ def test_a_photo_reused_many_times_names_five_records_and_counts_the_rest(client
     assert flag["records"] == earlier[:evidence.REUSE_LIST_AT_MOST] and flag["detail"] == "+1"
     login(client, A["principal"].username)
     page = client.get(f"/records/{last.id}").get_data(as_text=True)
-    assert all(f'href="/records/{rid}">#{rid}</a>' in page for rid in earlier[:5]) and "+1" in page
+    assert all(f'href="/records/{rid}">{A["c1"].name} · ' in page for rid in earlier[:5]) and "+1" in page
     assert f'href="/records/{earlier[5]}"' not in page
 
 
@@ -531,11 +534,12 @@ def test_no_photo_and_no_confirmation_and_score(client, A, teacher_token):
     assert not {"no_photo", "no_confirmation"} & set(_codes(t))  # those two are home-visit rules
 
 
-def test_every_rule_is_explained_in_chinese():
+def test_every_rule_is_explained_in_chinese(app):
     for rule in evidence.RULES:
         assert re.search(r"[\u4e00-\u9fff]", str(rule.title)) and len(str(rule.explain)) > 15 and rule.weight > 0
-    shown = evidence.explained([{"code": "photo_reused", "detail": "", "records": [3]}, {"code": "no_photo"},
-                                {"code": "unknown"}])
+    with app.app_context():  # the other records are looked up (none here: id 3 does not exist)
+        shown = evidence.explained([{"code": "photo_reused", "detail": "", "records": [3]}, {"code": "no_photo"},
+                                    {"code": "unknown"}])
     assert [f["code"] for f in shown] == ["photo_reused", "no_photo"] and shown[0]["records"] == [3] and shown[0]["detail"] == ""
 
 

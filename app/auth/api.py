@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
+from ..access import capabilities_of
 from ..extensions import csrf
 from ..web import api_error, client_ip, json_body
 from . import bp
@@ -12,7 +13,8 @@ from .services import authenticate, end_session, signed_out_reason
 
 def _session_body(user):
     return {"user": {"id": user.id, "name": user.name, "role": user.role, "username": user.username,
-                     "must_change_password": bool(user.must_change_password)}, "csrf_token": generate_csrf()}
+                     "must_change_password": bool(user.must_change_password), "capabilities": capabilities_of(user)},
+            "csrf_token": generate_csrf()}
 
 
 # Logging in cannot carry a token yet; JSON-only (415 otherwise) keeps cross-site forms out.

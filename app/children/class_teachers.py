@@ -8,6 +8,7 @@ from ..audit import audit
 from ..extensions import db
 from ..models import Child, ClassTeacher, User
 from .services import FileError
+from .ordering import class_key
 
 
 def school_classes(school_id: int) -> list[str]:
@@ -15,7 +16,7 @@ def school_classes(school_id: int) -> list[str]:
     on_file = select(Child.class_name).where(Child.school_id == school_id, Child.class_name.is_not(None),
                                              Child.left_on.is_(None))
     named = select(ClassTeacher.class_name).where(ClassTeacher.school_id == school_id)
-    return sorted(set(db.session.scalars(on_file.distinct())) | set(db.session.scalars(named.distinct())))
+    return sorted(set(db.session.scalars(on_file.distinct())) | set(db.session.scalars(named.distinct())), key=class_key)
 
 
 def class_teachers(school_id: int) -> dict[str, list[User]]:

@@ -12,6 +12,7 @@ from ..web import EmptyForm, arg_id, paginate, save_or_flash
 from . import bp
 from .forms import ChildForm, ConsentForm, GuardianForm, LeaveForm, NewChildForm, PairingForm
 from .history import history_rows
+from .ordering import class_key
 from .services import (CHILD_FIELDS, GUARDIAN_FIELDS, LEAVE_FIELDS, FileError, create_child, leave_child, readmit_child,
                        record_consent, save_guardian, set_pairings, update_child, withdraw_consent)
 
@@ -49,7 +50,7 @@ def index():
         q = q.where(Child.left_on.is_(None))
     pg = paginate(q.order_by(Child.class_name, Child.name), PAGE_SIZE, count=True)
     scope = children_query(current_user).subquery()
-    classes = db.session.scalars(select(scope.c.class_name).distinct().where(scope.c.class_name.is_not(None)).order_by(scope.c.class_name)).all()
+    classes = sorted(db.session.scalars(select(scope.c.class_name).distinct().where(scope.c.class_name.is_not(None))), key=class_key)
     villages = db.session.execute(
         select(Village.id, Village.name).where(Village.id.in_(select(scope.c.village_id))).order_by(Village.name)
     ).all()

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import delete, select
 
-from ..access import child_ids_query, children_query, requires
+from ..access import can, child_ids_query, children_query, requires
 from ..audit import audit
 from ..care.services import categories_for, plans_to_review
 from ..clock import today_local
@@ -42,11 +42,13 @@ def dashboard():
     rules = rules_for(current_user.school_id)
     late_total, late = overdue_corrections(current_user.school_id, today)
     from ..surveys.progress import progress as survey_progress
+    from ..villages.map import village_map
 
     return render_template("duties/dashboard.html", today=today, by=by, rows=coverage(current_user.school_id, today, by),
                            late_corrections=late, late_corrections_total=late_total,
                            rules=rules, titles={r.key: r.title for r in rules}, overdue=overdue, overdue_total=total,
-                           weeks=weeks, chart=_chart(weeks),
+                           weeks=weeks, chart=_chart(weeks), vmap=village_map(current_user.school_id, today),
+                           can_manage_villages=can(current_user, "manage_villages"),
                            surveys=survey_progress(current_user.school_id, today, "teacher" if by == "teacher" else "class"))
 
 

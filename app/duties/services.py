@@ -24,6 +24,7 @@ from sqlalchemy import Select, and_, case, func, literal, not_, or_, select, tru
 from ..clock import CHINA
 from ..extensions import db
 from ..models import DUTY_KINDS, RULE_KINDS, Child, ChildCategory, DutyRule, DutyTally, Pairing, Record, Term, User, Village
+from ..children.ordering import class_key
 
 COUNTING_STATES = ("received", "approved")
 PERIOD_LABELS = {"week": _l("每周"), "fortnight": _l("每两周"), "month": _l("每月"), "quarter": _l("每季度"),
@@ -527,7 +528,10 @@ def coverage(school_id: int, today: date, by: str, rules: list[Rule] | None = No
         q = q.outerjoin(sub, sub.c.child_id == Child.id)
     q = q.where(_active_children(school_id)).group_by(*group).order_by(group[-1])
     out = []
-    for row in db.session.execute(q).mappings():
+    rows = db.session.execute(q).mappings().all()
+    if by not in ("teacher", "village"):
+        rows.sort(key=lambda row: class_key(row["key"]))
+    for row in rows:
         d = {"key": row["key"], "label": row["label"] or "—", "children": row["children"], "of": {}}
         for i, r in enumerate(rules):
             d[r.key] = row.get(f"done{i}") if r.key in done_subs else None

@@ -11,10 +11,11 @@ from sqlalchemy.orm import selectinload
 from ..access import children_query, incidents_query, may_close_incident, requires, school_staff_required
 from ..clock import input_now
 from ..extensions import db
+from ..children.ordering import by_class
 from ..models import Child, Incident
 from ..web import EmptyForm, api_error, json_body
 from . import bp
-from .services import CLOCKS, IncidentError, clocks, close, log_notice, report
+from .services import CLOCKS, IncidentError, clocks, close, contacts, log_notice, report
 
 
 def _get(incident_id: int) -> Incident:
@@ -37,8 +38,8 @@ def index():
 @requires("report_incidents")
 def new():
     form = EmptyForm()
-    children = db.session.scalars(children_query(current_user).where(Child.left_on.is_(None))
-                                  .order_by(Child.class_name, Child.name)).all()
+    children = by_class(db.session.scalars(children_query(current_user).where(Child.left_on.is_(None))
+                                  .order_by(Child.class_name, Child.name)))
     errors: dict = {}
     if request.method == "POST":
         if not form.validate_on_submit():
@@ -88,7 +89,7 @@ def show(incident_id):
                 errors[e.field] = e.message
                 inc = _get(incident_id)
     return render_template("incidents/show.html", inc=inc, clocks=clocks(inc), form=form, errors=errors,
-                           targets=CLOCKS, now=input_now()), 400 if errors else 200
+                           targets=CLOCKS, now=input_now(), contacts=contacts(inc)), 400 if errors else 200
 
 
 @bp.route("/api/v1/incidents", methods=["POST"])

@@ -131,6 +131,17 @@ def log_notice(inc: Incident, user: User, target: str, method: str, at_value, no
     return n
 
 
+def contacts(inc: Incident) -> dict[str, list[tuple[str, str]]]:
+    """Per clock, the numbers to call: (who, phone) of the guardian, the parents, the bureau's duty phone."""
+    child = inc.child
+    g = child.entrusted_guardian
+    bureau = child.school.county.bureau_phone if child.school and child.school.county else None
+    out = {"guardian": [(f"{g.name}{f'（{g.relationship_}）' if g.relationship_ else ''}", g.phone)] if g and g.phone else [],
+           "parents": [(p.name, p.phone) for p in child.parents() if p.phone],
+           "bureau": [(child.school.county.bureau_name or str(TARGET_LABELS["bureau"]), bureau)] if bureau else []}
+    return out
+
+
 def close(inc: Incident, user: User, note: str | None, now: datetime | None = None) -> None:
     """Close an incident: every notice given, or a note saying why not. The timeline stays."""
     if inc.closed_at is not None:

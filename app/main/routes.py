@@ -36,4 +36,10 @@ def home():
 
         care = {"follow_ups": open_for(current_user, limit=20), "attention": len(entries(current_user)),
                 "today": today_local()}
-    return render_template("main/home.html", count=count, children=children, duties=duties, reviews=reviews, care=care)
+    from ..records.kinds import kinds_for_writer
+
+    # Each role's shortcuts follow what it may do (the capabilities), not its name.
+    links = {"counselling": any(k.name == "counselling" for k in kinds_for_writer(current_user.role)),
+             "monthly": can(current_user, "read_monthly")}
+    return render_template("main/home.html", count=count, children=children, duties=duties, reviews=reviews, care=care,
+                           links=links)

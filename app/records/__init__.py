@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("records", __name__)
 
-from . import routes  # noqa: E402,F401
+from . import gallery, routes  # noqa: E402,F401

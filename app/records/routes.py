@@ -16,6 +16,7 @@ from ..access import can, children_query, get_child, get_record, may_read_conten
 from ..audit import audit
 from ..clock import CHINA, INPUT_FORMAT, as_utc, input_now, today_local
 from ..extensions import db
+from ..children.ordering import by_class
 from ..models import Child, Record, RecordPhoto
 from ..photos.services import PhotoRejected, rejection_message, save_upload
 from ..web import EmptyForm, arg_id, paginate
@@ -46,7 +47,7 @@ def _timeline(q, kind_filter: str | None):
 @requires("write_records")
 def new(kind_name):
     kind = _kind_or_404(kind_name)
-    children = db.session.scalars(children_query(current_user).where(Child.left_on.is_(None)).order_by(Child.class_name, Child.name)).all()
+    children = by_class(db.session.scalars(children_query(current_user).where(Child.left_on.is_(None)).order_by(Child.class_name, Child.name)))
     form = EmptyForm()
     errors: dict = {}
     values = request.form if request.method == "POST" else {}

@@ -16,6 +16,7 @@ from ..extensions import db
 from ..incidents.services import CLOCKS
 from ..models import Child, Incident, IncidentNotice, Record
 from .periods import done_in_every, month_window, periods_in_month
+from ..children.ordering import class_key
 
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 NO_CLASS = "（未分班）"
@@ -130,7 +131,7 @@ def monthly_report(school_id: int, month: date) -> dict:
     records = _records_by_class(school_id, m)
     incidents = incidents_in(school_id, m)
     judged = [r for r in rules if periods_in_month(r, m, school_id)]
-    classes = sorted(set(children) | set(records) | {i["class_name"] for i in incidents})
+    classes = sorted(set(children) | set(records) | {i["class_name"] for i in incidents}, key=class_key)
     rows = []
     for cls in classes:
         d = {k: 0 for k in COUNT_KEYS} | {f"done_{r.key}": 0 for r in judged}

@@ -26,6 +26,7 @@ from .term_stats import headers as stats_headers
 from .term_stats import term_stats as term_stats_for
 from .term_stats import term_stats_xlsx
 from .xlsx import attachment, no_store
+from ..children.ordering import class_key
 
 
 
@@ -53,8 +54,8 @@ def roster():
 def roster_page():
     """The roster's filters (classes and villages within the reader's scope) and the download button."""
     scope = children_query(current_user).where(Child.left_on.is_(None)).subquery()
-    classes = db.session.scalars(select(scope.c.class_name).distinct().where(scope.c.class_name.is_not(None))
-                                 .order_by(scope.c.class_name)).all()
+    classes = sorted(db.session.scalars(select(scope.c.class_name).distinct().where(scope.c.class_name.is_not(None))),
+                     key=class_key)
     villages = db.session.execute(select(Village.id, Village.name).where(Village.id.in_(select(scope.c.village_id)))
                                   .order_by(Village.name)).all()
     return render_template("reports/roster.html", classes=classes, villages=villages)

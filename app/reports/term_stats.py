@@ -10,6 +10,7 @@ from ..duties.services import Window
 from ..extensions import db
 from ..models import Child
 from ..models.people import LEAVE_REASONS, PARENTS_AWAY
+from ..children.ordering import class_key
 
 AWAY_KEYS = [k for k in PARENTS_AWAY if k != "none"]  # still left-behind: both, father, mother
 COLUMNS = ["on_file", *[f"away_{k}" for k in AWAY_KEYS], "new", *[f"left_{k}" for k in LEAVE_REASONS], "returned_home"]
@@ -49,7 +50,7 @@ def term_stats(school_id: int, term: Window, today: date) -> dict:
                                                or_(Child.left_on.is_(None), Child.left_on >= term.start))
          .group_by(Child.class_name).order_by(Child.class_name))
     rows = [{"class_name": r["class_name"] or "—", **{k: int(r[k] or 0) for k in COLUMNS}}
-            for r in db.session.execute(q).mappings()]
+            for r in sorted(db.session.execute(q).mappings(), key=lambda r: class_key(r["class_name"]))]
     totals = {k: sum(r[k] for r in rows) for k in COLUMNS}
     return {"rows": rows, "totals": totals, "until": until}
 

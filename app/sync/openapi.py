@@ -108,7 +108,7 @@ def spec() -> dict:
         "Error": {"type": "object", "required": ["error", "message"], "properties": {
             "error": {"type": "string", "description": "stable machine code"}, "message": {"type": "string", "description": "in the user's language"}}},
         "Session": {"type": "object", "properties": {
-            "user": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "role": {"type": "string"}, "username": {"type": "string"}, "must_change_password": {"type": "boolean"}}},
+            "user": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "role": {"type": "string"}, "username": {"type": "string"}, "must_change_password": {"type": "boolean"}, "capabilities": {"type": "array", "items": {"type": "string"}, "description": "what this role may do (app/access.py CAPABILITIES): the phone shows only the controls they allow"}}},
             "csrf_token": {"type": "string", "description": "send as X-CSRFToken on every state-changing call"}}},
         "Location": {"type": ["object", "null"], "required": ["lat", "lon"], "properties": {
             "lat": {"type": "number", "minimum": -90, "maximum": 90}, "lon": {"type": "number", "minimum": -180, "maximum": 180},

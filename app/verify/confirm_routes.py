@@ -41,7 +41,8 @@ def confirm_record(record_id):
     if record.confirm_state in ("confirmed", "disputed"):
         flash(_("这次家访已经处理过了。"), "warn")
         return redirect(url_for("verify.confirm_queue"))
+    field = f"comment-{record.id}"
     saved = save_or_flash(lambda: confirm(record, current_user, action == "confirm", request.form.get("comment")),
                           _("已确认这次家访。") if action == "confirm" else _("已提出异议，校长会看到您的说明。"),
-                          VerifyError)[0]
-    return redirect(url_for("verify.confirm_queue") + ("" if saved else f"#r{record.id}"))
+                          VerifyError, field)[0]
+    return redirect(url_for("verify.confirm_queue") + ("" if saved else f"#{field}"))

@@ -49,8 +49,9 @@ RULES = [
          _l("照片里相机记录的拍摄时间与记录填写的走访时间相差超过 3 小时。")),
     Rule("photo_no_time", 10, _l("照片没有拍摄时间"),
          _l("照片里没有相机记录的拍摄时间（可能是截图、转发或处理过的图片），无法核对是不是走访时拍的。")),
+    # Only a home visit happens at the child's village: talks are held at school and calls from anywhere.
     Rule("far_from_village", 25, _l("地点离孩子家所在村太远"),
-         _l("照片的位置或手机记录的位置离孩子所在村超过 3 公里。")),
+         _l("照片的位置或手机记录的位置离孩子所在村超过 3 公里。"), ("home_visit",)),
     Rule("written_late", 15, _l("事后补写"),
          _l("记录在走访时间 24 小时以后才填写，可能是回到办公室后补写的。填写时间以手机记下的保存时间为准，但不晚于"
             "服务器收到的时间；如果走访一天以后，这位教师的手机已经同步过别的记录却没有同时发来这一条，说明这条当时"
@@ -210,7 +211,8 @@ def check(record: Record, ctx: Context | None = None) -> list[dict]:
             flag("disputed")
         if record.confirm_state == "signed":
             flag("signature_only")
-        elif record.confirm_state != "confirmed":
+        elif record.confirm_state != "confirmed" and not any(f["code"] == "disputed" for f in flags):
+            # A dispute already says the committee did not confirm: one flag, not two.
             flag("no_confirmation")
         for c in confirmations:
             if c.method == "code" and c.outcome == "invalid":
@@ -296,10 +298,14 @@ def refresh_new(records: list[Record]) -> None:
 def explained(flags: list[dict]) -> list[dict]:
     """Flags with their title and explanation, for pages."""
     out = []
+    ids = {rid for f in flags or [] for rid in f.get("records") or []}
+    # A reused photo names the other visits by child and date (a bare "#2" told the principal nothing).
+    others = {r.id: r for r in db.session.scalars(select(Record).where(Record.id.in_(ids)))} if ids else {}
     for f in flags or []:
         rule = RULES_BY_CODE.get(f.get("code"))
         if rule:
+            rids = list(f.get("records") or [])
             out.append({"code": rule.code, "title": str(rule.title), "explain": str(rule.explain),
-                        "detail": f.get("detail") or "", "records": list(f.get("records") or []),
-                        "weight": rule.weight})
+                        "detail": f.get("detail") or "", "records": rids,
+                        "others": [others[i] for i in rids if i in others], "weight": rule.weight})
     return sorted(out, key=lambda f: -f["weight"])

@@ -116,9 +116,13 @@ def review_action(record_id, action):
         flash(_("表单已过期，请重新提交。"), "error")
         return redirect(back)
     step = approve if action == "approve" else return_for_correction
+    # A missing reason is shown next to the comment box the principal typed in: the queue's or the record page's.
+    own_page = url_for("records.show", record_id=record.id)
+    page, field = (own_page, "review-comment") if back.split("#")[0] == own_page else (back.split("#")[0], f"rc-{record.id}")
     saved = save_or_flash(lambda: step(record, current_user, request.form.get("comment")),
-                          _("已通过。") if action == "approve" else _("已退回，教师会在“退回给我”里看到。"), VerifyError)[0]
-    return redirect(back if saved else url_for("records.show", record_id=record.id))
+                          _("已通过。") if action == "approve" else _("已退回，教师会在“退回给我”里看到。"), VerifyError,
+                          field)[0]
+    return redirect(back if saved else f"{page}#{field}")
 
 
 # --- the author: returned to me --------------------------------------------------------------------------------------

@@ -50,6 +50,10 @@
     $("jf-nav-outbox").hidden = committee;
     $("jf-nav-home").textContent = committee ? t("本村儿童") : t("我的学生");
     $("jf-nav-home").setAttribute("href", committee ? "#/children" : "#/");
+    // Sync controls only for who sends something (records or emergencies); children only for who may read them.
+    const sends = JF.data.can("write_records") || JF.data.can("report_incidents");
+    for (const id of ["jf-nav-outbox", "jf-sync", "jf-waiting", "jf-last"]) $(id).hidden = !sends;
+    if (!JF.data.can("read_children")) $("jf-nav-home").hidden = true;
     JF.notes.badge();
   }
 

@@ -11,6 +11,12 @@
   /** This user's records about a child still on the phone (saved, not drafts). */
   const recordsFor = (childId) => state().records.filter((r) => r.child_id === childId && r.status !== "draft");
   const isCommittee = () => !!(state().user && state().user.role === "committee");
+  /** The server's answer whether this user's role may do `capability` (GET /api/v1/session). A user kept from before
+   * the server sent capabilities keeps every control until the next refresh rather than losing one offline. */
+  const can = (capability) => {
+    const caps = state().user && state().user.capabilities;
+    return !Array.isArray(caps) || caps.includes(capability);
+  };
 
   /** The kinds whose `writers` include this user's role: what the server's validation would accept from them.
    * A copy of the kinds from before the server said so offers none until the next refresh, rather than a wrong one. */
@@ -28,5 +34,5 @@
   /** {categories: [{value, label}], clocks: [{target, minutes, label, within}]}, or null before the first refresh. */
   const incidentRules = () => state().incident || null;
 
-  JF.data = { kindOf, children, childOf, recordsFor, isCommittee, writableKinds, groupKinds, incidentRules };
+  JF.data = { kindOf, children, childOf, recordsFor, isCommittee, can, writableKinds, groupKinds, incidentRules };
 })(self.JF = self.JF || {});

@@ -136,7 +136,8 @@
     const s = state();
     const committee = JF.data.isCommittee();
     if (committee && !list) return JF.code.view();
-    const out = [h("h1", {}, committee ? t("本村儿童") : t("我的学生"))];
+    const out = [h("h1", {}, committee ? t("本村儿童") : (JF.data.can("read_children") ? t("我的学生") : t("家访通")))];
+    if (s.user) out.push(h("p", { class: "muted" }, t("{name} · 离线也可以查看联系卡、填写记录", { name: s.user.name })));
     const waiting = s.records.filter((r) => r.status !== "draft");
     if (waiting.length) {
       const rejected = waiting.filter((r) => r.status === "rejected").length;
@@ -149,7 +150,8 @@
     if (!committee) {
       out.push(dutySummary(rows));
       // An emergency cannot wait below a long list: the entries stay at the top, one compact row.
-      out.push(h("p", { class: "actions compact" }, h("a", { class: "button", id: "jf-report", href: "#/incident/new" }, t("报告突发事件")),
+      out.push(h("p", { class: "actions compact" },
+        JF.data.can("report_incidents") ? h("a", { class: "button", id: "jf-report", href: "#/incident/new" }, t("报告突发事件")) : null,
         JF.data.groupKinds().length ? h("a", { class: "button", id: "jf-activity", href: "#/activity" }, t("记录集体活动")) : null));
       out.push(JF.incident.list());
       out.push(JF.returns.list());
