@@ -69,8 +69,10 @@ def test_session_api_contract(client, build):
     r = client.post("/api/v1/session", json={"username": "P1", "password": PASSWORD})
     body = r.get_json()
     assert r.status_code == 200
+    caps = body["user"].pop("capabilities")
     assert body["user"] == {"id": user.id, "name": user.name, "role": "principal", "username": "p1",
                             "must_change_password": False}
+    assert "review_records" in caps and "write_records" in caps and "see_county" not in caps  # the app shows by them
     assert len(body["csrf_token"]) > 20
     r = client.get("/api/v1/session")
     assert r.status_code == 200 and r.get_json()["user"]["id"] == user.id and r.get_json()["csrf_token"]
