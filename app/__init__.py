@@ -9,8 +9,8 @@ from flask import Flask
 from .config import Config, database_url, postgres_engine_options, secret_key
 
 ROOT = Path(__file__).resolve().parent.parent
-# What a page loads (not a document): no Content-Security-Policy or X-Frame-Options of its own.
-SUBRESOURCE_TYPES = {"text/javascript", "application/javascript", "text/css", "image/png"}
+# What a page loads (not a document, not a worker): no Content-Security-Policy or X-Frame-Options of its own.
+SUBRESOURCE_TYPES = {"text/javascript", "application/javascript", "text/css", "image/png", "application/manifest+json"}
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -240,7 +240,7 @@ def register_security(app: Flask) -> None:
         resp.headers.setdefault("Referrer-Policy", "same-origin")
         # A policy and frame options act on documents and workers, not on a script, style or icon the page loads: there
         # they would only add ~250 bytes to each request of the shell's install on 2G.
-        if request.endpoint in ("static", "pwa.shell_script") and resp.mimetype in SUBRESOURCE_TYPES:
+        if request.endpoint in ("static", "pwa.shell_script", "pwa.manifest") and resp.mimetype in SUBRESOURCE_TYPES:
             return resp
         resp.headers.setdefault("X-Frame-Options", "DENY")
         resp.headers.setdefault(
