@@ -160,7 +160,7 @@ def _worker_body() -> bytes:
 @bp.route("/sw.js")
 def service_worker():
     """The worker, made once per process; its ETag turns the browser's update checks into 304s while it is unchanged."""
-    resp = _send(_once("worker", _worker_body), "application/javascript")
+    resp = _send(_once(f"worker-{SHELL_VERSION}", _worker_body), "application/javascript")
     resp.headers["Cache-Control"] = "no-cache"
     resp.headers["Service-Worker-Allowed"] = "/"
     return resp.make_conditional(request)
