@@ -225,8 +225,9 @@ def terms_for(school_id: int, around: date) -> list[tuple]:
 
 
 def _terms_for(school_id: int, around: date) -> list[tuple]:
-    stored = db.session.execute(select(Term.name, Term.starts_on, Term.ends_on).where(Term.school_id == school_id)
-                                .order_by(Term.starts_on)).all()
+    # Read once a request whatever `around`: the roster asks about several days.
+    stored = _memo(("stored_terms", school_id), lambda: db.session.execute(
+        select(Term.name, Term.starts_on, Term.ends_on).where(Term.school_id == school_id).order_by(Term.starts_on)).all())
     if stored:
         return [tuple(t) for t in stored]
     return [t for y in range(around.year - 2, around.year + 2) for t in default_terms(y)]
