@@ -113,16 +113,17 @@ def seed(sa_url: str, instance: Path, teachers: int, per_teacher: int, schools: 
     from sqlalchemy import create_engine, insert
     from werkzeug.security import generate_password_hash
 
-    from app.models import Child, Guardian, Pairing, School, User, Village
+    from app.models import Child, County, Guardian, Pairing, School, User, Village
 
     pw_hash = generate_password_hash(PASSWORD, method=hash_method)
     now = datetime.now(timezone.utc)
     eng = create_engine(sa_url)
     out = []
     with eng.begin() as conn:
+        county_id = conn.execute(insert(County).returning(County.id), [{"name": "负载测试县", "created_at": now}]).scalar()
         school_ids = [r[0] for r in conn.execute(insert(School).returning(School.id, sort_by_parameter_order=True),
-                                                 [{"name": f"负载测试学校{s + 1}", "hotline": "0856-0000000", "created_at": now}
-                                                  for s in range(schools)])]
+                                                 [{"name": f"负载测试学校{s + 1}", "hotline": "0856-0000000", "created_at": now,
+                                                   "county_id": county_id} for s in range(schools)])]
         vrows = [{"school_id": sid, "name": f"村{v + 1}", "lat": 27.70 + v * 0.03, "lon": 109.15 + v * 0.03}
                  for sid in school_ids for v in range(5)]
         vids = [r[0] for r in conn.execute(insert(Village).returning(Village.id, sort_by_parameter_order=True), vrows)]

@@ -11,9 +11,9 @@ const OFFLINE_URL = "/offline";
 // A 2G link that accepts the connection but never answers must not keep the teacher from the app.
 const NAV_TIMEOUT_MS = 6000;
 
-// The same sync engine the page uses (classic scripts defining self.JF).
-// The versioned URLs the page loads too, so they come from the HTTP cache rather than over the wire again.
-importScripts(...["crypto.js", "db.js", "device.js", "outbox.js"].map((f) => PRECACHE.find((u) => u.startsWith("/static/js/" + f + "?")) || "/static/js/" + f));
+// The same sync engine the page uses (crypto.js, db.js, device.js and outbox.js, defining self.JF): the bundle the page has just loaded (its
+// other scripts need a document and do not run here), so it is not sent over the wire again.
+importScripts(PRECACHE.find((u) => u.startsWith("/shell.js?")));
 
 self.addEventListener("install", (event) => {
   event.waitUntil((async () => {

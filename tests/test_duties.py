@@ -346,3 +346,23 @@ def test_review_return_racing_a_new_record_of_the_same_child_keeps_the_newer_tim
     assert not th.is_alive() and not errors, errors
     db.session.expire_all()
     assert db.session.get(DutyTally, child_id).talk_at == newer
+
+
+def test_counts_for_is_one_query_whatever_the_rules_and_counts_each_window(app, world):
+    """The roster's counts: one grouped query (it was one per rule and window), each window counted on its own."""
+    from sqlalchemy import event
+
+    a = world["A"]
+    ingest_ok(a["teacher"], [_talk(a["c1"], "2026-11-17T10:00:00+08:00"), _talk(a["c1"], "2026-11-18T10:00:00+08:00"),
+                             _talk(a["c1"], "2026-11-10T10:00:00+08:00"), _talk(a["c1"], "2026-11-01T10:00:00+08:00")])
+    today = date(2026, 11, 18)
+    assert len([w for r in duty.rules_for(a["school"].id) for w in duty.windows_on(r, today, a["school"].id) if w]) > 2
+    statements = []
+    listen = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listen)
+    try:
+        counts = duty.counts_for(select(Record.child_id).distinct(), a["school"].id, today)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listen)
+    assert len([s for s in statements if "count" in s.lower()]) == 1
+    assert counts[a["c1"].id]["talk"] == {"current": 2, "previous": 1}  # the talk of 11-01 is in neither week

@@ -119,7 +119,8 @@ def signed_out_reason() -> tuple[str, str]:
 # why everything else is refused).
 PASSWORD_CHANGE_ENDPOINTS = {"auth.account", "auth.password", "auth.logout", "auth.api_logout", "auth.api_session",
                              "auth.login", "auth.set_language", "static", "pwa.service_worker", "pwa.manifest",
-                             "pwa.app_shell", "pwa.shell_page", "pwa.offline", "pwa.favicon"}
+                             "pwa.app_shell", "pwa.shell_page", "pwa.offline", "pwa.favicon",
+                             "pwa.shell_script"}
 
 
 def password_change_required() -> bool:

@@ -12,7 +12,7 @@ from ..audit import audit
 from ..web import api_error
 from . import bp, resumable
 from .quota import check_upload_quota
-from .services import SHA_RE, PhotoRejected, find_own, keys, rejection_message, save_upload, store
+from .services import SHA_RE, PhotoRejected, find_own, rejection_message, save_upload, served_copy, store
 
 STATUS_FOR = {"not_an_image": 415, "image_rejected": 422, "too_large": 413, "busy": 503}
 BUSY_RETRY_AFTER = 5  # seconds; the phone's outbox backs off on its own as well (5 s doubling)
@@ -35,8 +35,10 @@ def send_photo(photo, variant: str) -> Response:
     if variant not in ("thumb", "full"):
         abort(404)
     try:
-        data = store().get(keys(photo.sha256)["thumb" if variant == "thumb" else "display"])
-    except (FileNotFoundError, KeyError):
+        data = served_copy(photo.sha256, "thumb" if variant == "thumb" else "display")
+    except PhotoRejected as e:  # making it again: no decode slot free, or an original that no longer decodes
+        abort(503 if e.code == "busy" else 404)
+    if data is None:
         abort(404)
     audit("view", "photo", photo.id, commit=True)
     resp = Response(data, mimetype="image/jpeg")

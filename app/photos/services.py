@@ -113,16 +113,12 @@ def save_upload(user: User, sha: str, data: bytes, kind: str = "photo") -> Uploa
     existing = find_own(user, sha)
     if existing is not None:
         return Upload(existing, False)
-    cfg = current_app.config
-    with decode_slot():  # a decode holds up to ~100 MB: bound how many run at once, not how many are sent
-        p = process(data, max_bytes=cfg["PHOTO_MAX_BYTES"], max_pixels=cfg["PHOTO_MAX_PIXELS"],
-                    max_full_pixels=cfg["PHOTO_MAX_PIXELS_FULL"], max_webp_pixels=cfg["PHOTO_MAX_PIXELS_WEBP"])
+    p = _process(data)
     s = store()
     k = keys(sha)
     had = {name: s.exists(key) for name, key in k.items()}
-    s.put(k["orig"], data)
-    s.put(k["display"], p.display_jpeg)
-    s.put(k["thumb"], p.thumb_jpeg)
+    s.put(k["orig"], data)  # durable before the 201: the phone deletes its copy then
+    _put_copies(sha, p)
     taken = p.taken_at.replace(tzinfo=CHINA).astimezone(timezone.utc) if p.taken_at else None
     photo = Photo(
         sha256=sha, uploader_id=user.id, school_id=user.school_id, kind=kind, mime=p.mime, size=len(data),
@@ -148,6 +144,37 @@ def save_upload(user: User, sha: str, data: bytes, kind: str = "photo") -> Uploa
     return Upload(photo, True)
 
 
+def _process(data: bytes):
+    """The pipeline with this app's limits, in a decode slot (a decode holds up to ~100 MB: bound how many run at once,
+    not how many are sent)."""
+    cfg = current_app.config
+    with decode_slot():
+        return process(data, max_bytes=cfg["PHOTO_MAX_BYTES"], max_pixels=cfg["PHOTO_MAX_PIXELS"],
+                       max_full_pixels=cfg["PHOTO_MAX_PIXELS_FULL"], max_webp_pixels=cfg["PHOTO_MAX_PIXELS_WEBP"])
+
+
+def _put_copies(sha: str, p) -> None:
+    # No fsync: served_copy() makes them again from the original when a crash emptied or lost them.
+    s, k = store(), keys(sha)
+    s.put(k["display"], p.display_jpeg, durable=False)
+    s.put(k["thumb"], p.thumb_jpeg, durable=False)
+
+
+def served_copy(sha: str, variant: str) -> bytes | None:
+    """The display copy ("display") or thumbnail ("thumb") of the photo with these bytes, made again from the original
+    when it is missing or cut short (written without fsync); None when there is no original."""
+    s = store()
+    data = s.get(keys(sha)[variant])
+    if data and data.endswith(b"\xff\xd9"):  # a whole JPEG ends with its EOI marker
+        return data
+    original = s.get(keys(sha)["orig"])
+    if original is None:
+        return None
+    p = _process(original)
+    _put_copies(sha, p)
+    return p.display_jpeg if variant == "display" else p.thumb_jpeg
+
+
 def _drop_unreferenced(sha: str, had: dict[str, bool]) -> None:
     """Remove files this upload wrote when no Photo row refers to the bytes."""
     if db.session.scalar(select(func.count()).select_from(Photo).where(Photo.sha256 == sha)):
@@ -159,4 +186,4 @@ def _drop_unreferenced(sha: str, had: dict[str, bool]) -> None:
 
 
 __all__ = ["REJECTIONS", "SHA_RE", "PhotoRejected", "Upload", "decode_slot", "decode_slots", "find_own", "keys", "own_photo_ids", "rejection_message",
-           "save_upload", "signed_phash", "store", "unsigned_phash"]
+           "save_upload", "served_copy", "signed_phash", "store", "unsigned_phash"]

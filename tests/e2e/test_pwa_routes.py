@@ -15,10 +15,10 @@ def test_service_worker_is_versioned_and_not_cached(client):
     assert pwa.SHELL_VERSION in body and "__SHELL_VERSION__" not in body and "__PRECACHE__" not in body
     precache = json.loads(re.search(r"const PRECACHE = (\[.*?\]);", body).group(1))
     paths = {u.split("?")[0] for u in precache}
-    for url in ("/app/shell", "/offline", "/static/css/app.css", "/static/js/outbox.js", "/manifest.webmanifest"):
+    for url in ("/app/shell", "/offline", "/static/css/app.css", "/shell.js", "/manifest.webmanifest"):
         assert url in paths
     # static files are versioned by their bytes and may be cached for a year; pages are not
-    assert all(re.search(r"\?v=[0-9a-f]{10}$", u) for u in precache if u.startswith("/static/"))
+    assert all(re.search(r"\?v=[0-9a-f]{10}$", u) for u in precache if u.startswith(("/static/", "/shell.js")))
     css = next(u for u in precache if u.startswith("/static/css/app.css"))
     assert "immutable" in client.get(css).headers["Cache-Control"]
     assert "Cookie" not in client.get(css).headers.get("Vary", "")  # the same for everyone: no refetch after login
@@ -62,3 +62,35 @@ def test_app_needs_login_but_the_cached_shell_and_offline_page_do_not(client, pe
 def test_favicon_points_at_the_app_icon(client):
     r = client.get("/favicon.ico")
     assert r.status_code == 301 and r.headers["Location"].endswith("/static/icons/icon-192.png")
+
+
+def test_shell_scripts_are_one_bundle_in_order_compressed_once(client):
+    """One request for the shell's scripts: SHELL_SCRIPTS joined in order, the page's behind a check for a document
+    (the worker imports the same file), cached for a year by its hash, 304 on a matching ETag, the same for everyone."""
+    page = client.get("/app/shell").get_data(as_text=True)
+    urls = re.findall(r'<script src="([^"]+)"', page)
+    assert len(urls) == 1 and urls[0].startswith("/shell.js?v=")
+    r = client.get(urls[0], headers={"Accept-Encoding": "identity"})
+    body = r.get_data(as_text=True)
+    positions = [body.index((pwa.STATIC / "js" / name).read_text(encoding="utf-8")) for name in pwa.SHELL_SCRIPTS]
+    assert positions == sorted(positions)
+    guard = body.index('if (typeof document !== "undefined") {')
+    assert positions[len(pwa.WORKER_SCRIPTS) - 1] < guard < positions[len(pwa.WORKER_SCRIPTS)]
+    assert r.mimetype == "text/javascript" and "immutable" in r.headers["Cache-Control"]
+    assert "Cookie" not in r.headers["Vary"] and "Content-Security-Policy" not in r.headers
+    br = client.get(urls[0], headers={"Accept-Encoding": "gzip, br"})
+    assert br.headers["Content-Encoding"] == "br" and len(br.data) < len(r.data) / 3
+    assert br.headers["ETag"] != r.headers["ETag"]  # one validator per representation
+    again = client.get(urls[0], headers={"Accept-Encoding": "gzip, br", "If-None-Match": br.headers["ETag"]})
+    assert again.status_code == 304 and not again.data
+    assert "immutable" not in client.get("/shell.js").headers["Cache-Control"]  # without its hash: revalidate
+    worker = client.get("/sw.js").get_data(as_text=True)
+    assert urls[0] in worker and "importScripts(" in worker
+
+
+def test_worker_update_check_is_a_304_while_the_worker_is_unchanged(client):
+    r = client.get("/sw.js", headers={"Accept-Encoding": "br"})
+    assert r.headers["Content-Encoding"] == "br" and r.headers["Cache-Control"] == "no-cache"
+    assert "Content-Security-Policy" in r.headers  # a worker obeys its own script's policy
+    again = client.get("/sw.js", headers={"Accept-Encoding": "br", "If-None-Match": r.headers["ETag"]})
+    assert again.status_code == 304 and again.headers["Service-Worker-Allowed"] == "/"
