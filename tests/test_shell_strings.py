@@ -48,7 +48,7 @@ def test_the_catalogue_is_served_with_the_shell_and_precached(client):
     # An unversioned or old URL is revalidated, never kept for a year.
     assert client.get("/app/strings.js?v=old").headers["Cache-Control"] == "no-cache"
     # The shell's script loads first, before the scripts that use it.
-    assert shell.index("/app/strings.js") < shell.index("js/i18n.js") < shell.index("js/home.js")
+    assert shell.index("/app/strings.js") < shell.index("/shell.js")  # i18n.js, then home.js, inside the bundle
 
 
 def test_the_language_cookie_is_readable_by_the_shell(client):

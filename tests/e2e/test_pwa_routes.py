@@ -69,8 +69,9 @@ def test_shell_scripts_are_one_bundle_in_order_compressed_once(client):
     (the worker imports the same file), cached for a year by its hash, 304 on a matching ETag, the same for everyone."""
     page = client.get("/app/shell").get_data(as_text=True)
     urls = re.findall(r'<script src="([^"]+)"', page)
-    assert len(urls) == 1 and urls[0].startswith("/shell.js?v=")
-    r = client.get(urls[0], headers={"Accept-Encoding": "identity"})
+    # The words in every language first (app/shell_strings.py, the same for everyone), then the scripts.
+    assert len(urls) == 2 and urls[0].startswith("/app/strings.js?v=") and urls[1].startswith("/shell.js?v=")
+    r = client.get(urls[1], headers={"Accept-Encoding": "identity"})
     body = r.get_data(as_text=True)
     positions = [body.index((pwa.STATIC / "js" / name).read_text(encoding="utf-8")) for name in pwa.SHELL_SCRIPTS]
     assert positions == sorted(positions)
@@ -78,14 +79,14 @@ def test_shell_scripts_are_one_bundle_in_order_compressed_once(client):
     assert positions[len(pwa.WORKER_SCRIPTS) - 1] < guard < positions[len(pwa.WORKER_SCRIPTS)]
     assert r.mimetype == "text/javascript" and "immutable" in r.headers["Cache-Control"]
     assert "Cookie" not in r.headers["Vary"] and "Content-Security-Policy" not in r.headers
-    br = client.get(urls[0], headers={"Accept-Encoding": "gzip, br"})
+    br = client.get(urls[1], headers={"Accept-Encoding": "gzip, br"})
     assert br.headers["Content-Encoding"] == "br" and len(br.data) < len(r.data) / 3
     assert br.headers["ETag"] != r.headers["ETag"]  # one validator per representation
-    again = client.get(urls[0], headers={"Accept-Encoding": "gzip, br", "If-None-Match": br.headers["ETag"]})
+    again = client.get(urls[1], headers={"Accept-Encoding": "gzip, br", "If-None-Match": br.headers["ETag"]})
     assert again.status_code == 304 and not again.data
     assert "immutable" not in client.get("/shell.js").headers["Cache-Control"]  # without its hash: revalidate
     worker = client.get("/sw.js").get_data(as_text=True)
-    assert urls[0] in worker and "importScripts(" in worker
+    assert urls[1] in worker and "importScripts(" in worker
 
 
 def test_worker_update_check_is_a_304_while_the_worker_is_unchanged(client):
