@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from .conftest import api_login, fill_required, open_app, wait_until, wait_waiting
+from .conftest import AUTO_PIN, api_login, fill_required, open_app, wait_until, wait_waiting
 from .test_verification import SIGNATURE, draw_signature
 
 pytestmark = pytest.mark.e2e
@@ -18,6 +18,7 @@ def phone(browser, problems):
     from .conftest import watch
 
     ctx = browser.new_context(locale="zh-CN", viewport={"width": 360, "height": 740})
+    ctx.add_init_script(AUTO_PIN)  # the app opens locked: type the test PIN
     ctx.set_default_timeout(15000)
     page = ctx.new_page()
     watch(page, problems)
