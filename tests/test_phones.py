@@ -175,3 +175,11 @@ def test_future_record_rejection_names_the_phone_clock(client, world, ahead, say
     res = post(client, token, [rec]).get_json()["results"][0]
     assert res["status"] == "rejected"
     assert ("手机时钟比北京时间快" in res["errors"]["occurred_at"]) is says_clock
+
+
+def test_the_login_page_says_why_a_wiped_phone_is_there(client):
+    """The wiped phone goes to /login?wiped=lost: the reason is in the address, since a flash kept in the session was
+    lost when a request of the phone still in flight wrote its own session cookie last (seen under load in Chromium)."""
+    page = client.get("/login?wiped=lost").get_data(as_text=True)
+    assert "这部手机已报告丢失" in page
+    assert "这部手机已报告丢失" not in client.get("/login").get_data(as_text=True)

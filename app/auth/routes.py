@@ -48,6 +48,12 @@ def login():
     if wipe_phone:
         session.clear()
         flash(_(DEACTIVATED_MESSAGE), "error")
+    elif request.method == "GET" and request.args.get("wiped") == "lost":
+        # Said by the address the wiped phone goes to: a flash in the session could be overwritten by a request of
+        # the phone still in flight (signed cookies: the last answer's wins). Only words, nothing is done by it.
+        from ..devices.routes import WIPED_MESSAGE
+
+        flash(_(WIPED_MESSAGE), "error")
     if form.validate_on_submit():
         result = authenticate(form.username.data, form.password.data, client_ip())
         if result.user:

@@ -169,7 +169,7 @@
     try {
       await fetch("/api/v1/device/wiped", { method: "POST", credentials: "same-origin", headers });
     } finally {
-      location.href = "/login";  // the server's flash says why
+      location.href = "/login?wiped=lost";  // the login page says why
     }
   }
 
