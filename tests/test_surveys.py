@@ -267,3 +267,14 @@ def test_reminders_go_to_teachers_with_unsurveyed_children_once_a_week(client, w
     assert {n.user_id for n in notes} == {a["other_teacher"].id, world["B"]["teacher"].id, world["B"]["other_teacher"].id}
     assert made == 3 and all("1 名学生" in n.text and "孩子" not in n.text for n in notes)
     assert survey_reminders(now) == 0
+
+
+def test_a_survey_id_beyond_the_database_s_range_is_404_not_500(client, world):
+    """The survey pages' ids use the app's id converter (1..2^31-1): PostgreSQL raised on 99999999999 (an int column)."""
+    from .conftest import login, page_csrf
+
+    login(client, world["A"]["principal"].username)
+    token = page_csrf(client.get("/surveys/").get_data(as_text=True))
+    for url in ("/surveys/changes/99999999999/apply", "/surveys/record/99999999999/apply",
+                "/surveys/new-children/99999999999/create"):
+        assert client.post(url, data={"csrf_token": token}).status_code == 404, url

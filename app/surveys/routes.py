@@ -59,7 +59,7 @@ def _change(change_id: int) -> SurveyChange:
     return change
 
 
-@bp.route("/changes/<int:change_id>/<action>", methods=["POST"])
+@bp.route("/changes/<id:change_id>/<action>", methods=["POST"])
 @requires("apply_surveys")
 def decide(change_id, action):
     if action not in ("apply", "reject"):
@@ -74,7 +74,7 @@ def decide(change_id, action):
     return redirect(url_for("surveys.index"))
 
 
-@bp.route("/record/<int:record_id>/<action>", methods=["POST"])
+@bp.route("/record/<id:record_id>/<action>", methods=["POST"])
 @requires("apply_surveys")
 def decide_survey(record_id, action):
     if action not in ("apply", "reject"):
@@ -91,7 +91,7 @@ def decide_survey(record_id, action):
     return redirect(url_for("surveys.index"))
 
 
-@bp.route("/new-children/<int:proposal_id>/<action>", methods=["POST"])
+@bp.route("/new-children/<id:proposal_id>/<action>", methods=["POST"])
 @requires("apply_surveys")
 def decide_child(proposal_id, action):
     if action not in ("create", "reject"):
