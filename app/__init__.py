@@ -141,6 +141,7 @@ def register_templating(app: Flask) -> None:
     from .duties.services import DUTY_KINDS, PERIOD_LABELS, SEASON_LABELS
     from .incidents.services import CATEGORIES, METHODS, TARGET_LABELS
     from .attention.services import CARE_LABELS
+    from .records.kinds import ACTIVITY_TYPES
     from .models import LEAVE_REASONS
     from .notify.services import unread_count
     from .pwa import asset
@@ -160,7 +161,7 @@ def register_templating(app: Flask) -> None:
         REVIEW_LABELS=REVIEW_LABELS, CONFIRM_LABELS=CONFIRM_LABELS, METHOD_LABELS=METHOD_LABELS,
         OUTCOME_LABELS=OUTCOME_LABELS, ACTION_LABELS=ACTION_LABELS,
         INCIDENT_TARGETS=TARGET_LABELS, INCIDENT_METHODS=METHODS, INCIDENT_CATEGORIES=CATEGORIES,
-        leave_reasons=LEAVE_REASONS, CARE_LABELS=CARE_LABELS,
+        leave_reasons=LEAVE_REASONS, CARE_LABELS=CARE_LABELS, ACTIVITY_LABELS=dict(ACTIVITY_TYPES),
     )
     from .photos.pipeline import DISPLAY_LONG_SIDE, THUMB_LONG_SIDE
 

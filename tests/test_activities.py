@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 
 from app.activities.services import month_news, school_counts, term_counts
-from app.clock import today_local
+from app.clock import CHINA, today_local
 from app.duties.services import Window, counts_for, rules_for
 from app.extensions import db
 from app.models import Activity, ActivityPhoto, Child, DutyRule, Record
@@ -141,3 +141,27 @@ def test_the_kinds_offer_the_activity_as_a_group_form(app, client, world):
     assert kinds["activity"]["group"] is True and kinds["home_visit"]["group"] is False
     assert "attendance" in [f["type"] for f in kinds["activity"]["fields"]]
     assert client.get("/records/new/activity").status_code in (403, 404)
+
+
+def test_the_month_s_activities_appear_in_the_monthly_report_by_type(client, build, world):
+    """Reporting (step 13): the monthly report counts the month's activities by type, each child once."""
+    import re
+
+    from app.records.services import ingest
+
+    from .conftest import login
+
+    a = world["A"]
+    kids = _class_of(build, world, 3)
+    for _ in range(2):  # two parents' meetings with the same children: 2 activities, 3 children, 1 guardian
+        assert ingest(a["teacher"], [activity(kids, "parents_meeting", guardians=kids[:1])])[0]["status"] == "created"
+    db.session.commit()
+    login(client, a["principal"].username)
+    held = db.session.scalar(select(Activity.occurred_at))  # the month it was held in (China time)
+    month = held.astimezone(CHINA).strftime("%Y-%m")
+    html = client.get(f"/reports/monthly?month={month}").get_data(as_text=True)
+    row = re.search(r'<tr data-type="parents_meeting">(.*?)</tr>', html, re.S).group(1)
+    assert re.findall(r'<td class="num">(\d+)</td>', row) == ["2", "3", "1"]
+    other = re.search(r'<tr data-type="lecture">(.*?)</tr>', html, re.S).group(1)
+    assert re.findall(r'<td class="num">(\d+)</td>', other) == ["0", "0", "0"]
+    assert not any(k.name in html for k in kids)

@@ -144,8 +144,11 @@ def monthly_report(school_id: int, month: date) -> dict:
         rows.append({"class_name": cls, **d})
     total = {k: sum(r[k] for r in rows) for k in COUNT_KEYS} | {f"done_{r.key}": sum(x[f"done_{r.key}"] for x in rows)
                                                               for r in judged}
+    from ..activities.services import term_counts
     from ..attention.services import care_counts
 
-    return {"month": m, "rules": rules, "care": care_counts([school_id], m)[school_id], "judged": {r.key: periods_in_month(r, m, school_id) for r in judged},
+    return {"month": m, "rules": rules, "care": care_counts([school_id], m)[school_id],
+            # Group activities of the month by type (each child once): plain values, the report is frozen as JSON.
+            "activities": [{k: a[k] for k in ("type", "activities", "children", "guardians")} for a in term_counts(school_id, m)], "judged": {r.key: periods_in_month(r, m, school_id) for r in judged},
             "rows": [_shares(r, judged) for r in rows], "total": _shares(total, judged), "incidents": incidents,
             "made_at": datetime.now(CHINA)}
