@@ -193,3 +193,34 @@ class _FirstSheetReader(ExcelReader):
             if rel.target in self.valid_files and "chartsheet" not in rel.Type:
                 self.wb._sheets.append(_Sheet(self.wb, sheet.name, rel.target, self.shared_strings))
                 return
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def handle_upload(form, max_bytes: int, run):
+    """An import page's POST: the form's file read up to one byte past `max_bytes` (enough to refuse it without
+    holding all of it) and given to run(filename, data); (result, status), the reason flashed when there is none."""
+    from flask import flash, request
+    from flask_babel import gettext as _
+
+    upload = request.files.get("file")
+    if not form.validate_on_submit():
+        flash(_("页面已过期，请重新选择文件提交。"), "error")
+        return None, 400
+    if upload is None or not upload.filename:
+        flash(_("请选择要导入的文件。"), "error")
+        return None, 400
+    try:
+        return run(upload.filename, upload.read(max_bytes + 1)), 200
+    except UnreadableFile as e:
+        flash(str(e), "error")
+        return None, 400
+
+
+def template_response(data: bytes, filename: str):
+    """A template workbook to download (never cached: it is made per request)."""
+    from flask import Response
+
+    return Response(data, mimetype=XLSX, headers={"Content-Disposition": f"attachment; filename={filename}",
+                                                  "Cache-Control": "private, no-store"})
