@@ -109,15 +109,25 @@ def phone_reviews(user: User, child_ids: list[int]) -> dict[int, list[dict]]:
 
 
 def overdue_corrections(school_id: int, today: date, limit: int | None = 50) -> tuple[int, list[dict]]:
-    """Returned records of the school with no correction after their deadline: (count, the oldest deadlines first)."""
-    rows = db.session.scalars(select(Record).where(
-        Record.school_id == school_id, Record.review_state == "returned")
-        .options(selectinload(Record.author), selectinload(Record.child))).all()
+    """Returned records of the school with no correction after their deadline: (count, the oldest deadlines first).
+
+    Late in SQL (the latest return before the first day whose deadline has passed), and only the rows shown are
+    loaded: loading every returned record with its author and child made the dashboard 0.5 s at a 3,000-child school."""
+    from datetime import datetime, time
+
+    from ..clock import CHINA
+
+    # deadline_of(at) < today  <=>  the return's China date < today - CORRECTION_DAYS
+    cutoff = datetime.combine(today - timedelta(days=correction_days()), time.min, CHINA)
+    returned = select(Record.id).where(Record.school_id == school_id, Record.review_state == "returned")
+    last = (select(ReviewEvent.record_id, func.max(ReviewEvent.at).label("at"))
+            .where(ReviewEvent.action == "return", ReviewEvent.record_id.in_(returned))
+            .group_by(ReviewEvent.record_id).subquery())
+    q = select(Record).join(last, last.c.record_id == Record.id).where(last.c.at < cutoff)
+    total = db.session.scalar(q.with_only_columns(func.count()).order_by(None)) or 0
+    shown = q.order_by(last.c.at, Record.id).options(selectinload(Record.author), selectinload(Record.child))
+    rows = db.session.scalars(shown if limit is None else shown.limit(limit)).all()
     events = latest_returns([r.id for r in rows])
-    late = []
-    for r in rows:
-        ev = events.get(r.id)
-        if ev is not None and deadline_of(ev.at) < today:
-            late.append({"record": r, "deadline": deadline_of(ev.at), "reason": ev.comment})
+    late = [{"record": r, "deadline": deadline_of(events[r.id].at), "reason": events[r.id].comment} for r in rows]
     late.sort(key=lambda x: (x["deadline"], x["record"].id))
-    return len(late), late if limit is None else late[:limit]
+    return total, late
