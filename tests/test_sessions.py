@@ -6,7 +6,7 @@ import pytest
 
 from app.auth import services
 from app.extensions import db
-from app.models import AuditEntry, User
+from app.models import AuditEntry, Record, User
 
 from .conftest import PASSWORD, login, page_csrf
 
@@ -258,3 +258,32 @@ def test_dummy_hash_follows_the_configured_method(app):
     assert services._dummy_hash().startswith("pbkdf2:sha256:1234$")
     app.config.pop("PASSWORD_HASH_METHOD")
     assert services._dummy_hash().startswith("scrypt:")
+
+
+# -- requests racing the first page after login ------------------------------------------------------------------
+
+def test_a_request_in_flight_at_login_cannot_void_the_pages_form(client, app, build):
+    """CI saw it (tests/e2e/test_phone_rules.py, 400 "表单已过期"): right after login the service worker precaches
+    pages while the teacher opens a form. Cookies are signed, not stored: every answer re-sends the whole session
+    as it was when its request began, and the last answer's cookie wins. A precache request that began before the
+    session had a CSRF token made one of its own, and its cookie, arriving after the form page, voided the token the
+    form carried. The token is now made at login, so every request of the new session carries the same one."""
+    teacher = build.user("teacher", build.school(), username="t1")
+    name = app.config["SESSION_COOKIE_NAME"]
+    token = page_csrf(client.get("/login").get_data(as_text=True))
+    r = client.post("/login", data={"csrf_token": token, "username": "t1", "password": PASSWORD})
+    assert r.status_code == 302
+    at_login = client.get_cookie(name).value  # what a request sent now (the precache) carries
+
+    form_token = _page_token(client, "/records/new/talk")  # the form page, answered first
+    late = app.test_client()  # the precache's request, begun with the login's cookie, answered last
+    late.set_cookie(name, at_login)
+    assert late.get("/offline").status_code == 200
+    client.set_cookie(name, late.get_cookie(name).value)  # its cookie replaces the form page's
+
+    r = client.post("/records/new/talk", data={"csrf_token": form_token, "child_id": "0"})
+    body = r.get_data(as_text=True)
+    assert "表单已过期" not in body
+    # Judged on its content instead: no child chosen, nothing stored for the teacher.
+    assert r.status_code == 400 and "请修改标红的内容后再保存" in body
+    assert db.session.query(Record).filter_by(author_id=teacher.id).count() == 0

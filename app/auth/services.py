@@ -5,9 +5,10 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app, session
+from flask import current_app, g, session
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy import delete, func, select, update
 from werkzeug.security import check_password_hash
 
@@ -84,6 +85,11 @@ def authenticate(username: str, password: str, ip: str) -> LoginResult:
     db.session.execute(delete(LoginFailure).where(LoginFailure.username == username, LoginFailure.ip == ip))
     # A new session on login: nothing from before (e.g. a planted session) carries over.
     session.clear()
+    # The CSRF token of the new session, made now: a request begun before the first page (the service worker's
+    # precache) would otherwise make its own, and its cookie, answered last, would void the token of a form already
+    # on screen (signed cookies: the last answer's session wins). tests/test_sessions.py reproduces it.
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
+    generate_csrf()
     login_user(user)
     session[SESSION_VERSION_KEY] = user.session_version
     session[LOGIN_AT_KEY] = int(time.time())  # a fresh login releases the phone's device key (app/vault)
