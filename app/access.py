@@ -395,9 +395,10 @@ def may_close_follow_up(user: User, fu) -> bool:
     return user.id in (fu.assignee_id, fu.record.author_id) or can(user, "assign_follow_ups")
 
 
-def may_read_follow_up(user: User, fu) -> bool:
-    """What a follow-up says: hidden from whoever may not read its source record's content (counselling)."""
-    return fu.source is None or may_read_content(user, fu.source)
+def may_read_follow_up(user: User, fu, printed: bool = False) -> bool:
+    """What a follow-up says: hidden from whoever may not read its source record's content (counselling), and on
+    printed pages and exports from everyone (may_read_content)."""
+    return fu.source is None or may_read_content(user, fu.source, printed)
 
 
 def requires(capability: str):

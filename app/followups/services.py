@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..access import can, content_query, follow_ups_query, may_close_follow_up
@@ -12,6 +13,7 @@ from ..extensions import db
 from ..models import FollowUp, Record, User
 
 STAFF_ROLES = ("teacher", "principal", "counsellor")
+STATUS_LABELS = {"open": _l("进行中"), "done": _l("已完成"), "cancelled": _l("已取消")}
 OUTCOME_MAX = 1000
 
 

@@ -54,7 +54,11 @@ def _children_by_class(school_id: int, m: Window, rules) -> dict[str, dict]:
             continue
         sub = done_in_every(school_id, r, windows).subquery()
         joins.append(sub)
-        cols.append(func.sum(case((and_(on_file, sub.c.child_id.is_not(None)), 1), else_=0)).label(f"done_{r.key}"))
+        # Only the children the rule is for, as on the dashboard and the due lists (a rule for some categories).
+        owed = and_(on_file, r.children())
+        cols.append(func.sum(case((and_(owed, sub.c.child_id.is_not(None)), 1), else_=0)).label(f"done_{r.key}"))
+        if r.categories:
+            cols.append(func.sum(case((owed, 1), else_=0)).label(f"of_{r.key}"))
     q = q.add_columns(*cols).select_from(Child)
     for sub in joins:
         q = q.outerjoin(sub, sub.c.child_id == Child.id)
@@ -118,8 +122,8 @@ def _shares(d: dict, rules) -> dict:
     d["approved_share"] = d["approved"] / evidence if evidence else None
     d["confirmed_share"] = d["visits_confirmed"] / d["home_visit"] if d.get("home_visit") else None
     for r in rules:
-        done = d.get(f"done_{r.key}")
-        d[f"coverage_{r.key}"] = None if done is None else (done / d["on_file"] if d["on_file"] else None)
+        done, owed = d.get(f"done_{r.key}"), d.get(f"of_{r.key}", d["on_file"])
+        d[f"coverage_{r.key}"] = None if done is None else (done / owed if owed else None)
     return d
 
 
@@ -132,9 +136,10 @@ def monthly_report(school_id: int, month: date) -> dict:
     incidents = incidents_in(school_id, m)
     judged = [r for r in rules if periods_in_month(r, m, school_id)]
     classes = sorted(set(children) | set(records) | {i["class_name"] for i in incidents}, key=class_key)
+    owed = [f"of_{r.key}" for r in judged if r.categories]  # children a rule for some categories is for
     rows = []
     for cls in classes:
-        d = {k: 0 for k in COUNT_KEYS} | {f"done_{r.key}": 0 for r in judged}
+        d = {k: 0 for k in COUNT_KEYS} | {f"done_{r.key}": 0 for r in judged} | dict.fromkeys(owed, 0)
         d.update(children.get(cls, {}))
         d.update(records.get(cls, {}))
         for inc in (i for i in incidents if i["class_name"] == cls):
@@ -142,8 +147,8 @@ def monthly_report(school_id: int, month: date) -> dict:
             for t in CLOCKS:
                 d[f"in_time_{t}"] += inc[f"in_time_{t}"]
         rows.append({"class_name": cls, **d})
-    total = {k: sum(r[k] for r in rows) for k in COUNT_KEYS} | {f"done_{r.key}": sum(x[f"done_{r.key}"] for x in rows)
-                                                              for r in judged}
+    total = {k: sum(r[k] for r in rows) for k in (*COUNT_KEYS, *owed)} | {
+        f"done_{r.key}": sum(x[f"done_{r.key}"] for x in rows) for r in judged}
     from ..activities.services import term_counts
     from ..attention.services import care_counts
 

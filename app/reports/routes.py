@@ -11,6 +11,7 @@ from ..audit import audit
 from ..clock import today_local
 from ..duties.services import PERIOD_LABELS
 from ..extensions import db
+from ..followups.services import STATUS_LABELS
 from ..models import Child, User, Village
 from ..records.kinds import KINDS
 from . import bp
@@ -116,10 +117,10 @@ def term_page():
     if teacher is None:
         return render_template("reports/term_choose.html", teachers=school_teachers(current_user.school_id))
     which, term = _term(teacher)
-    rec = term_record(teacher, term, today_local())
+    rec = term_record(current_user, teacher, term, today_local())
     audit("view", "term_record", teacher.id, commit=True)
     return no_store(make_response(render_template("reports/term.html", rec=rec, which=which, KINDS=KINDS,
-                                                  PERIOD_LABELS=PERIOD_LABELS)))
+                                                  PERIOD_LABELS=PERIOD_LABELS, FOLLOW_UP_STATUS=STATUS_LABELS)))
 
 
 @bp.route("/term-record.xlsx")
@@ -129,7 +130,7 @@ def term_export():
     if teacher is None:
         abort(404)
     _which, term = _term(teacher)
-    data = term_xlsx(term_record(teacher, term, today_local()))
+    data = term_xlsx(term_record(current_user, teacher, term, today_local()))
     audit("export", "term_record", teacher.id, commit=True)
     return attachment(data, f"term-record-{teacher.id}-{term[1].start.isoformat()}.xlsx")
 

@@ -7,7 +7,8 @@ from openpyxl import Workbook
 from ..clock import CHINA
 from ..duties.services import DUTY_KINDS, PERIOD_LABELS
 from ..incidents.services import CATEGORIES, CLOCKS, TARGET_LABELS
-from ..records.kinds import KINDS
+from ..followups.services import STATUS_LABELS
+from ..records.kinds import ACTIVITY_TYPES, KINDS
 from ..verify.labels import CONFIRM_LABELS, REVIEW_LABELS
 from .xlsx import append_row, bold_header, workbook_bytes
 
@@ -25,6 +26,8 @@ def monthly_columns(report: dict) -> list[tuple[str, str]]:
             ("contact", _("家庭联系次数"))]
     for r in report["rules"]:
         if r.key in report["judged"]:
+            if f"of_{r.key}" in report["total"]:  # a rule for some categories: how many children it is for
+                cols.append((f"of_{r.key}", _("%(kind)s应达标人数", kind=r.title)))
             cols += [(f"done_{r.key}", _("%(kind)s达标人数", kind=r.title)),
                      (f"coverage_{r.key}", _("%(kind)s达标率", kind=r.title))]
     cols += [("confirmed_share", _("家访经村委会确认比例")), ("approved_share", _("记录审核通过比例")),
@@ -70,7 +73,8 @@ def monthly_xlsx(report: dict, school_name: str) -> bytes:
     for line in (_("只统计汇总数，不含任何儿童姓名。时间按北京时间。"),
                  _("次数只计待审核和已通过的记录；被退回的记录在更正后计入。"),
                  _("达标：在每个考核周期内都完成了规定次数的在册儿童；按周的任务看周日落在本月的各周，"
-                   "按季度或学期的任务看截至月末的进度。")):
+                   "按季度或学期的任务看截至月末的进度。"),
+                 _("只针对某些分类的任务，只考核这些分类的儿童：达标率 = 达标人数 ÷ 应达标人数。")):
         append_row(notes, [line])
     return workbook_bytes(wb)
 
@@ -85,11 +89,11 @@ def term_xlsx(rec: dict) -> bytes:
                          (_("统计截至"), rec["until"].isoformat()), (_("结对学生数"), len(rec["rows"]))):
         append_row(ws, [label, value])
     append_row(ws, [])
-    bold_header(ws, [_("任务"), _("要求"), _("记录次数"), _("已完成周期"), _("应完成周期"), _("完成率")])
+    bold_header(ws, [_("任务"), _("要求"), _("记录次数"), _("已完成周期"), _("应完成周期"), _("完成率"), _("适用学生")])
     for r in rec["rules"]:
         due, met = rec["totals"]["due"][r["key"]], rec["totals"]["met"][r["key"]]
         append_row(ws, [r["label"], _("%(period)s %(n)d 次", period=str(PERIOD_LABELS[r["period"]]), n=r["times"]),
-                        rec["totals"]["counts"][r["kind"]], met, due, met / due if due else None])
+                        rec["totals"]["counts"][r["kind"]], met, due, met / due if due else None, r["owed"]])
         ws.cell(ws.max_row, 6).number_format = PERCENT
     append_row(ws, [])
     bold_header(ws, [_("任务"), *[str(REVIEW_LABELS[s]) for s in REVIEW_LABELS]])
@@ -104,13 +108,14 @@ def term_xlsx(rec: dict) -> bytes:
     for r in rec["rules"]:
         headers += [_("%(kind)s次数", kind=r["label"]), _("%(kind)s已完成周期", kind=r["label"]),
                     _("%(kind)s应完成周期", kind=r["label"])]
-    bold_header(kids, headers)
+    bold_header(kids, headers + [_("参加集体活动次数"), _("监护人到场次数")])
     for row in rec["rows"]:
         c = row["child"]
         line = [c.student_no, c.name, c.class_name, _("是") if row["responsible"] else _("否")]
         for r in rec["rules"]:
-            line += [row["counts"][r["kind"]], row["met"][r["key"]], r["due"]]
-        append_row(kids, line)
+            met = row["met"][r["key"]]
+            line += [row["counts"][r["kind"]], _("不要求") if met is None else met, 0 if met is None else r["due"]]
+        append_row(kids, line + [row["activities"]["child"], row["activities"]["guardian"]])
 
     recs = wb.create_sheet(_("记录"))
     bold_header(recs, [_("记录编号"), _("时间"), _("种类"), _("班级"), _("学生"), _("照片数"), _("审核状态"),
@@ -119,4 +124,27 @@ def term_xlsx(rec: dict) -> bytes:
         append_row(recs, [r["id"], r["occurred_at"].astimezone(CHINA).strftime("%Y-%m-%d %H:%M"), _kind(r["kind"]),
                           r["class_name"], r["child_name"], r["photos"], str(REVIEW_LABELS[r["review_state"]]),
                           str(CONFIRM_LABELS[r["confirm_state"]]) if r["kind"] == "home_visit" else ""])
+    _term_care_sheets(wb, rec)
     return workbook_bytes(wb)
+
+
+def _term_care_sheets(wb, rec: dict) -> None:
+    """The term record's activities held and follow-ups, one sheet each (a follow-up about counselling: no text)."""
+    types = dict(ACTIVITY_TYPES)
+    acts = wb.create_sheet(_("集体活动"))
+    bold_header(acts, [_("活动编号"), _("时间"), _("活动类型"), _("主题"), _("地点"), _("签到学生"), _("签到监护人"),
+                       _("照片数"), _("纸质签到表")])
+    for a in rec["activities"]:
+        append_row(acts, [a["id"], a["occurred_at"].astimezone(CHINA).strftime("%Y-%m-%d %H:%M"),
+                          str(types.get(a["type"], a["type"])), a["title"], a["place"], a["children"], a["guardians"],
+                          a["photos"], _("是") if a["signin_sheet"] else _("否")])
+    fus = wb.create_sheet(_("跟进"))
+    bold_header(fus, [_("跟进编号"), _("班级"), _("学生"), _("要做什么"), _("负责人"), _("创建人"), _("完成期限"),
+                      _("状态"), _("逾期"), _("结果"), _("关闭时间")])
+    for f in rec["follow_ups"]:
+        closed = f["closed_at"] and f["status"] != "open"
+        append_row(fus, [f["id"], f["class_name"], f["child_name"],
+                         _("心理辅导教师跟进（内容保密）") if f["what"] is None else f["what"], f["assignee"], f["made_by"],
+                         f["due_on"].isoformat(), str(STATUS_LABELS[f["status"]]), _("是") if f["overdue"] else _("否"),
+                         "" if f["status"] == "open" else (_("内容保密") if f["outcome"] is None else f["outcome"]),
+                         f["closed_at"].astimezone(CHINA).strftime("%Y-%m-%d %H:%M") if closed else ""])

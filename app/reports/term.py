@@ -1,5 +1,7 @@
 """A teacher's term record for appraisal (10 % of the annual appraisal): their children, their own visits, talks and
-calls against the duty rules, and the review and confirmation states of every record. Counted in SQL per child."""
+calls against the duty rules (each child against the rules that are for it: a rule for some categories, only their
+children), the review and confirmation states of every record, the activities held and the follow-ups. Counted in SQL
+per child."""
 from __future__ import annotations
 
 from datetime import date
@@ -10,6 +12,7 @@ from ..duties.services import COUNTING_STATES, Window, rule_json, rules_for, ter
 from ..extensions import db
 from ..models import RULE_KINDS, Child, Pairing, Record, RecordPhoto, User
 from .periods import periods_in_term, periods_met
+from .term_care import activities_held, attendance_of, follow_ups_of
 
 
 def choose_term(school_id: int, which: str, today: date) -> tuple[str, Window] | None:
@@ -23,8 +26,14 @@ def choose_term(school_id: int, which: str, today: date) -> tuple[str, Window] |
     return current or previous
 
 
-def term_record(teacher: User, term: tuple[str, Window], today: date) -> dict:
-    """The teacher's children with their duties met per rule, the totals by state, and every record of the term."""
+def _owed(rule, ids: list[int]) -> set[int]:
+    """The children of `ids` the rule is for (Rule.children, as the dashboard and the due lists judge them)."""
+    return set(db.session.scalars(select(Child.id).where(Child.id.in_(ids), rule.children()))) if ids else set()
+
+
+def term_record(viewer: User, teacher: User, term: tuple[str, Window], today: date) -> dict:
+    """The teacher's children with their duties met per rule (None: the rule is not for that child), the totals by
+    state, every record of the term, the activities held and the follow-ups, as `viewer` may see them."""
     name, w = term
     school_id = teacher.school_id
     until = min(today, w.end)
@@ -43,16 +52,20 @@ def term_record(teacher: User, term: tuple[str, Window], today: date) -> dict:
             .group_by(Record.child_id, Record.kind))}
     rules = []
     met: dict[tuple[int, str], int] = {}
+    owed: dict[str, set[int]] = {}
     for r in rules_for(school_id):
         windows = periods_in_term(r, w, until, school_id)
-        rules.append(rule_json(r) | {"due": len(windows)})
-        if windows and ids:
+        owed[r.key] = _owed(r, ids)
+        rules.append(rule_json(r) | {"due": len(windows), "owed": len(owed[r.key])})
+        if windows and owed[r.key]:
             q = periods_met(school_id, r, windows, author_id=teacher.id).subquery()
-            for cid, n in db.session.execute(select(q.c.child_id, q.c.met).where(q.c.child_id.in_(ids))):
+            for cid, n in db.session.execute(select(q.c.child_id, q.c.met).where(q.c.child_id.in_(owed[r.key]))):
                 met[(cid, r.key)] = n
+    came = attendance_of(viewer, ids, w)
     rows = [{"child": c, "responsible": bool(resp),
              "counts": {k: counts.get((c.id, k), 0) for k in RULE_KINDS},
-             "met": {r["key"]: met.get((c.id, r["key"]), 0) for r in rules}} for c, resp in children]
+             "met": {r["key"]: met.get((c.id, r["key"]), 0) if c.id in owed[r["key"]] else None for r in rules},
+             "activities": came.get(c.id, {"child": 0, "guardian": 0})} for c, resp in children]
     states = {(kind, st): n for kind, st, n in db.session.execute(
         select(Record.kind, Record.review_state, func.count()).where(*mine).group_by(Record.kind, Record.review_state))}
     confirms = dict(db.session.execute(
@@ -66,12 +79,13 @@ def term_record(teacher: User, term: tuple[str, Window], today: date) -> dict:
                photos.label("photos"))
         .join(Child, Child.id == Record.child_id).where(*mine).order_by(Record.occurred_at, Record.id)).mappings().all()
     totals = {
-        "due": {r["key"]: r["due"] * len(rows) for r in rules},
-        "met": {r["key"]: sum(x["met"][r["key"]] for x in rows) for r in rules},
+        "due": {r["key"]: r["due"] * r["owed"] for r in rules},
+        "met": {r["key"]: sum(x["met"][r["key"]] or 0 for x in rows) for r in rules},
         "counts": {k: sum(x["counts"][k] for x in rows) for k in RULE_KINDS},
     }
     return {"teacher": teacher, "term_name": name, "term": w, "until": until, "rules": rules, "rows": rows,
-            "totals": totals, "states": states, "confirms": confirms, "records": records}
+            "totals": totals, "states": states, "confirms": confirms, "records": records,
+            "activities": activities_held(viewer, teacher, w), "follow_ups": follow_ups_of(viewer, teacher, w, today)}
 
 
 def school_teachers(school_id: int) -> list[User]:
