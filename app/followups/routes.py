@@ -14,7 +14,7 @@ from ..extensions import db
 from ..models import Record
 from ..web import EmptyForm, arg_id, save_or_flash
 from . import bp
-from .services import FollowUpError, assign, close, staff_choices
+from .services import STATUS_LABELS, FollowUpError, assign, close, staff_choices
 
 
 @bp.route("/follow-ups/<id:follow_up_id>", methods=["GET", "POST"])
@@ -40,7 +40,7 @@ def show(follow_up_id):
     # The source is linked only for whoever may open it.
     source_visible = fu.source_id is not None and db.session.scalar(
         records_query(current_user).with_only_columns(Record.id).where(Record.id == fu.source_id)) is not None
-    return render_template("followups/show.html", fu=fu, form=form, today=today_local(),
+    return render_template("followups/show.html", fu=fu, form=form, today=today_local(), status_labels=STATUS_LABELS,
                            readable=may_read_follow_up(current_user, fu), source_visible=source_visible,
                            may_close=may_close_follow_up(current_user, fu),
                            staff=staff_choices(fu.school_id) if can(current_user, "assign_follow_ups") else [])
