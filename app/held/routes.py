@@ -9,10 +9,11 @@ from sqlalchemy.orm import selectinload
 from ..access import held_records_query, requires
 from ..extensions import db
 from ..models import HeldRecord
+from ..notify.services import mark_read
 from ..records.kinds import KINDS
 from ..web import EmptyForm
 from . import bp
-from .services import HeldError, accept, discard
+from .services import NOTICE, HeldError, accept, discard
 
 
 @bp.route("/")
@@ -21,6 +22,8 @@ def index():
     rows = db.session.scalars(held_records_query(current_user).where(HeldRecord.outcome.is_(None))
                               .options(selectinload(HeldRecord.author), selectinload(HeldRecord.child))
                               .order_by(HeldRecord.received_at)).all()
+    if mark_read(current_user, kind=NOTICE):  # the list seen is the notice read: the next held record tells again
+        db.session.commit()
     return render_template("held/index.html", rows=rows, form=EmptyForm(), kinds=KINDS)
 
 

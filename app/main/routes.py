@@ -41,5 +41,9 @@ def home():
     # Each role's shortcuts follow what it may do (the capabilities), not its name.
     links = {"counselling": any(k.name == "counselling" for k in kinds_for_writer(current_user.role)),
              "monthly": can(current_user, "read_monthly")}
+    if can(current_user, "assign_held_records"):
+        from ..held.services import waiting
+
+        links["held"] = waiting(current_user)
     return render_template("main/home.html", count=count, children=children, duties=duties, reviews=reviews, care=care,
                            links=links)

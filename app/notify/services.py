@@ -34,6 +34,12 @@ def principal_ids(school_id: int) -> list[int]:
     return list(db.session.scalars(select(User.id).where(User.school_id == school_id, User.role == "principal", User.active)))
 
 
+def school_ids(school_id: int, capability: str) -> list[int]:
+    """The school's active staff with this capability: who is told of what waits for it."""
+    return list(db.session.scalars(select(User.id).where(User.school_id == school_id,
+                                                         User.role.in_(CAPABILITIES[capability]), User.active)))
+
+
 def bureau_ids(county_id: int | None, capability: str) -> list[int]:
     """The county's active bureau staff with this capability: who is told of emergencies and monthly reports."""
     return list(db.session.scalars(select(User.id).where(User.county_id == county_id, User.county_id.is_not(None),
@@ -45,11 +51,13 @@ def unread_count(user: User) -> int:
         Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
 
 
-def mark_read(user: User, ids: list[int] | None = None) -> int:
-    """Mark the caller's notifications read (all of them when `ids` is None)."""
+def mark_read(user: User, ids: list[int] | None = None, kind: str | None = None) -> int:
+    """Mark the caller's notifications read (all of them when `ids` is None; only this kind's when given)."""
     q = select(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
     if ids is not None:
         q = q.where(Notification.id.in_(ids))
+    if kind is not None:
+        q = q.where(Notification.kind == kind)
     rows = db.session.scalars(q).all()
     now = utcnow()
     for n in rows:

@@ -141,6 +141,7 @@ def ingest(author: User, items: list, source: str = "api", also_visible: frozens
 
     todo: list[tuple[int, str, dict]] = []
     seen_in_batch: set[str] = set()
+    newly_held = False
     for n, (cid, item) in enumerate(zip(ids, items)):
         if cid is None:
             sent = item.get("id") if isinstance(item, dict) else None
@@ -178,6 +179,7 @@ def ingest(author: User, items: list, source: str = "api", also_visible: frozens
         seen_in_batch.add(cid)
         if hold:
             results[n] = held.hold(author, cid, item, child, now)
+            newly_held = True
             continue
         if activities.is_group(item):
             results[n] = activities.store(author, cid, values, own_photos, now, source)
@@ -193,6 +195,8 @@ def ingest(author: User, items: list, source: str = "api", also_visible: frozens
             from ..followups.services import from_records
 
             from_records(created)
+    if newly_held:
+        held.tell_deciders(author.school_id)  # once per request, however many it held
     db.session.commit()
     return results
 
