@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, case, func, literal, not_, or_, select, true
@@ -246,9 +247,14 @@ def terms_or_default(stored: list, around: date) -> list[tuple]:
 
 def holidays_for(school_id: int, around: date) -> list[Window]:
     """The holidays: the gaps between consecutive terms (winter, summer), oldest first."""
-    terms = [Window(s, e) for _n, s, e in terms_for(school_id, around)]
+    return _holidays(terms_for(school_id, around))
+
+
+def _holidays(terms) -> list[Window]:
+    """The gaps between consecutive terms (name, start, end)."""
+    spans = [Window(s, e) for _n, s, e in terms]
     return [Window(a.end + timedelta(days=1), b.start - timedelta(days=1))
-            for a, b in zip(terms, terms[1:]) if (b.start - a.end).days > 1]
+            for a, b in zip(spans, spans[1:]) if (b.start - a.end).days > 1]
 
 
 def term_windows(school_id: int, today: date) -> tuple[tuple | None, tuple | None]:
@@ -284,31 +290,38 @@ def window(period: str, today: date, school_id: int, previous: bool = False) -> 
     return calendar_period(period, w.start - timedelta(days=1)) if previous else w
 
 
-def _seasons(rule: Rule, school_id: int, around: date) -> list[Window] | None:
+def _seasons(rule: Rule, terms) -> list[Window] | None:
     """The spans a rule runs in: the terms, the holidays, or None for all year."""
     if rule.season == "term":
-        return [Window(s, e) for _n, s, e in terms_for(school_id, around)]
+        return [Window(s, e) for _n, s, e in terms]
     if rule.season == "holiday":
-        return holidays_for(school_id, around)
+        return _holidays(terms)
     return None
 
 
-def rule_windows(rule: Rule, first: date, last: date, school_id: int) -> list[tuple[Window, Window | None]]:
+def rule_windows(rule: Rule, first: date, last: date, school_id: int) -> tuple[tuple[Window, Window | None], ...]:
     """Every window of the rule that a day from `first` to `last` falls in, each with its predecessor, oldest first."""
     return _memo(("windows", rule, first, last, school_id), lambda: _rule_windows(rule, first, last, school_id))
 
 
-def _rule_windows(rule: Rule, first: date, last: date, school_id: int) -> list[tuple[Window, Window | None]]:
+def _rule_windows(rule: Rule, first: date, last: date, school_id: int) -> tuple[tuple[Window, Window | None], ...]:
+    return windows_between(rule, first, last, tuple(tuple(t) for t in terms_for(school_id, first)))
+
+
+@lru_cache(maxsize=2048)
+def windows_between(rule: Rule, first: date, last: date, terms: tuple) -> tuple[tuple[Window, Window | None], ...]:
+    """rule_windows for a calendar of terms (name, start, end): a pure function, kept per process (the roster asks
+    for every rule's windows over PHONE_DAYS, ten thousand calendar steps for the same answer all day)."""
     lo = first - LOOKBACK
-    terms = [Window(s, e) for _n, s, e in terms_for(school_id, first)]
+    term_spans = [Window(s, e) for _n, s, e in terms]
     if rule.period == "term":
-        ws = terms
+        ws = term_spans
     elif rule.period == "holiday":
-        ws = holidays_for(school_id, first)
+        ws = _holidays(terms)
     elif rule.period == "before_holiday":
-        ws = [Window(max(t.start, t.end - timedelta(days=HANDOVER_DAYS - 1)), t.end) for t in terms]
+        ws = [Window(max(t.start, t.end - timedelta(days=HANDOVER_DAYS - 1)), t.end) for t in term_spans]
     else:
-        spans, ws, p = _seasons(rule, school_id, first), [], calendar_period(rule.period, lo)
+        spans, ws, p = _seasons(rule, terms), [], calendar_period(rule.period, lo)
         while p.start <= last:
             if spans is None:
                 ws.append(p)
@@ -329,7 +342,7 @@ def _rule_windows(rule: Rule, first: date, last: date, school_id: int) -> list[t
                 prev = None  # the period just before fell out of season (the first week after a holiday)
         if w.end >= first:
             out.append((w, prev))
-    return out
+    return tuple(out)
 
 
 def windows_on(rule: Rule, day: date, school_id: int) -> tuple[Window | None, Window | None]:
