@@ -47,14 +47,8 @@ def backend_ticks(db) -> int:
     return total
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--teachers", type=int, default=40)
-    ap.add_argument("--children", type=int, default=10)
-    ap.add_argument("--batch", type=int, default=10)
-    ap.add_argument("--hash", default="pbkdf2:sha256:1000", help="password hash of the bench accounts (as bench_load)")
-    a = ap.parse_args()
-
+def build(teachers: int = 40, children: int = 10, batch: int = 10, pw_hash: str = "pbkdf2:sha256:1000"):
+    """The seeded app, its bench database URL, and the steps of bench_load as (name, fn(i), expected status)."""
     from app import create_app
     from app.config import sqlalchemy_url
     from app.extensions import db
@@ -68,48 +62,63 @@ def main() -> None:
     with app.app_context():
         db.drop_all()
         db.create_all()
-        teachers = seed(url, work / "instance", a.teachers, a.children, 1, a.hash)
+        people = seed(url, work / "instance", teachers, children, 1, pw_hash)
         day = datetime.now(CHINA).replace(hour=15, minute=0, second=0, microsecond=0) - timedelta(days=1)
-        photos = [_make_photo((i, day.strftime("%Y:%m:%d %H:%M:%S"), (27.7, 109.15), 85)) for i in range(len(teachers))]
+        photos = [_make_photo((i, day.strftime("%Y:%m:%d %H:%M:%S"), (27.7, 109.15), 85)) for i in range(len(people))]
         db.session.remove()
 
-    clients = [app.test_client() for _ in teachers]
-    tokens, etags = [None] * len(teachers), [None] * len(teachers)
+    clients = [app.test_client() for _ in people]
+    tokens, etags = [None] * len(people), [None] * len(people)
 
-    def login(i, c, t):
-        r = c.post("/api/v1/session", json={"username": t["username"], "password": PASSWORD})
+    def login(i):
+        r = clients[i].post("/api/v1/session", json={"username": people[i]["username"], "password": PASSWORD})
         tokens[i] = r.get_json()["csrf_token"]
         return r
 
-    def roster(i, c, t):
-        r = c.get("/api/v1/roster")
+    def roster(i):
+        r = clients[i].get("/api/v1/roster")
         etags[i] = r.headers["ETag"]
         return r
 
-    def roster_304(i, c, t):
-        return c.get("/api/v1/roster", headers={"If-None-Match": etags[i]})
+    def roster_304(i):
+        return clients[i].get("/api/v1/roster", headers={"If-None-Match": etags[i]})
 
-    def session_get(i, c, t):
-        return c.get("/api/v1/session")
+    def session_get(i):
+        return clients[i].get("/api/v1/session")
 
-    def photo_head(i, c, t):
-        return c.head(f"/api/v1/photos/{hashlib.sha256(photos[i]).hexdigest()}")
+    def photo_head(i):
+        return clients[i].head(f"/api/v1/photos/{hashlib.sha256(photos[i]).hexdigest()}")
 
-    def photo_put(i, c, t):
-        return c.put(f"/api/v1/photos/{hashlib.sha256(photos[i]).hexdigest()}", data=photos[i],
-                     headers={"X-CSRFToken": tokens[i], "Content-Type": "image/jpeg"})
+    def photo_put(i):
+        return clients[i].put(f"/api/v1/photos/{hashlib.sha256(photos[i]).hexdigest()}", data=photos[i],
+                              headers={"X-CSRFToken": tokens[i], "Content-Type": "image/jpeg"})
 
-    def records(i, c, t):
-        recs = [{"id": str(uuid.uuid4()), "kind": "talk", "child_id": t["children"][k % len(t["children"])],
+    def records(i):
+        kids = people[i]["children"]
+        recs = [{"id": str(uuid.uuid4()), "kind": "talk", "child_id": kids[k % len(kids)],
                  "occurred_at": (day + timedelta(minutes=k)).isoformat(timespec="seconds"),
                  "fields": {"topic": "学习压力", "mood": "calm", "summary": "聊了本周的学习和生活，情绪平稳。"},
-                 "photos": [], "client": {"saved_at": day.isoformat(), "online": False}} for k in range(a.batch)]
-        return c.post("/api/v1/records", json={"records": recs}, headers={"X-CSRFToken": tokens[i]})
+                 "photos": [], "client": {"saved_at": day.isoformat(), "online": False}} for k in range(batch)]
+        return clients[i].post("/api/v1/records", json={"records": recs}, headers={"X-CSRFToken": tokens[i]})
 
     steps = [("POST /session", login, 200), ("GET /session", session_get, 200), ("GET /roster", roster, 200),
              ("GET /roster 304", roster_304, 304), ("HEAD /photos", photo_head, 404), ("PUT /photos", photo_put, 201),
              ("HEAD /photos (has)", photo_head, 200), ("POST /records", records, 200),
              ("GET /roster (after)", roster, 200)]
+    return app, url, people, photos, steps
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--teachers", type=int, default=40)
+    ap.add_argument("--children", type=int, default=10)
+    ap.add_argument("--batch", type=int, default=10)
+    ap.add_argument("--hash", default="pbkdf2:sha256:1000", help="password hash of the bench accounts (as bench_load)")
+    a = ap.parse_args()
+
+    from app.extensions import db
+
+    app, url, teachers, photos, steps = build(a.teachers, a.children, a.batch, a.hash)
     print(f"{url.split(':')[0]}: {len(teachers)} teachers x {a.children} children, "
           f"records batch of {a.batch}, photos 1600x1200 ~{sum(map(len, photos)) // len(photos) // 1024} KiB")
     print(f"{'endpoint':22} {'n':>4} {'app CPU ms':>11} {'db CPU ms':>10} {'wall ms':>8}")
@@ -119,8 +128,8 @@ def main() -> None:
 
     for name, fn, expect in steps:
         tk0, c0, w0 = ticks(), time.process_time(), time.perf_counter()
-        for i, (c, t) in enumerate(zip(clients, teachers)):
-            r = fn(i, c, t)
+        for i in range(len(teachers)):
+            r = fn(i)
             if r.status_code != expect:
                 raise SystemExit(f"{name}: {r.status_code} (expected {expect}): {r.get_data(as_text=True)[:200]}")
         c1, w1, tk1 = time.process_time(), time.perf_counter(), ticks()

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, case, func, literal, not_, or_, select, true
+from sqlalchemy import Select, and_, bindparam, case, func, literal, not_, or_, select, true
 
 from ..clock import CHINA
 from ..extensions import db
@@ -246,9 +247,14 @@ def terms_or_default(stored: list, around: date) -> list[tuple]:
 
 def holidays_for(school_id: int, around: date) -> list[Window]:
     """The holidays: the gaps between consecutive terms (winter, summer), oldest first."""
-    terms = [Window(s, e) for _n, s, e in terms_for(school_id, around)]
+    return _holidays(terms_for(school_id, around))
+
+
+def _holidays(terms) -> list[Window]:
+    """The gaps between consecutive terms (name, start, end)."""
+    spans = [Window(s, e) for _n, s, e in terms]
     return [Window(a.end + timedelta(days=1), b.start - timedelta(days=1))
-            for a, b in zip(terms, terms[1:]) if (b.start - a.end).days > 1]
+            for a, b in zip(spans, spans[1:]) if (b.start - a.end).days > 1]
 
 
 def term_windows(school_id: int, today: date) -> tuple[tuple | None, tuple | None]:
@@ -284,31 +290,38 @@ def window(period: str, today: date, school_id: int, previous: bool = False) -> 
     return calendar_period(period, w.start - timedelta(days=1)) if previous else w
 
 
-def _seasons(rule: Rule, school_id: int, around: date) -> list[Window] | None:
+def _seasons(rule: Rule, terms) -> list[Window] | None:
     """The spans a rule runs in: the terms, the holidays, or None for all year."""
     if rule.season == "term":
-        return [Window(s, e) for _n, s, e in terms_for(school_id, around)]
+        return [Window(s, e) for _n, s, e in terms]
     if rule.season == "holiday":
-        return holidays_for(school_id, around)
+        return _holidays(terms)
     return None
 
 
-def rule_windows(rule: Rule, first: date, last: date, school_id: int) -> list[tuple[Window, Window | None]]:
+def rule_windows(rule: Rule, first: date, last: date, school_id: int) -> tuple[tuple[Window, Window | None], ...]:
     """Every window of the rule that a day from `first` to `last` falls in, each with its predecessor, oldest first."""
     return _memo(("windows", rule, first, last, school_id), lambda: _rule_windows(rule, first, last, school_id))
 
 
-def _rule_windows(rule: Rule, first: date, last: date, school_id: int) -> list[tuple[Window, Window | None]]:
+def _rule_windows(rule: Rule, first: date, last: date, school_id: int) -> tuple[tuple[Window, Window | None], ...]:
+    return windows_between(rule, first, last, tuple(tuple(t) for t in terms_for(school_id, first)))
+
+
+@lru_cache(maxsize=2048)
+def windows_between(rule: Rule, first: date, last: date, terms: tuple) -> tuple[tuple[Window, Window | None], ...]:
+    """rule_windows for a calendar of terms (name, start, end): a pure function, kept per process (the roster asks
+    for every rule's windows over PHONE_DAYS, ten thousand calendar steps for the same answer all day)."""
     lo = first - LOOKBACK
-    terms = [Window(s, e) for _n, s, e in terms_for(school_id, first)]
+    term_spans = [Window(s, e) for _n, s, e in terms]
     if rule.period == "term":
-        ws = terms
+        ws = term_spans
     elif rule.period == "holiday":
-        ws = holidays_for(school_id, first)
+        ws = _holidays(terms)
     elif rule.period == "before_holiday":
-        ws = [Window(max(t.start, t.end - timedelta(days=HANDOVER_DAYS - 1)), t.end) for t in terms]
+        ws = [Window(max(t.start, t.end - timedelta(days=HANDOVER_DAYS - 1)), t.end) for t in term_spans]
     else:
-        spans, ws, p = _seasons(rule, school_id, first), [], calendar_period(rule.period, lo)
+        spans, ws, p = _seasons(rule, terms), [], calendar_period(rule.period, lo)
         while p.start <= last:
             if spans is None:
                 ws.append(p)
@@ -329,7 +342,7 @@ def _rule_windows(rule: Rule, first: date, last: date, school_id: int) -> list[t
                 prev = None  # the period just before fell out of season (the first week after a holiday)
         if w.end >= first:
             out.append((w, prev))
-    return out
+    return tuple(out)
 
 
 def windows_on(rule: Rule, day: date, school_id: int) -> tuple[Window | None, Window | None]:
@@ -342,11 +355,16 @@ def windows_on(rule: Rule, day: date, school_id: int) -> tuple[Window | None, Wi
 
 def counting(rule: Rule, w: Window, school_id: int | None) -> list:
     """WHERE conditions: records matching the rule in the window that count (of one school, or of all when None)."""
-    start, end = w.bounds()
-    conds = [Record.kind == rule.kind, Record.occurred_at >= start, Record.occurred_at < end,
-             Record.review_state.in_(COUNTING_STATES)]
-    conds += [Record.fields[f].as_string().in_(values) for f, values in rule.filter]
+    conds = _counting_between(rule.kind, rule.filter, *w.bounds())
     return conds if school_id is None else [Record.school_id == school_id, *conds]
+
+
+def _counting_between(kind: str, filters: tuple, start, end, states: bool = True) -> list:
+    """counting() of a rule's kind and filter for the bounds [start, end): datetimes, or the bound parameters of a
+    statement built once. `states=False` leaves the review states to a WHERE that already keeps only counting ones."""
+    return [Record.kind == kind, Record.occurred_at >= start, Record.occurred_at < end,
+            *([Record.review_state.in_(COUNTING_STATES)] if states else []),
+            *[Record.fields[f].as_string().in_(values) for f, values in filters]]
 
 
 def _done_children(rule: Rule, w: Window | None, school_id: int | None) -> Select | None:
@@ -376,7 +394,7 @@ def plan(school_id: int, today: date, rules: list[Rule] | None = None) -> list[d
 PHONE_DAYS = 92
 
 
-def phone_plan(school_id: int, today: date, child_ids: Select) -> dict:
+def phone_plan(school_id: int, today: date, child_ids: list[int] | Select) -> dict:
     """The roster's duty section: what the phone needs to list duties offline without a calendar or rules of its own.
 
     Each rule comes with its filter and its windows for every day from yesterday (a phone clock a little behind) to
@@ -395,31 +413,42 @@ def phone_plan(school_id: int, today: date, child_ids: Select) -> dict:
             "counts": {str(k): v for k, v in counts_for(child_ids, school_id, today).items()}}
 
 
-def counts_for(child_ids: Select, school_id: int, today: date) -> dict[int, dict[str, dict[str, int]]]:
-    """{child_id: {rule key: {"current": n, "previous": n}}} for the given children: one grouped query, a filtered
-    count per rule and window (the morning peak's roster built ~11 queries, one per window)."""
-    columns = []  # (rule key, "current" | "previous", the count)
-    kinds, bounds = set(), []
-    for r in rules_for(school_id):
-        for which, w in zip(("current", "previous"), windows_on(r, today, school_id)):
-            if w is not None:
-                columns.append((r.key, which, func.count().filter(and_(*counting(r, w, None)))))
-                kinds.add(r.kind)
-                bounds.append(w.bounds())
-    if not columns:
+def counts_for(child_ids: list[int] | Select, school_id: int, today: date) -> dict[int, dict[str, dict[str, int]]]:
+    """{child_id: {rule key: {"current": n, "previous": n}}} for the given children (ids, or a SELECT of them): one
+    grouped query, a filtered count per rule and window (the morning peak's roster built ~11 queries, one per window)."""
+    if isinstance(child_ids, Select):
+        child_ids = list(db.session.scalars(child_ids))
+    wins = [(r, which, w) for r in rules_for(school_id)
+            for which, w in zip(("current", "previous"), windows_on(r, today, school_id)) if w is not None]
+    if not wins or not child_ids:
         return {}
+    bounds = [w.bounds() for _r, _which, w in wins]
+    params = {"school": school_id, "children": list(child_ids), "lo": min(b[0] for b in bounds),
+              "hi": max(b[1] for b in bounds)}
+    for i, (start, end) in enumerate(bounds):
+        params[f"s{i}"], params[f"e{i}"] = start, end
     out: dict[int, dict[str, dict[str, int]]] = {}
-    rows = db.session.execute(  # only the records some window may count: the rest of a child's years stay unread
-        select(Record.child_id, *[c for _, _, c in columns])
-        .where(Record.school_id == school_id, Record.child_id.in_(child_ids), Record.kind.in_(kinds),
-               Record.review_state.in_(COUNTING_STATES), Record.occurred_at >= min(b[0] for b in bounds),
-               Record.occurred_at < max(b[1] for b in bounds))
-        .group_by(Record.child_id))
-    for cid, *counts in rows:
-        for (key, which, _), n in zip(columns, counts):
+    for cid, *counts in db.session.execute(_counts_statement(tuple((r.kind, r.filter) for r, _w, _ in wins)), params):
+        for (r, which, _w), n in zip(wins, counts):
             if n:
-                out.setdefault(cid, {}).setdefault(key, {"current": 0, "previous": 0})[which] = n
+                out.setdefault(cid, {}).setdefault(r.key, {"current": 0, "previous": 0})[which] = n
     return out
+
+
+@lru_cache(maxsize=256)
+def _counts_statement(columns: tuple) -> Select:
+    """counts_for's query for these (kind, filter) columns, the days bound as parameters: built once per process for a
+    school's rules (each roster built it afresh: ~4 ms of CPU, more than the database spent on it)."""
+    # The review states once, in the WHERE: repeated in every column the SQL grew past 4 KB, which psycopg parses
+    # afresh on every execution instead of caching.
+    cols = [func.count().filter(and_(*_counting_between(kind, flt, bindparam(f"s{i}"), bindparam(f"e{i}"), states=False)))
+            for i, (kind, flt) in enumerate(columns)]
+    # Only the records some window may count: the rest of a child's years stay unread.
+    return (select(Record.child_id, *cols)
+            .where(Record.school_id == bindparam("school"), Record.child_id.in_(bindparam("children", expanding=True)),
+                   Record.kind.in_(sorted({kind for kind, _flt in columns})), Record.review_state.in_(COUNTING_STATES),
+                   Record.occurred_at >= bindparam("lo"), Record.occurred_at < bindparam("hi"))
+            .group_by(Record.child_id))
 
 
 def status(rule: dict, counts: dict[str, int] | None) -> str:
@@ -476,10 +505,8 @@ def owned_rules(user: User, child_ids: list[int]) -> dict[int, list[str]]:
 
 def duties_for(user: User, children: list[Child], today: date) -> list[dict]:
     """A teacher's list: one row per child and rule owned by `user` that is not done, overdue first, then by due date."""
-    from ..access import child_ids_query
-
     rules = plan(user.school_id, today)
-    counts = counts_for(child_ids_query(user), user.school_id, today)
+    counts = counts_for([c.id for c in children], user.school_id, today)
     owned = owned_rules(user, [c.id for c in children])
     rows = []
     for child in children:

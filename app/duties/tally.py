@@ -31,19 +31,12 @@ def _latest(child_ids=None):
             .where(Child.id.in_(child_ids)).group_by(Child.id))
 
 
-def _upsert(conn, source, forward_only: bool):
-    """Insert-or-update tally rows from a SELECT (child_id, one time per kind) or from a list of such dicts."""
+def _upsert(conn, source) -> None:
+    """Insert-or-replace tally rows from a SELECT (child_id, one time per kind)."""
     insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    if isinstance(source, list):
-        stmt = insert(DutyTally).values(source)
-    else:
-        stmt = insert(DutyTally).from_select(["child_id", *[c.key for c in COLUMNS.values()]], source)
-    new = stmt.excluded
-    if forward_only:  # the later of what is stored and what this transaction sees; NULL never wins
-        values = {c.key: case((c.is_(None), new[c.key]), (new[c.key] > c, new[c.key]), else_=c) for c in COLUMNS.values()}
-    else:
-        values = {c.key: new[c.key] for c in COLUMNS.values()}
-    conn.execute(stmt.on_conflict_do_update(index_elements=[DutyTally.child_id], set_=values))
+    stmt = insert(DutyTally).from_select(["child_id", *[c.key for c in COLUMNS.values()]], source)
+    conn.execute(stmt.on_conflict_do_update(index_elements=[DutyTally.child_id],
+                                            set_={c.key: stmt.excluded[c.key] for c in COLUMNS.values()}))
 
 
 def _lock(conn, ids) -> None:
@@ -66,21 +59,40 @@ def refresh(conn, child_ids) -> None:
     ids = sorted(set(child_ids))
     for i in range(0, len(ids), 500):
         _lock(conn, ids[i:i + 500])
-        _upsert(conn, _latest(ids[i:i + 500]), forward_only=False)
+        _upsert(conn, _latest(ids[i:i + 500]))
+
+
+_MERGE: dict[str, object] = {}  # dialect name -> merge's statement
+
+
+def _merge_statement(dialect: str):
+    """The forward-only upsert of one tally row from bound values, built once per dialect: every record batch runs it,
+    and a multi-row VALUES built afresh (with its CASE per column) cost more CPU than the rest of the batch's writes."""
+    stmt = _MERGE.get(dialect)
+    if stmt is None:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        base = insert(DutyTally)
+        new = base.excluded
+        # The later of what is stored and what this transaction sees; NULL never wins.
+        stmt = _MERGE[dialect] = base.on_conflict_do_update(index_elements=[DutyTally.child_id], set_={
+            c.key: case((c.is_(None), new[c.key]), (new[c.key] > c, new[c.key]), else_=c) for c in COLUMNS.values()})
+    return stmt
 
 
 def merge(conn, latest: dict[int, dict[str, object]]) -> None:
-    """Move the tally rows forward to these times ({child_id: {column: time}}, from new records): no record is read."""
+    """Move the tally rows forward to these times ({child_id: {column: time}}, from new records): no record is read.
+    One statement for many rows (SQLAlchemy batches an INSERT's parameter sets), in child order: concurrent merges
+    lock the rows in the same order."""
     rows = [{"child_id": cid, **{c.key: times.get(c.key) for c in COLUMNS.values()}}
             for cid, times in sorted(latest.items())]
-    for i in range(0, len(rows), 500):
-        _upsert(conn, rows[i:i + 500], forward_only=True)
+    if rows:
+        conn.execute(_merge_statement(conn.dialect.name), rows)
 
 
 def rebuild(conn) -> None:
     """Recompute every child's row (after a bulk load, or to repair)."""
     conn.execute(delete(DutyTally))
-    _upsert(conn, _latest(), forward_only=False)
+    _upsert(conn, _latest())
 
 
 @event.listens_for(Session, "after_flush")

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, delete, exists, func, select
+from sqlalchemy import and_, bindparam, delete, exists, func, select
 
 from ..clock import CHINA, utcnow
 from ..extensions import db
@@ -35,18 +35,23 @@ def unlinked():
     )
 
 
+# The caller's uploads today and the bytes of their unlinked ones, in one pass over their photos. Built once: every
+# photo PUT runs it, and building the four NOT EXISTS afresh cost more CPU than the database spent answering.
+_USAGE = select(
+    func.count().filter(Photo.uploaded_at >= bindparam("midnight")),
+    func.coalesce(func.sum(Photo.size).filter(unlinked()), 0),
+).where(Photo.uploader_id == bindparam("uploader"))
+
+
 def check_upload_quota(user: User, size: int) -> QuotaExceeded | None:
     """Why `user` may not store `size` more bytes now, or None when the upload is within the limits."""
     cfg = current_app.config
     midnight = datetime.now(CHINA).replace(hour=0, minute=0, second=0, microsecond=0)
-    today = db.session.scalar(select(func.count()).select_from(Photo).where(
-        Photo.uploader_id == user.id, Photo.uploaded_at >= midnight))
+    today, pending = db.session.execute(_USAGE, {"midnight": midnight, "uploader": user.id}).one()
     if today >= cfg["PHOTO_UPLOADS_PER_DAY"]:
         return QuotaExceeded("upload_quota_daily", _(
             "今天已上传 %(n)d 张照片，达到每天的上限，请明天再同步。照片和记录都还保存在手机上，不会丢失。",
             n=cfg["PHOTO_UPLOADS_PER_DAY"]))
-    pending = db.session.scalar(select(func.coalesce(func.sum(Photo.size), 0)).where(
-        Photo.uploader_id == user.id, unlinked()))
     if pending + size > cfg["PHOTO_UNLINKED_BYTES_MAX"]:
         return QuotaExceeded("upload_quota_unlinked", _(
             "已上传但还没有随记录提交的照片超过 %(mb)d MB，请先提交记录再上传更多照片。照片都还保存在手机上，不会丢失。",

@@ -100,7 +100,7 @@ def _store(sha256: str, data: bytes) -> Response:
     if over is not None:
         return api_error(429, over.code, over.message)
     try:
-        up = save_upload(current_user, sha256, data, kind=kind)
+        up = save_upload(current_user, sha256, data, kind=kind, looked=True)
     except PhotoRejected as e:
         resp = api_error(STATUS_FOR.get(e.code, 422), e.code, rejection_message(e), detail=e.reason)
         if e.code == "busy":

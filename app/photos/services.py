@@ -108,9 +108,10 @@ def own_photo_ids(user: User, shas: set[str]) -> dict[str, int]:
         select(Photo.sha256, Photo.id).where(Photo.uploader_id == user.id, Photo.sha256.in_(shas))).all())
 
 
-def save_upload(user: User, sha: str, data: bytes, kind: str = "photo") -> Upload:
-    """Run the pipeline and store a photo for `user`; PhotoRejected leaves nothing on disk or in the database."""
-    existing = find_own(user, sha)
+def save_upload(user: User, sha: str, data: bytes, kind: str = "photo", looked: bool = False) -> Upload:
+    """Run the pipeline and store a photo for `user`; PhotoRejected leaves nothing on disk or in the database.
+    `looked`: the caller has just found no upload of these bytes by `user` (find_own), so it is not asked again."""
+    existing = None if looked else find_own(user, sha)
     if existing is not None:
         return Upload(existing, False)
     p = _process(data)

@@ -58,7 +58,7 @@ def roster_for(user) -> dict:
         # waiting in its outbox, so a visit recorded offline clears its duty at once).
         from ..duties.services import owned_rules, phone_plan
 
-        duties = phone_plan(user.school_id, today_local(), select(Child.id).where(Child.id.in_(ids)))
+        duties = phone_plan(user.school_id, today_local(), ids)
         owned = owned_rules(user, ids)
     # The caller's own records: returned ones with what a correction needs, and each child's latest review states.
     reviews = phone_reviews(user, ids) if writes else {}

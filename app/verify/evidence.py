@@ -116,7 +116,8 @@ class Context:
         ids = [r.id for r in records]
         self.photos: dict[int, list[Photo]] = {i: [] for i in ids}
         self.confirmations: dict[int, list] = {i: [] for i in ids}
-        self.villages: dict[int, Village | None] = {}
+        self._villages: dict[int, Village] | None = None
+        self._children = {r.child_id for r in records}
         self._index: list[tuple[int, str, int]] | None = None
         self._school = records[0].school_id if records else None
         if not ids:
@@ -149,10 +150,13 @@ class Context:
                                         .order_by(Confirmation.id)):
                 for rid in owners[c.record_id]:
                     self.confirmations[rid].append(c)
-        child_ids = {r.child_id for r in records}
-        rows = db.session.execute(select(Child.id, Village).join(Village, Village.id == Child.village_id)
-                                  .where(Child.id.in_(child_ids))).all()
-        self.villages = {cid: v for cid, v in rows}
+
+    def village(self, child_id: int) -> Village | None:
+        """The child's village; the batch's villages are read at the first ask (a batch with no location needs none)."""
+        if self._villages is None:
+            self._villages = dict(db.session.execute(select(Child.id, Village).join(Village, Village.id == Child.village_id)
+                                                     .where(Child.id.in_(self._children))).all())
+        return self._villages.get(child_id)
 
     def school_photos(self) -> list[tuple[int, str, int]]:
         """(record id, sha256, unsigned dHash) of every evidence photo of the school, loaded once per batch."""
@@ -178,7 +182,6 @@ def check(record: Record, ctx: Context | None = None) -> list[dict]:
 
     occurred = as_utc(record.occurred_at)
     photos = ctx.photos.get(record.id, [])
-    village = ctx.villages.get(record.child_id)
 
     if record.kind == "home_visit" and not photos:
         flag("no_photo")
@@ -188,10 +191,11 @@ def check(record: Record, ctx: Context | None = None) -> list[dict]:
         elif abs(as_utc(p.taken_at) - occurred) > PHOTO_TIME_MAX_GAP:
             hours = abs(as_utc(p.taken_at) - occurred).total_seconds() / 3600
             flag("photo_time_far", f"{hours:.1f} h")
+    points = [(p.gps_lat, p.gps_lon) for p in photos if p.gps_lat is not None and p.gps_lon is not None]
+    if record.lat is not None and record.lon is not None:
+        points.append((record.lat, record.lon))
+    village = ctx.village(record.child_id) if points else None
     if village is not None and village.lat is not None and village.lon is not None:
-        points = [(p.gps_lat, p.gps_lon) for p in photos if p.gps_lat is not None and p.gps_lon is not None]
-        if record.lat is not None and record.lon is not None:
-            points.append((record.lat, record.lon))
         far = [km_between(lat, lon, village.lat, village.lon) for lat, lon in points]
         far = [d for d in far if d > FAR_FROM_VILLAGE_KM]
         if far:
