@@ -360,14 +360,14 @@ def test_term_record_cell_by_cell(client, world, term_data):
     wb = _book(resp)
     assert f"term-record-{a['teacher'].id}-" in resp.headers["Content-Disposition"]
     kids = _rows(wb["学生"])
-    assert kids[0] == ["学号", "姓名", "班级", "包保责任人", "家访次数", "家访已完成周期", "家访应完成周期", "谈心次数",
+    assert kids[0] == ["学号", "姓名", "班级", "包保责任人", "班主任", "家访次数", "家访已完成周期", "家访应完成周期", "谈心次数",
                        "谈心已完成周期", "谈心应完成周期", "家庭联系次数", "家庭联系已完成周期", "家庭联系应完成周期",
                        "参加集体活动次数", "监护人到场次数"]
     m = term_data["months"]
-    assert kids[1:] == [[a["c1"].student_no, a["c1"].name, "三(1)班", "是", 1, 1, 1, 1, 1, m, 0, 0, m, 0, 0]]
+    assert kids[1:] == [[a["c1"].student_no, a["c1"].name, "三(1)班", "是", "否", 1, 1, 1, 1, 1, m, 0, 0, m, 0, 0]]
     summary = [_trim(r) for r in _rows(wb["汇总"])]
     assert summary[0] == ["教师", a["teacher"].name] and summary[2] == ["学期", "测试学期"]
-    assert summary[5] == ["结对学生数", 1]
+    assert summary[5] == ["负责的学生数", 1]
     assert summary[7] == ["任务", "要求", "记录次数", "已完成周期", "应完成周期", "完成率", "适用学生"]
     assert summary[8] == ["家访", "每学期 1 次", 1, 1, 1, 1.0, 1]
     assert summary[9] == ["谈心", "每月 1 次", 1, 1, m, pytest.approx(1 / m), 1]

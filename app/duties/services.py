@@ -463,26 +463,35 @@ def status(rule: dict, counts: dict[str, int] | None) -> str:
     return "due"
 
 
+def left_behind():
+    """SQL condition: the child is still left-behind (a child whose parents are back home keeps the file but leaves
+    the duties). The dashboard, the due lists and the reports all count these children only."""
+    return Child.parents_away != "none"
+
+
 def on_duty():
-    """SQL condition: the child is owed duties: on file (not left) and still left-behind (a child whose parents are
-    back home keeps the file but leaves the duties)."""
-    return Child.left_on.is_(None) & (Child.parents_away != "none")
+    """SQL condition: the child is owed duties today: on file (not left) and still left_behind()."""
+    return Child.left_on.is_(None) & left_behind()
 
 
-def owned_children(user: User, owner: str) -> Select:
-    """SELECT child_id of the children whose duties of a rule with this owner are on `user`'s list: the paired
-    teachers' (responsible), or the class teachers' of the child's class (class_teacher; a class without a class teacher
-    leaves them with the paired teachers, so no duty falls through)."""
+def owns(user: User, owner: str):
+    """SQL condition on Child: the duties of a rule with this owner are `user`'s: the paired teachers' (responsible),
+    or the class teachers' of the child's class (class_teacher; a class without a class teacher leaves them with the
+    paired teachers, so no duty falls through)."""
     from ..access import taught_classes
     from ..models import ClassTeacher
 
-    paired = select(Pairing.child_id).where(Pairing.teacher_id == user.id)
-    base = select(Child.id).where(Child.school_id == user.school_id, on_duty())
+    paired = Child.id.in_(select(Pairing.child_id).where(Pairing.teacher_id == user.id))
     if owner != "class_teacher":
-        return base.where(Child.id.in_(paired))
+        return paired
     has_class_teacher = select(ClassTeacher.id).where(ClassTeacher.school_id == Child.school_id,
                                                       ClassTeacher.class_name == Child.class_name).exists()
-    return base.where(or_(Child.class_name.in_(taught_classes(user)), and_(Child.id.in_(paired), ~has_class_teacher)))
+    return or_(Child.class_name.in_(taught_classes(user)), and_(paired, ~has_class_teacher))
+
+
+def owned_children(user: User, owner: str) -> Select:
+    """SELECT child_id of the children owed duties today whose duties of a rule with this owner are on `user`'s list."""
+    return select(Child.id).where(Child.school_id == user.school_id, on_duty(), owns(user, owner))
 
 
 def owned_rules(user: User, child_ids: list[int]) -> dict[int, list[str]]:

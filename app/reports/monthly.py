@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import and_, case, func, or_, select
 
 from ..clock import CHINA, today_local
-from ..duties.services import COUNTING_STATES, DUTY_KINDS, Window, rules_for
+from ..duties.services import COUNTING_STATES, DUTY_KINDS, Window, left_behind, rules_for
 from ..extensions import db
 from ..incidents.services import CLOCKS
 from ..models import Child, Incident, IncidentNotice, Record
@@ -41,7 +41,8 @@ def _on_file(day: date):
 
 
 def _children_by_class(school_id: int, m: Window, rules) -> dict[str, dict]:
-    """Children on file at the month's end, new and left in the month, and duty coverage, per class (one query)."""
+    """Children on file at the month's end, new and left in the month, and duty coverage, per class (one query); only
+    the children still left-behind, as the dashboard and the due lists count them (parents back home: no duties)."""
     on_file = _on_file(m.end)
     cols = [func.sum(case((on_file, 1), else_=0)).label("on_file"),
             func.sum(case((Child.enrolled_on.between(m.start, m.end), 1), else_=0)).label("new"),
@@ -62,7 +63,7 @@ def _children_by_class(school_id: int, m: Window, rules) -> dict[str, dict]:
     q = q.add_columns(*cols).select_from(Child)
     for sub in joins:
         q = q.outerjoin(sub, sub.c.child_id == Child.id)
-    q = q.where(Child.school_id == school_id, or_(Child.enrolled_on.is_(None), Child.enrolled_on <= m.end),
+    q = q.where(Child.school_id == school_id, left_behind(), or_(Child.enrolled_on.is_(None), Child.enrolled_on <= m.end),
                 or_(Child.left_on.is_(None), Child.left_on >= m.start)).group_by(Child.class_name)
     return {row["class_name"] or NO_CLASS: {k: int(v or 0) for k, v in row.items() if k != "class_name"}
             for row in db.session.execute(q).mappings()}

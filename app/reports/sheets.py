@@ -86,7 +86,7 @@ def term_xlsx(rec: dict) -> bytes:
     t, w = rec["teacher"], rec["term"]
     for label, value in ((_("教师"), t.name), (_("账号"), t.username), (_("学期"), rec["term_name"]),
                          (_("学期起止"), f"{w.start.isoformat()} — {w.end.isoformat()}"),
-                         (_("统计截至"), rec["until"].isoformat()), (_("结对学生数"), len(rec["rows"]))):
+                         (_("统计截至"), rec["until"].isoformat()), (_("负责的学生数"), len(rec["rows"]))):
         append_row(ws, [label, value])
     append_row(ws, [])
     bold_header(ws, [_("任务"), _("要求"), _("记录次数"), _("已完成周期"), _("应完成周期"), _("完成率"), _("适用学生")])
@@ -104,14 +104,15 @@ def term_xlsx(rec: dict) -> bytes:
     append_row(ws, [_kind("home_visit"), *[rec["confirms"].get(s, 0) for s in CONFIRM_LABELS]])
 
     kids = wb.create_sheet(_("学生"))
-    headers = [_("学号"), _("姓名"), _("班级"), _("包保责任人")]
+    headers = [_("学号"), _("姓名"), _("班级"), _("包保责任人"), _("班主任")]
     for r in rec["rules"]:
         headers += [_("%(kind)s次数", kind=r["label"]), _("%(kind)s已完成周期", kind=r["label"]),
                     _("%(kind)s应完成周期", kind=r["label"])]
     bold_header(kids, headers + [_("参加集体活动次数"), _("监护人到场次数")])
     for row in rec["rows"]:
         c = row["child"]
-        line = [c.student_no, c.name, c.class_name, _("是") if row["responsible"] else _("否")]
+        line = [c.student_no, c.name, c.class_name, _("是") if row["responsible"] else _("否"),
+                _("是") if row["class_teacher"] else _("否")]
         for r in rec["rules"]:
             met = row["met"][r["key"]]
             line += [row["counts"][r["kind"]], _("不要求") if met is None else met, 0 if met is None else r["due"]]

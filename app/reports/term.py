@@ -1,14 +1,17 @@
 """A teacher's term record for appraisal (10 % of the annual appraisal): their children, their own visits, talks and
-calls against the duty rules (each child against the rules that are for it: a rule for some categories, only their
-children), the review and confirmation states of every record, the activities held and the follow-ups. Counted in SQL
-per child."""
+calls against the duty rules, the review and confirmation states of every record, the activities held and the
+follow-ups. Counted in SQL per child. The teacher is judged as the due lists hand out the duties: on the rules that
+are theirs (a class teacher's rule on their classes' children, a paired teacher's on their paired children: owns()),
+each child on the rules that are for it (a rule for some categories, only their children), and only children still
+left-behind (left_behind(), as the dashboard)."""
 from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 
-from ..duties.services import COUNTING_STATES, Window, rule_json, rules_for, term_windows
+from ..access import taught_classes
+from ..duties.services import COUNTING_STATES, Window, left_behind, owns, rule_json, rules_for, term_windows
 from ..extensions import db
 from ..models import RULE_KINDS, Child, Pairing, Record, RecordPhoto, User
 from .periods import periods_in_term, periods_met
@@ -26,23 +29,27 @@ def choose_term(school_id: int, which: str, today: date) -> tuple[str, Window] |
     return current or previous
 
 
-def _owed(rule, ids: list[int]) -> set[int]:
-    """The children of `ids` the rule is for (Rule.children, as the dashboard and the due lists judge them)."""
-    return set(db.session.scalars(select(Child.id).where(Child.id.in_(ids), rule.children()))) if ids else set()
+def _owed(teacher: User, rule, ids: list[int]) -> set[int]:
+    """The children of `ids` on whom the rule's duty is `teacher`'s and who it is for (as the due lists hand it out)."""
+    return set(db.session.scalars(select(Child.id).where(Child.id.in_(ids), owns(teacher, rule.owner),
+                                                         rule.children()))) if ids else set()
 
 
 def term_record(viewer: User, teacher: User, term: tuple[str, Window], today: date) -> dict:
-    """The teacher's children with their duties met per rule (None: the rule is not for that child), the totals by
-    state, every record of the term, the activities held and the follow-ups, as `viewer` may see them."""
+    """The teacher's children (paired, or owed a rule of theirs) with their duties met per rule (None: the rule is not
+    the teacher's on that child, or not for it), the totals by state, every record of the term, the activities held
+    and the follow-ups, as `viewer` may see them."""
     name, w = term
     school_id = teacher.school_id
     until = min(today, w.end)
+    school_rules = rules_for(school_id)
     children = db.session.execute(
-        select(Child, Pairing.responsible).join(Pairing, Pairing.child_id == Child.id)
-        .where(Pairing.teacher_id == teacher.id, Child.school_id == school_id,
-               or_(Child.left_on.is_(None), Child.left_on >= w.start))
+        select(Child, Pairing.responsible, Child.class_name.in_(taught_classes(teacher)))
+        .outerjoin(Pairing, and_(Pairing.child_id == Child.id, Pairing.teacher_id == teacher.id))
+        .where(Child.school_id == school_id, left_behind(), or_(Child.left_on.is_(None), Child.left_on >= w.start),
+               or_(*[owns(teacher, o) for o in sorted({"responsible", *(r.owner for r in school_rules)})]))
         .order_by(Child.class_name, Child.student_no)).all()
-    ids = [c.id for c, _r in children]
+    ids = [c.id for c, _r, _t in children]
     start, end = w.bounds()
     mine = (Record.school_id == school_id, Record.author_id == teacher.id, Record.kind.in_(RULE_KINDS),
             Record.occurred_at >= start, Record.occurred_at < end)
@@ -53,19 +60,19 @@ def term_record(viewer: User, teacher: User, term: tuple[str, Window], today: da
     rules = []
     met: dict[tuple[int, str], int] = {}
     owed: dict[str, set[int]] = {}
-    for r in rules_for(school_id):
+    for r in school_rules:
         windows = periods_in_term(r, w, until, school_id)
-        owed[r.key] = _owed(r, ids)
+        owed[r.key] = _owed(teacher, r, ids)
         rules.append(rule_json(r) | {"due": len(windows), "owed": len(owed[r.key])})
         if windows and owed[r.key]:
             q = periods_met(school_id, r, windows, author_id=teacher.id).subquery()
             for cid, n in db.session.execute(select(q.c.child_id, q.c.met).where(q.c.child_id.in_(owed[r.key]))):
                 met[(cid, r.key)] = n
     came = attendance_of(viewer, ids, w)
-    rows = [{"child": c, "responsible": bool(resp),
+    rows = [{"child": c, "responsible": bool(resp), "class_teacher": bool(taught),
              "counts": {k: counts.get((c.id, k), 0) for k in RULE_KINDS},
              "met": {r["key"]: met.get((c.id, r["key"]), 0) if c.id in owed[r["key"]] else None for r in rules},
-             "activities": came.get(c.id, {"child": 0, "guardian": 0})} for c, resp in children]
+             "activities": came.get(c.id, {"child": 0, "guardian": 0})} for c, resp, taught in children]
     states = {(kind, st): n for kind, st, n in db.session.execute(
         select(Record.kind, Record.review_state, func.count()).where(*mine).group_by(Record.kind, Record.review_state))}
     confirms = dict(db.session.execute(
