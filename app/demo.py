@@ -168,7 +168,8 @@ def _demo_photo(seed: int, taken: datetime | None, gps: tuple[float, float] | No
 def seed_demo_records(now: datetime | None = None) -> int:
     """A few days of teacher1's work, so the review queue, the committee's queue and the flags have something to
     show: a confirmed visit, a visit reusing its photo, one with no photo, one far from the village, a talk, a child's
-    family call by video, a call with the guardian."""
+    family call by video, a call with the guardian; and, for the term record, a parents' meeting with its sign-in and
+    an open follow-up."""
     from .photos.services import save_upload
     from .records.services import ingest
     from .verify import totp
@@ -234,6 +235,19 @@ def seed_demo_records(now: datetime | None = None) -> int:
          "fields": {"counterpart": "guardian", "direction": "teacher_to_family", "channel": "phone", "duration_min": 8,
                     "summary": "和奶奶通话：孩子这周按时吃饭，晚上作业奶奶看不懂，约定有问题就打电话给老师。"},
          "photos": [], "client": {"saved_at": (t1 + timedelta(hours=3, minutes=10)).isoformat(), "online": True}},
+        # A parents' meeting: the children of the village came, the guardians of the first two as well.
+        {"id": str(uuid.UUID(int=random.Random("activity").getrandbits(128))), "kind": "activity", "child_id": 0,
+         "occurred_at": (t2 - timedelta(hours=2)).isoformat(timespec="seconds"),
+         "fields": {"type": "parents_meeting", "title": "期中家长会", "place": "三年级教室",
+                    "summary": "反馈期中考试情况，讲解冬季防火和交通安全，请监护人督促孩子按时完成作业。",
+                    "attendance": [{"child_id": k.id, "child": True, "guardian": n < 2} for n, k in enumerate(kids)]},
+         "photos": [], "client": {"saved_at": (t2 - timedelta(hours=1)).isoformat(), "online": True}},
+        # What the teacher agreed to do after the visit, still open (due in ten days).
+        {"id": str(uuid.UUID(int=random.Random("follow-up").getrandbits(128))), "kind": "follow_up",
+         "child_id": kids[1].id, "occurred_at": (t2 + timedelta(hours=1)).isoformat(timespec="seconds"),
+         "fields": {"what": "帮孩子和在外务工的妈妈约好每周三晚上视频，两周后回访奶奶看是否落实",
+                    "due_on": (now.date() + timedelta(days=10)).isoformat()},
+         "photos": [], "client": {"saved_at": (t2 + timedelta(hours=1, minutes=5)).isoformat(), "online": True}},
     ]
     # The holiday handover before the last holiday, in its window (the term's last two weeks), acknowledged by the
     # guardian on the spot and by the village committee in its queue.

@@ -115,7 +115,7 @@ def test_seed_demo_on_migrated_database(empty_app):
     from app.demo import seed_demo_records
     from app.models import Record
 
-    assert seed_demo_records() == 9
+    assert seed_demo_records() == 11  # with the parents' meeting and the open follow-up
     records = list(db.session.scalars(select(Record)))
     [handover] = [r for r in records if r.kind == "handover"]
     assert handover.confirm_state == "confirmed" and handover.fields["guardian_acknowledged"] is True

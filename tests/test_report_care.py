@@ -240,3 +240,115 @@ def test_term_record_shows_follow_ups_without_counselling_content(client, world,
     html = client.get("/reports/term-record").get_data(as_text=True)
     assert "Follow-up" in html and "Made by" in html and "Counsellor's follow-up (confidential)" in html
     assert ">Open<" in html and ">Done<" in html and "Overdue" in html
+
+
+# --- the same children and the same owners as the dashboard and the due lists ---------------------------------------
+
+def test_monthly_report_leaves_out_children_whose_parents_are_back_home_as_the_dashboard(app, build, world):
+    """A child whose parents came home keeps the file but leaves the duties: the month's report counts the class as the
+    dashboard does (same children on file, same children done)."""
+    a = world["A"]
+    t = a["teacher"]
+    only_rules(a["school"].id, [("home_visit", "month", 1)])
+    db.session.commit()
+    home = build.child(a["school"], a["v1"], t, parents_away="none")
+    now = datetime.now(CHINA) - timedelta(minutes=1)
+    _visit(t, a["c1"], now)
+    _visit(t, home, now)  # a visit to the child at home: work done, but not a left-behind child's duty
+    db.session.commit()
+    key = duty.rules_for(a["school"].id)[0].key
+
+    report = monthly_report(a["school"].id, now.date().replace(day=1))
+    [row] = [r for r in report["rows"] if r["class_name"] == "三(1)班"]
+    [board] = [r for r in duty.coverage(a["school"].id, now.date(), "class") if r["key"] == "三(1)班"]
+    assert (row["on_file"], row[f"done_{key}"]) == (board["children"], board[key]) == (2, 1)  # c1, c2; c1 visited
+    assert row[f"coverage_{key}"] == 0.5
+    assert row["home_visit"] == 2  # the records themselves are still the month's work, as on the dashboard's trend
+
+
+def _owners_world(build, world):
+    """School A: the teacher is class teacher of 三(1)班 (c1 paired with them, c2 with the other teacher); the teacher
+    is also paired with a child of 四(1)班 (the other teacher's class) and one of 五(1)班 (no class teacher). The visit
+    each month is the class teacher's duty, the talk each month the paired teacher's."""
+    from app.children.class_teachers import set_class_teachers
+
+    a = world["A"]
+    t, o = a["teacher"], a["other_teacher"]
+    only_rules(a["school"].id, [("talk", "month", 1)])
+    db.session.add(DutyRule(school_id=a["school"].id, kind="home_visit", period="month", times=1, season="all_year",
+                            filter={}, owner="class_teacher"))
+    db.session.commit()
+    set_class_teachers(a["school"].id, "三(1)班", [t.id], None)
+    set_class_teachers(a["school"].id, "四(1)班", [o.id], None)
+    c4 = build.child(a["school"], a["v1"], t, class_name="四(1)班", grade="四年级")
+    c5 = build.child(a["school"], a["v1"], t, class_name="五(1)班", grade="五年级")
+    home = build.child(a["school"], a["v1"], t, parents_away="none")  # parents back home: nobody's duty
+    db.session.commit()
+    visit = next(r.key for r in duty.rules_for(a["school"].id) if r.owner == "class_teacher")
+    return {"c4": c4, "c5": c5, "home": home, "visit": visit, "talk": next(
+        r.key for r in duty.rules_for(a["school"].id) if r.owner == "responsible")}
+
+
+def test_term_record_judges_a_teacher_on_the_rules_that_are_theirs_as_the_due_lists(client, build, world, term):
+    from app.reports.term import choose_term, term_record
+
+    a = world["A"]
+    t, o = a["teacher"], a["other_teacher"]
+    w = _owners_world(build, world)
+    c1, c2, c4, c5 = a["c1"], a["c2"], w["c4"], w["c5"]
+    now = datetime.now(CHINA) - timedelta(hours=1)
+    _visit(t, c2, now)  # the class teacher's visit to a child paired with someone else: theirs to make
+    _visit(t, c4, now)  # a visit to a paired child of another teacher's class: that class teacher's duty, not theirs
+    db.session.commit()
+    today = today_local()
+
+    def judged(teacher):
+        rec = term_record(teacher, teacher, choose_term(a["school"].id, "current", today), today)
+        return {r["child"].id: {k for k, v in r["met"].items() if v is not None} for r in rec["rows"]}, rec
+
+    mine, rec = judged(t)
+    assert mine == {c1.id: {w["visit"], w["talk"]}, c2.id: {w["visit"]}, c4.id: {w["talk"]},
+                    c5.id: {w["visit"], w["talk"]}}  # the child at home is on no list
+    # ... exactly the duties the due lists give the teacher on those children.
+    assert mine == {cid: set(keys) for cid, keys in duty.owned_rules(t, list(mine)).items()}
+    met = {r["child"].id: r["met"] for r in rec["rows"]}
+    assert met[c2.id][w["visit"]] == 1 and met[c4.id][w["visit"]] is None
+    assert rec["totals"]["met"][w["visit"]] == 1  # the visit to c4 is not theirs to be credited for
+    assert {r["key"]: r["owed"] for r in rec["rules"]} == {w["visit"]: 3, w["talk"]: 3}
+    theirs, _rec = judged(o)
+    assert theirs == {c2.id: {w["talk"]}, c4.id: {w["visit"]}}  # 四(1)班's class teacher owes c4's visit
+    assert theirs == {cid: set(keys) for cid, keys in duty.owned_rules(o, list(theirs)).items()}
+
+    login(client, t.username)
+    kids = _rows(_book(client.get("/reports/term-record.xlsx"))["学生"])
+    by_name = {r[1]: r for r in kids[1:]}
+    assert kids[0][3:5] == ["包保责任人", "班主任"]
+    assert by_name[c2.name][3:5] == ["否", "是"] and by_name[c4.name][3:5] == ["是", "否"]
+    assert w["home"].name not in by_name
+    html = client.get("/reports/term-record").get_data(as_text=True)
+    assert "负责的学生" in html and "由班主任负责的任务" in html and c2.name in html and w["home"].name not in html
+    client.get("/lang/en")
+    html = client.get("/reports/term-record").get_data(as_text=True)
+    assert "Children in their charge" in html and "A rule for the class teacher" in html
+
+
+def test_demo_teacher1_term_record_shows_an_activity_and_an_open_follow_up(app, client):
+    """The acceptance testers' teacher1 sees both sections filled on the demo."""
+    from app.demo import DEMO_PASSWORD, seed_demo, seed_demo_records
+    from app.models import User
+
+    school = seed_demo()
+    today = today_local()  # a term around today, whatever the season the test runs in
+    db.session.add(Term(school_id=school.id, name="演示学期", starts_on=today - timedelta(days=60),
+                        ends_on=today + timedelta(days=60)))
+    db.session.commit()
+    seed_demo_records()
+    t1 = db.session.scalar(select(User).where(User.username == "teacher1"))
+    login(client, "teacher1", DEMO_PASSWORD)
+    wb = _book(client.get("/reports/term-record.xlsx"))
+    [held] = _rows(wb["集体活动"])[1:]
+    assert held[2:7] == ["家长会", "期中家长会", "三年级教室", held[5], 2] and held[5] >= 3  # children and 2 guardians
+    [open_one] = [r for r in _rows(wb["跟进"])[1:] if r[7] == "进行中"]
+    assert open_one[3].startswith("帮孩子和在外务工的妈妈约好") and open_one[4] == t1.name and open_one[8] == "否"
+    html = client.get("/reports/term-record").get_data(as_text=True)
+    assert 'id="term-activities"' in html and "期中家长会" in html and 'data-status="open"' in html
