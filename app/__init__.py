@@ -251,7 +251,8 @@ def register_security(app: Flask) -> None:
         resp.headers.setdefault("Referrer-Policy", "same-origin")
         # A policy and frame options act on documents and workers, not on a script, style or icon the page loads: there
         # they would only add ~250 bytes to each request of the shell's install on 2G.
-        if request.endpoint in ("static", "pwa.shell_script", "pwa.manifest") and resp.mimetype in SUBRESOURCE_TYPES:
+        if (request.endpoint in ("static", "pwa.shell_script", "pwa.stylesheet_file", "pwa.manifest")
+                and resp.mimetype in SUBRESOURCE_TYPES):
             return resp
         resp.headers.setdefault("X-Frame-Options", "DENY")
         resp.headers.setdefault(

@@ -19,6 +19,7 @@ class Config:
     BABEL_DEFAULT_LOCALE = "zh"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     LANGUAGES = ["zh", "en"]
+    SHELL_MINIFY = True  # the script bundle and stylesheets without comments and indentation (app/pwa.py); False to debug
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     LOGIN_MAX_FAILURES = 5
     LOGIN_FAILURE_WINDOW = 15 * 60

@@ -161,7 +161,8 @@ class HttpsAwareSessionInterface(SecureCookieSessionInterface):
         super().save_session(app, session, response)
         # Static files do not depend on who asks. Flask-Login reads the session after every request, which adds
         # "Vary: Cookie"; a new cookie (login, CSRF token) would then make the browser fetch the shell again.
-        same_for_all = request.path.startswith(app.static_url_path + "/") or request.endpoint == "pwa.shell_script"
+        same_for_all = (request.path.startswith(app.static_url_path + "/")
+                        or request.endpoint in ("pwa.shell_script", "pwa.stylesheet_file"))
         if same_for_all and not session.modified:
             # Lower case: werkzeug's HeaderSet.remove matches its list against the name as given, so "Cookie" stayed
             # in "Vary: Accept-Encoding, Cookie" (it only vanished while Cookie was the sole entry).

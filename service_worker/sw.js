@@ -4,7 +4,9 @@
 "use strict";
 
 const VERSION = "__SHELL_VERSION__";
-const SHELL_CACHE = "jf-shell-" + VERSION;
+// One worker per language (/sw.js?lang=…): an English phone's cache holds the English words, a Chinese one's none.
+const LANG = "__SHELL_LANG__";
+const SHELL_CACHE = "jf-shell-" + VERSION + "-" + LANG;
 const PRECACHE = "__PRECACHE__";
 const SHELL_URL = "/app/shell";
 const OFFLINE_URL = "/offline";

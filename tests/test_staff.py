@@ -142,6 +142,8 @@ def test_new_account_must_choose_a_password_before_anything(client, app, world):
     token = login(phone, "newteacher", otp)
     r = phone.get("/children/")
     assert r.status_code == 302 and r.headers["Location"].endswith("/account")
+    styles = re.findall(r'<link rel="stylesheet" href="([^"]+)"', phone.get("/account").get_data(as_text=True))
+    assert styles and all(phone.get(url).status_code == 200 for url in styles)  # the page it is sent to keeps its looks
     r = phone.get("/api/v1/roster")
     assert r.status_code == 403 and r.get_json()["error"] == "password_change_required"
     assert r.get_json()["change_url"] == "/account"

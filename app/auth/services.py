@@ -126,7 +126,7 @@ def signed_out_reason() -> tuple[str, str]:
 PASSWORD_CHANGE_ENDPOINTS = {"auth.account", "auth.password", "auth.logout", "auth.api_logout", "auth.api_session",
                              "auth.login", "auth.set_language", "static", "pwa.service_worker", "pwa.manifest",
                              "pwa.app_shell", "pwa.shell_page", "pwa.offline", "pwa.favicon",
-                             "pwa.shell_script"}
+                             "pwa.shell_script", "pwa.stylesheet_file"}
 
 
 def password_change_required() -> bool:

@@ -1,17 +1,15 @@
 /* 家访通 the shell's language: t("中文", {n}) gives the words in the user's language from the catalogue the server
- * sends with the shell (/app/strings.js, app/shell_strings.py); Chinese, the default, is the text itself.
- * The language is the "lang" cookie (set by the language switch), so a shell cached in another language follows it. */
+ * sends with the shell to users of other languages (/app/strings.js, app/shell_strings.py); Chinese, the default, is
+ * the text itself. The language is the "lang" cookie (set by the language switch); the worker of that language caches
+ * its words with the shell (workerUrl). */
 (function (JF) {
   "use strict";
   const I18N = self.JF_I18N || { default: "zh", strings: {} };
 
-  function current() {
-    const m = typeof document !== "undefined" && /(?:^|;\s*)lang=([^;]+)/.exec(document.cookie);
-    const lang = m ? decodeURIComponent(m[1]) : I18N.default;
-    return I18N.strings[lang] || lang === I18N.default ? lang : I18N.default;
-  }
-
-  const lang = current();
+  // The language the user chose, whether or not its words are here (the server sends them to its users only).
+  const m = typeof document !== "undefined" && /(?:^|;\s*)lang=([^;]+)/.exec(document.cookie);
+  const chosen = m ? decodeURIComponent(m[1]) : I18N.default;
+  const lang = I18N.strings[chosen] || chosen === I18N.default ? chosen : I18N.default;
   const table = I18N.strings[lang] || {};
 
   /** The words for `msgid` in the user's language; {name} placeholders filled from `vars`. */
@@ -42,5 +40,9 @@
     document.title = t(document.title);
   }
 
-  JF.i18n = { t, tr, lang, translatePage };
+  /** The service worker for the chosen language: it caches that language's words for offline use, and a new choice
+   * is a new script URL, so the browser installs the worker that caches the new words at once. */
+  const workerUrl = chosen === I18N.default ? "/sw.js" : "/sw.js?lang=" + encodeURIComponent(chosen);
+
+  JF.i18n = { t, tr, lang, translatePage, workerUrl };
 })(self.JF = self.JF || {});

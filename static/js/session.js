@@ -4,7 +4,7 @@
  * show the next teacher anything of the previous one. A deactivated account's phone wipes the same way (closed). */
 (function (JF) {
   "use strict";
-  const { t } = JF.i18n;
+  const { t, workerUrl } = JF.i18n;
   const DB_NAME = "jiafang";
   const SHELL_PREFIX = "jf-shell-";  // the shell cache holds no personal data; everything else goes
   const session = { loggingOut: false };
@@ -18,7 +18,7 @@
       link.href = "/manifest.webmanifest";
       document.head.append(link);
     }
-    navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch((err) => console.warn("service worker not registered", err));
+    navigator.serviceWorker.register(workerUrl, { scope: "/" }).catch((err) => console.warn("service worker not registered", err));
   }
 
   /** How many records (drafts, waiting, sent back) and unsent emergency reports this phone holds; 0 without creating an empty database. */

@@ -84,9 +84,76 @@ def test_new_deploy_replaces_the_worker_and_keeps_the_queue(live, context, page,
     monkeypatch.setattr(pwa, "SHELL_VERSION", "next-deploy")
     live.gate.down = False
     page.evaluate("async () => (await navigator.serviceWorker.getRegistration()).update()")
-    wait_until(page, "async () => (await caches.keys()).join() === 'jf-shell-next-deploy'")  # old shell cache gone
-    assert old != ["jf-shell-next-deploy"]
+    wait_until(page, "async () => (await caches.keys()).join() === 'jf-shell-next-deploy-zh'")  # old shell cache gone
+    assert old != ["jf-shell-next-deploy-zh"]
     page.reload()
     page.wait_for_selector("body[data-ready='1']")
     wait_waiting(page, 0, timeout=20000)
     assert [r[0] for r in live.records()] == [record_id]
+
+
+CACHED = """async () => { const out = [];
+    for (const k of await caches.keys()) for (const r of await (await caches.open(k)).keys()) out.push(k + ' ' + new URL(r.url).pathname);
+    return out; }"""
+
+
+def installed(page, lang):
+    """What the worker of `lang` cached at its install, once done. It may still wait for the old worker's events to
+    end: Chromium then activates it at the next page load at the latest, which the offline reloads below are."""
+    wait_until(page, """async (lang) => { const name = (await caches.keys()).find((k) => k.endsWith('-' + lang));
+        return name && !!(await (await caches.open(name)).match('/app/shell')); }""", lang)
+    return [c for c in page.evaluate(CACHED) if c.split(" ")[0].endswith("-" + lang)]
+
+
+def alone(page, lang):
+    """Wait until the worker of `lang` is active and its cache the only one (the other language's words are gone)."""
+    wait_until(page, """async (lang) => { const r = await navigator.serviceWorker.getRegistration(); const keys = await caches.keys();
+        return r.active && r.active.state === 'activated' && keys.length === 1 && keys[0].endsWith('-' + lang); }""", lang)
+
+
+def reload_offline(context, page):
+    context.set_offline(True)
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']")
+    page.wait_for_selector("#jf-children")
+    text = page.inner_text("#jf-sync")
+    context.set_offline(False)
+    return text
+
+
+def test_the_words_are_installed_for_the_users_language_only(live, context, page):
+    """A Chinese phone never downloads the English catalogue; switching to English installs it (offline in English),
+    switching back drops it."""
+    api_login(context, live, live.ids["teacher"])
+    open_app(page, live)
+    # The bundle the page and the worker run is the minified one (app/pwa.py).
+    src = page.evaluate("() => fetch(document.querySelector('script[src^=\"/shell.js\"]').src).then(r => r.text())")
+    assert "/* 家访通" not in src and "\n  " not in src and page.evaluate("() => !!(JF.outbox && JF.i18n && JF.session)")
+    cached = installed(page, "zh")
+    assert any(c.endswith(" /app/shell") for c in cached) and not [c for c in cached if "/app/strings.js" in c]
+    assert live.gate.count("GET", "/app/strings.js") == 0
+    assert reload_offline(context, page) == "同步"
+
+    page.goto(live.url + "/lang/en?next=/app/")
+    page.wait_for_selector("body[data-ready='1']")
+    assert [c for c in installed(page, "en") if c.endswith(" /app/strings.js")]
+    assert reload_offline(context, page) == "Sync"
+    assert page.inner_text("#jf-nav-outbox") == "To sync"
+    alone(page, "en")
+
+    page.goto(live.url + "/lang/zh?next=/children/")  # from a server page, which registers the worker too
+    assert not [c for c in installed(page, "zh") if "/app/strings.js" in c]
+    page.goto(live.url + "/app/")
+    page.wait_for_selector("body[data-ready='1']")
+    assert reload_offline(context, page) == "同步"
+    alone(page, "zh")
+
+
+def test_an_english_phone_installs_in_english_and_works_offline(live, context, page):
+    context.add_cookies([{"name": "lang", "value": "en", "url": live.url}])
+    api_login(context, live, live.ids["teacher"])
+    open_app(page, live)
+    assert [c for c in installed(page, "en") if c.endswith(" /app/strings.js")]
+    assert live.gate.count("GET", "/app/strings.js") >= 1
+    assert reload_offline(context, page) == "Sync"
+    assert page.evaluate("() => document.documentElement.lang") == "en"

@@ -150,7 +150,9 @@ def test_english_shell_has_no_chinese_but_the_data(live, phone, more_children):
         page.evaluate("h => { location.hash = h }", view)
         page.wait_for_timeout(300)
         assert leftover() == [], view
-    # Offline, from the worker's cache, still in English.
+    # Offline, from the worker's cache, still in English: the switch installed the English worker, which caches the words.
+    wait_until(page, """async () => { const name = (await caches.keys()).find((k) => k.endsWith('-en'));
+        return name && !!(await (await caches.open(name)).match('/app/strings.js', { ignoreSearch: true })); }""")
     ctx.set_offline(True)
     page.evaluate("h => { location.hash = h }", "#/")
     page.reload()
