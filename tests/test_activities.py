@@ -1,5 +1,6 @@
 """Group activities (活动): one record for many children, counted once per child, attendance only of one's own
 children, guardian training as a duty, pages that name only the children the reader may see."""
+import re
 import uuid
 from datetime import date, timedelta
 
@@ -165,3 +166,32 @@ def test_the_month_s_activities_appear_in_the_monthly_report_by_type(client, bui
     other = re.search(r'<tr data-type="lecture">(.*?)</tr>', html, re.S).group(1)
     assert re.findall(r'<td class="num">(\d+)</td>', other) == ["0", "0", "0"]
     assert not any(k.name in html for k in kids)
+
+
+def test_a_parents_meeting_keeps_its_opinion_book_and_discussions_count_per_term(app, client, build, world):
+    """Row 72: the parents' opinions of a meeting (家长意见记录簿) are kept with it and shown to who may read it; row 76:
+    the discussion meetings with left-behind children (座谈会) are a type a term rule can ask four of."""
+    from app.duties.services import check_rule
+
+    principal, c1 = world["A"]["principal"], world["A"]["c1"]
+    said = "希望学校每周安排一次视频通话\n作业辅导请多关心"
+    assert ingest(principal, [activity([c1], type_="parents_meeting", guardians=[c1], opinions=said)])[0]["status"] == "created"
+    act = db.session.scalar(select(Activity))
+    assert act.opinions == said
+    login(client, principal.username)
+    html = client.get(f"/activities/{act.id}").get_data(as_text=True)
+    assert "家长意见记录" in html and "希望学校每周安排一次视频通话" in html
+    client.get("/lang/en")
+    html = client.get(f"/activities/{act.id}").get_data(as_text=True)
+    assert 'lang="en"' in html and "<dt>Parents' opinions</dt>" in html, re.findall(r"<dt>[^<]*</dt>", html)
+    # Too long is refused like any long text, and nothing is stored.
+    assert ingest(principal, [activity([c1], type_="parents_meeting", opinions="意" * 4001)])[0]["status"] == "rejected"
+    assert db.session.scalar(select(func.count()).select_from(Activity)) == 1
+
+    values, errors = check_rule("activity", "term", 4, "term", {"type": ["discussion"], "child": ["yes"]}, "座谈会")
+    assert errors == [] and values["times"] == 4
+    teacher = world["A"]["teacher"]
+    for _ in range(2):
+        assert ingest(teacher, [activity([c1], type_="discussion")])[0]["status"] == "created"
+    counts = {c["type"]: c for c in term_counts(teacher.school_id, _month())}
+    assert counts["discussion"]["activities"] == 2 and counts["discussion"]["children"] == 1

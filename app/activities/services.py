@@ -79,7 +79,7 @@ def store(author: User, cid: str, v: dict, own_photos: dict[str, int], now, sour
     try:
         with db.session.begin_nested():
             act = Activity(client_id=cid, school_id=author.school_id, author_id=author.id, type=f["type"],
-                           title=f["title"], place=f.get("place"), summary=f["summary"],
+                           title=f["title"], place=f.get("place"), summary=f["summary"], opinions=f.get("opinions") or None,
                            signin_sheet=bool(f.get("signin_sheet")), occurred_at=v["occurred_at"], received_at=now)
             db.session.add(act)
             db.session.flush()

@@ -29,6 +29,7 @@ class Activity(db.Model):
     title: Mapped[str] = mapped_column(String(200))
     place: Mapped[str | None] = mapped_column(String(200))
     summary: Mapped[str] = mapped_column(Text)
+    opinions: Mapped[str | None] = mapped_column(Text)  # the parents' opinion book of a meeting (家长意见记录簿)
     signin_sheet: Mapped[bool] = mapped_column(Boolean, default=False)  # its photos include the paper sign-in sheet
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

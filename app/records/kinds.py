@@ -159,7 +159,7 @@ SURVEY = Kind("survey", _l("学期初摸底"), _survey_fields(), writers=CAPABIL
 
 ACTIVITY_TYPES = [("parents_meeting", _l("家长会")), ("guardian_training", _l("临时监护人培训")),
                   ("class_meeting", _l("主题班会")), ("lecture", _l("讲座")), ("festival", _l("节日活动")),
-                  ("letter", _l("书信/给家长的一封信"))]
+                  ("letter", _l("书信/给家长的一封信")), ("discussion", _l("留守儿童座谈会"))]
 GUARDIAN_TYPES = ("parents_meeting", "guardian_training")  # attendance ticks the guardian too
 YES_NO = [("yes", _l("是")), ("no", _l("否"))]
 
@@ -171,6 +171,9 @@ ACTIVITY = Kind("activity", _l("集体活动"), [
     Field("attendance", _l("出席"), "attendance",
           help=_l("勾选到场的学生；家长会和监护人培训也勾选到场的监护人。也可以只拍纸质签到表。")),
     Field("signin_sheet", _l("照片中有纸质签到表"), "bool"),
+    # The parents' opinion book of a meeting (家长意见记录簿): what they asked for, in their words.
+    Field("opinions", _l("家长意见记录"), "longtext",
+          help=_l("家长会、培训时家长和监护人提出的意见和建议；也可以拍下纸质意见簿。")),
 ], group=True)
 # What a duty rule may filter an activity's attendance records on: the type, and who of the family came.
 ATTENDANCE_FIELDS = [ACTIVITY.fields[0], Field("child", _l("学生到场"), "enum", choices=YES_NO),
