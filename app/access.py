@@ -28,8 +28,8 @@ from sqlalchemy import Select, and_, exists, false, or_, select
 
 from .extensions import db
 from .models import ACTIVITY_KIND, Activity, ActivityPhoto
-from .models import (CONFIDENTIAL_KINDS, CONFIRMED_KINDS, COUNTY_ROLES, Child, ClassTeacher, Confirmation, Incident, MonthlySubmission,
-                     NewsItem, NewsPhoto, Pairing, Photo, Record, RecordPhoto, School, User)
+from .models import (CONFIDENTIAL_KINDS, CONFIRMED_KINDS, COUNTY_ROLES, Child, ClassTeacher, Confirmation, Guardian,
+                     Incident, MonthlySubmission, NewsItem, NewsPhoto, Pairing, Photo, Record, RecordPhoto, School, User)
 
 CAPABILITIES: dict[str, tuple[str, ...]] = {
     "read_children": ("teacher", "committee", "principal", "counsellor"),  # lists, files, cards, timelines, roster
@@ -239,11 +239,18 @@ def get_activity(user: User, activity_id: int):
 
 
 def visible_photo(user: User, sha256: str) -> Photo | None:
-    """A photo with these bytes that `user` uploaded or may see through a record whose content they may read;
-    None otherwise (a counselling session's photos are its content)."""
+    """A photo with these bytes that `user` uploaded, or may see on a child's file they may read or through a record
+    whose content they may read; None otherwise (a counselling session's photos are its content)."""
     own = db.session.scalar(select(Photo).where(Photo.sha256 == sha256, Photo.uploader_id == user.id))
     if own is not None:
         return own
+    # The child's photo and the parents' and guardian's registration photos: whoever may read the file.
+    readable = select(child_ids_query(user).subquery().c.id)
+    on_file = or_(exists().where(Child.photo_sha256 == sha256, Child.id.in_(readable)),
+                  exists().where(Guardian.photo_sha256 == sha256, Guardian.child_id.in_(readable)))
+    if db.session.scalar(select(on_file)):
+        return db.session.scalar(select(Photo).where(Photo.sha256 == sha256, Photo.school_id == user.school_id)
+                                 .order_by(Photo.id).limit(1))
     seen = content_query(user).with_only_columns(Record.id).subquery()
     listed = db.session.scalar(
         select(Photo)

@@ -49,7 +49,10 @@ class GuardianFields(FlaskForm):
     work_place = StringField(_l("务工地"), validators=[Optional(), Length(max=120)])
     employer = StringField(_l("工作单位"), validators=[Optional(), Length(max=120)])
     employer_address = StringField(_l("单位地址"), validators=[Optional(), Length(max=200)])
+    employer_phone = StringField(_l("单位电话"), validators=[Optional(), PHONE])
     address = StringField(_l("住址"), validators=[Optional(), Length(max=200)])
+    # Not a column: the upload goes through the photo pipeline and the file keeps its hash (Guardian.photo_sha256).
+    photo = FileField(_l("登记照片"))
 
 
 GuardianForm = GuardianFields

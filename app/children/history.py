@@ -59,6 +59,8 @@ def _value(field: str, value: str | None, villages: dict[int, str]) -> str:
     words = {"sex": SEXES, "parents_away": PARENTS_AWAY, "leave_reason": LEAVE_REASONS, "role": GUARDIAN_ROLE_WORDS}
     if field in words:
         return _(words[field].get(value, value))
+    if field == "photo_sha256":  # a photo is named by the start of its hash, not shown in the history
+        return _("照片 %(id)s", id=value[:8])
     if field == "boarding":
         return _("是") if value == "1" else _("否")
     if field == "village_id" and value.isdigit():
@@ -78,7 +80,8 @@ def history_rows(child: Child, viewer: User) -> list[dict]:
     from .forms import ChildForm, GuardianFields
 
     changes = history(child)
-    child_labels, guardian_labels = _labels(ChildForm), _labels(GuardianFields)
+    child_labels = _labels(ChildForm) | {"photo_sha256": _("孩子的照片")}
+    guardian_labels = _labels(GuardianFields) | {"photo_sha256": _("登记照片")}
     names = {g.id: g.relationship_ or _(GUARDIAN_ROLE_WORDS.get(g.role, g.role)) for g in
              db.session.scalars(select(Guardian).where(Guardian.child_id == child.id))}
     villages = dict(db.session.execute(select(Village.id, Village.name).where(Village.school_id == child.school_id)).all())

@@ -27,7 +27,7 @@ from .services import FileError, create_child, leave_child, save_guardian, set_p
 # the file is a column, so that an exported roster imports again unchanged.
 PERSON_FIELDS = [("phone", "电话", 32), ("age", "年龄", None), ("health", "健康状况", 120), ("occupation", "职业", 64),
                  ("work_place", "务工地", 120), ("employer", "工作单位", 120), ("employer_address", "单位地址", 200),
-                 ("address", "住址", 200)]
+                 ("employer_phone", "单位电话", 32), ("address", "住址", 200)]
 PERSONS = [("guardian", "监护人"), ("father", "父亲"), ("mother", "母亲")]
 COLUMNS = [
     ("student_no", "学号", True),

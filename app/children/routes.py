@@ -1,4 +1,6 @@
 """Pages of children's files: lists, the file, the contact card, and the principal's editing."""
+import hashlib
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -8,13 +10,15 @@ from ..access import can, can_manage_children, children_query, get_child, requir
 from ..audit import audit
 from ..extensions import db
 from ..models import Child, Consent, Guardian, User, Village
+from ..photos.services import PhotoRejected, rejection_message, save_upload
 from ..web import EmptyForm, arg_id, paginate, save_or_flash
 from . import bp
 from .forms import ChildForm, ConsentForm, GuardianForm, LeaveForm, NewChildForm, PairingForm
 from .history import history_rows
 from .ordering import class_key
 from .services import (CHILD_FIELDS, GUARDIAN_FIELDS, LEAVE_FIELDS, FileError, create_child, leave_child, readmit_child,
-                       record_consent, save_guardian, set_pairings, update_child, withdraw_consent)
+                       record_consent, save_guardian, set_guardian_photo, set_pairings, update_child,
+                       withdraw_consent)
 
 EDITED_FIELDS = [f for f in CHILD_FIELDS if f not in LEAVE_FIELDS]
 
@@ -132,8 +136,20 @@ def guardian(child_id, guardian_id=None):
             abort(404)
     form = GuardianForm(obj=g)
     if form.validate_on_submit():
+        upload = form.photo.data
+        sha = None
+        if upload and upload.filename:
+            photo = upload.read()
+            sha = hashlib.sha256(photo).hexdigest()
+            try:  # the one photo pipeline and store, as the record form's photos; a refusal leaves nothing behind
+                save_upload(current_user, sha, photo)
+            except PhotoRejected as e:
+                form.photo.errors.append(_("照片无法使用：%(why)s", why=rejection_message(e)))
+                return render_template("children/guardian_form.html", form=form, child=child, guardian=g), 400
         data = {f: form[f].data for f in GUARDIAN_FIELDS}
-        save_guardian(child, data, current_user, g)
+        g = save_guardian(child, data, current_user, g)
+        if sha:
+            set_guardian_photo(child, g, sha, current_user)
         db.session.commit()
         flash(_("已保存。"), "ok")
         return redirect(url_for("children.show", child_id=child.id))

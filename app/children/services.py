@@ -20,7 +20,7 @@ CHILD_FIELDS = (
 LEAVE_FIELDS = ("left_on", "leave_reason")
 GUARDIAN_FIELDS = (
     "role", "name", "relationship_", "phone", "age", "health", "occupation", "work_place", "employer",
-    "employer_address", "address",
+    "employer_address", "employer_phone", "address",
 )
 
 
@@ -127,6 +127,14 @@ def save_guardian(child: Child, data: dict, by: User | None, guardian: Guardian 
         record_changes(child, [(f"guardian:{guardian.id}.{f}", old, val) for f, old, val in changes], by, source, source_id)
     audit("create" if new else "update", "guardian", guardian.id, user=by)
     return guardian
+
+
+def set_guardian_photo(child: Child, guardian: Guardian, sha256: str, by: User | None, source: str = "edit") -> None:
+    """Make a stored photo (photos.services.save_upload) the registration photo of a parent or guardian; the change
+    goes into the file's history as the child's photo does."""
+    record_changes(child, [(f"guardian:{guardian.id}.photo_sha256", guardian.photo_sha256, sha256)], by, source)
+    guardian.photo_sha256 = sha256
+    audit("update", "guardian", guardian.id, user=by)
 
 
 def record_consent(child: Child, guardian_id: int, consented_on: date, notice_version: str, by: User | None) -> Consent:

@@ -203,7 +203,11 @@ class Guardian(db.Model):
     work_place: Mapped[str | None] = mapped_column(String(120))
     employer: Mapped[str | None] = mapped_column(String(120))
     employer_address: Mapped[str | None] = mapped_column(String(200))
+    employer_phone: Mapped[str | None] = mapped_column(String(32))
     address: Mapped[str | None] = mapped_column(String(200))
+    # The registration photo (父母登记表有照片), a photo of the school's store like the child's own photo_sha256.
+    # Indexed: every photo upload's quota check asks whether some file uses the photo (photos.quota.unlinked).
+    photo_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
 
     child: Mapped[Child] = relationship(back_populates="guardians")
 

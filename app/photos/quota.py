@@ -1,7 +1,7 @@
 """Per-user bounds on photo uploads, and the housekeeping that removes uploads no record ever listed.
 
-A photo is linked when a record lists it, a confirmation keeps it as a signature, a child's file shows it, or a
-monthly report's news item shows it.
+A photo is linked when a record lists it, a confirmation keeps it as a signature, a child's file shows it (the child's
+own photo or a parent's or guardian's registration photo), or a monthly report's news item shows it.
 Everything else is on its way (photos go up before their record) or abandoned; abandoned bytes must not pile up.
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ from sqlalchemy import and_, bindparam, delete, exists, func, select
 
 from ..clock import CHINA, utcnow
 from ..extensions import db
-from ..models import Child, Confirmation, NewsPhoto, Photo, RecordPhoto, User
+from ..models import Child, Confirmation, Guardian, NewsPhoto, Photo, RecordPhoto, User
 
 
 @dataclass
@@ -26,17 +26,20 @@ class QuotaExceeded:
 
 
 def unlinked():
-    """SQL condition: no record, confirmation, child file or news item refers to this photo."""
+    """SQL condition: no record, confirmation, child file (the child's or a guardian's photo) or news item refers to
+    this photo."""
     return and_(
         ~exists().where(RecordPhoto.photo_id == Photo.id),
         ~exists().where(NewsPhoto.photo_id == Photo.id),
         ~exists().where(Confirmation.photo_id == Photo.id),
         ~exists().where(Child.photo_sha256 == Photo.sha256, Child.school_id == Photo.school_id),
+        ~exists().where(Guardian.photo_sha256 == Photo.sha256, Guardian.child_id == Child.id,
+                        Child.school_id == Photo.school_id),
     )
 
 
 # The caller's uploads today and the bytes of their unlinked ones, in one pass over their photos. Built once: every
-# photo PUT runs it, and building the four NOT EXISTS afresh cost more CPU than the database spent answering.
+# photo PUT runs it, and building the NOT EXISTS afresh cost more CPU than the database spent answering.
 _USAGE = select(
     func.count().filter(Photo.uploaded_at >= bindparam("midnight")),
     func.coalesce(func.sum(Photo.size).filter(unlinked()), 0),
