@@ -57,7 +57,8 @@ def test_principal_uploads_a_guardian_photo_shown_on_the_file_and_archive(app, c
     # The history says a photo was set, by whom and from the edit page.
     change = db.session.scalar(select(FileChange).where(FileChange.field == f"guardian:{g.id}.photo_sha256"))
     assert (change.old, change.new, change.user_id, change.source) == (None, sha, a["principal"].id, "edit")
-    assert "登记照片" in client.get(f"/children/{c.id}").get_data(as_text=True)
+    page = client.get(f"/children/{c.id}").get_data(as_text=True)
+    assert "登记照片" in page and f"照片 {sha[:8]}" in page  # the history names the photo, never shows the hash whole
     # Replacing it is a change from the old photo to the new one.
     other = imaging.jpeg(seed=42, size=(320, 240))
     assert _post_guardian(client, c, _guardian(c), other).status_code == 302
@@ -179,6 +180,7 @@ def test_migration_0015f_adds_and_drops_both_columns_keeping_the_guardians(empty
 
     assert {"photo_sha256", "employer_phone"} <= columns()
     assert "ix_guardian_photo_sha256" in {i["name"] for i in inspect(db.engine).get_indexes("guardian")}
+    assert "ix_child_photo_sha256" in {i["name"] for i in inspect(db.engine).get_indexes("child")}
     g = db.session.scalar(select(Guardian).where(Guardian.child_id == child.id))
     assert (g.photo_sha256, g.employer_phone) == (None, None)
     g.photo_sha256, g.employer_phone = "a" * 64, "0769-1"
@@ -186,7 +188,28 @@ def test_migration_0015f_adds_and_drops_both_columns_keeping_the_guardians(empty
     db.session.remove()
     downgrade(revision="0015a")
     assert not {"photo_sha256", "employer_phone"} & columns()
+    assert "ix_child_photo_sha256" not in {i["name"] for i in inspect(db.engine).get_indexes("child")}
     with db.engine.connect() as conn:
         assert conn.execute(text("SELECT name FROM guardian WHERE child_id = :c"), {"c": child.id}).scalar() is not None
     upgrade()
     assert {"photo_sha256", "employer_phone"} <= columns()
+
+
+def test_the_childs_own_photo_is_on_the_file_for_its_readers_only(app, client, world):
+    from app.models import Child, User
+    from app.photos.services import save_upload
+
+    a, b = world["A"], world["B"]
+    data = imaging.jpeg(seed=47, size=(320, 240))
+    save_upload(db.session.get(User, a["teacher"].id), imaging.sha(data), data)  # as a survey's photo arrives
+    db.session.get(Child, a["c1"].id).photo_sha256 = imaging.sha(data)
+    db.session.commit()
+    url = f"/photos/{imaging.sha(data)}/thumb"
+    for user, code in ((a["principal"], 200), (a["other_teacher"], 404), (b["teacher"], 404)):
+        client.delete("/api/v1/session")
+        login(client, user.username)
+        assert client.get(url).status_code == code, user.username
+    client.delete("/api/v1/session")
+    login(client, a["principal"].username)
+    for page in (f"/children/{a['c1'].id}", f"/reports/children/{a['c1'].id}/archive"):
+        assert url in client.get(page).get_data(as_text=True), page

@@ -139,7 +139,8 @@ class Child(db.Model):
     psychology: Mapped[str | None] = mapped_column(Text)
     special_needs: Mapped[str | None] = mapped_column(Text)
     living_situation: Mapped[str | None] = mapped_column(Text)  # 生活状况: who cooks, who helps with homework...
-    photo_sha256: Mapped[str | None] = mapped_column(String(64))
+    # Indexed: every photo upload's quota check asks whether some file uses the photo (photos.quota.unlinked).
+    photo_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
     # Files are kept current: re-surveyed at the start of each term (每学期初摸底).
     surveyed_on: Mapped[date | None] = mapped_column(Date)
     enrolled_on: Mapped[date | None] = mapped_column(Date)
