@@ -130,14 +130,15 @@ def test_employer_phone_round_trips_through_import_file_page_and_export(app, cli
     data = csv_bytes([row(学号="E001", 父亲单位电话="0" * 33)])
     result = import_file(a["school"].id, a["principal"], "r.csv", data)
     assert result.created == 0 and "父亲单位电话太长" in result.errors[0].reason  # checked as the other phones are
-    data = csv_bytes([row(学号="E001", 父亲单位电话="0769-22223333")])
+    data = csv_bytes([row(学号="E001", 父亲单位电话="0769-22223333", 父亲职业="建筑工人")])
     result = import_file(a["school"].id, a["principal"], "r.csv", data)
     assert (result.created, result.errors) == (1, [])
     father = db.session.scalar(select(Guardian).where(Guardian.role == "father", Guardian.name == "王大山"))
     assert father.employer_phone == "0769-22223333"
     page = client.get(f"/children/{father.child_id}").get_data(as_text=True)
     assert "单位电话" in page and 'href="tel:0769-22223333"' in page
-    assert "0769-22223333" in client.get(f"/reports/children/{father.child_id}/archive").get_data(as_text=True)
+    archive = client.get(f"/reports/children/{father.child_id}/archive").get_data(as_text=True)
+    assert "0769-22223333" in archive and "建筑工人" in archive  # row 3: the occupation printed too
     ws = load_workbook(io.BytesIO(client.get("/reports/roster.xlsx").data)).active
     headers = [c.value for c in ws[1]]
     rows = [[c.value for c in r] for r in ws.iter_rows(min_row=2)]
