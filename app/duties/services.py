@@ -221,9 +221,12 @@ def merge_rules(stored: list[DutyRule]) -> list[Rule]:
 
 
 def default_terms(year: int) -> list[tuple[str, date, date]]:
-    """When a school has not entered its terms: spring 2/20–7/10 and autumn 9/1–1/20 (typical rural calendars)."""
-    return [(f"{year - 1}-{year} 第二学期", date(year, 2, 20), date(year, 7, 10)),
-            (f"{year}-{year + 1} 第一学期", date(year, 9, 1), date(year + 1, 1, 20))]
+    """When a school has not entered its terms: spring 2/20–7/10 and autumn 9/1–1/20 (typical rural calendars), named
+    in the reader's language (a school's own terms keep the names it gave them)."""
+    from flask_babel import gettext as _
+
+    return [(_("%(first)s-%(second)s 第二学期", first=year - 1, second=year), date(year, 2, 20), date(year, 7, 10)),
+            (_("%(first)s-%(second)s 第一学期", first=year, second=year + 1), date(year, 9, 1), date(year + 1, 1, 20))]
 
 
 def terms_for(school_id: int, around: date) -> list[tuple]:
