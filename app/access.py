@@ -56,6 +56,9 @@ CAPABILITIES: dict[str, tuple[str, ...]] = {
     "submit_monthly": ("principal",),  # prepares and submits the month's report to the bureau
     "receive_monthly": ("bureau",),  # marks a school's report received or returns it
     "ack_emergencies": ("bureau",),  # acknowledges an emergency's bureau notice
+    # The bureau's appraisals and special inspections of its schools (rows 61, 62): the bureau records them
+    # (see_county); of a school only the principal reads them, as the one answerable for the school's work.
+    "read_reviews": ("principal",),
     # The child's file kept current (step 12).
     "survey_children": ("teacher",),  # the start-of-term survey of their (class's) children
     "apply_surveys": ("principal",),  # applies or rejects each proposed change to a file
@@ -98,6 +101,13 @@ def get_school(user: User, school_id: int) -> School:
     if school is None:
         abort(404)
     return school
+
+
+def school_reviews_query(user: User) -> Select:
+    """A SELECT of the bureau's appraisals and inspections `user` may read: of the schools `user` may see."""
+    from .models import SchoolReview
+
+    return select(SchoolReview).where(SchoolReview.school_id.in_(schools_query(user).with_only_columns(School.id)))
 
 
 # Who gives which roles: a school's admin its staff; the bureau administrator a school's heads and the bureau's staff.

@@ -455,3 +455,33 @@ def test_flags_where_the_place_matters_and_one_dispute_flag(empty_app):
     db.session.expire_all()
     got = {n: tuple(db.session.execute(select(Record.flags, Record.score).where(Record.id == i)).one()) for n, i in ids.items()}
     assert got == {"talk": ([], 0), "visit": ([far, nc], 35), "disputed": ([disputed], 60)}
+
+
+def test_school_reviews_table_up_and_down(empty_app):
+    """0016r adds school_review (one row per school, kind and period) and drops it again; the rows before stay."""
+    from datetime import date, datetime, timezone
+
+    import sqlalchemy as sa
+    from sqlalchemy.exc import IntegrityError
+
+    upgrade(revision="0015f")
+    legacy = Legacy()
+    county = legacy.insert("county", name="旧县")
+    school = legacy.insert("school", name="旧学校", hotline="0856-0000000", county_id=county.id)
+    author = legacy.insert("user", username="oldbureau", name="旧账号", password_hash="x", role="bureau",
+                           county_id=county.id, active=True, session_version=0)
+    assert not inspect(db.engine).has_table("school_review")
+    upgrade()
+    row = dict(school_id=school.id, county_id=county.id, kind="inspection", period="2026-2027-1", outcome="rectify",
+               findings="", rectify_by=date(2026, 12, 31), author_id=author.id, updated_at=datetime.now(timezone.utc))
+    legacy.insert("school_review", **row)
+    with pytest.raises(IntegrityError):  # one per school, kind and period
+        legacy.insert("school_review", **row)
+    db.session.rollback()
+    downgrade(revision="0015f")
+    db.session.rollback()
+    assert not inspect(db.engine).has_table("school_review")
+    with db.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM school")).scalar() == 1
+    upgrade()
+    assert inspect(db.engine).has_table("school_review")

@@ -23,7 +23,7 @@ OBJECTS = {
     "incident": _l("突发事件"), "activity": _l("集体活动"), "child_proposal": _l("新增儿童申请"), "user": _l("账号"),
     "school": _l("学校"), "county": _l("县"), "roster": _l("花名册"), "monthly_report": _l("月报"),
     "monthly_submission": _l("月报上报"), "term_record": _l("学期记录"), "term_stats": _l("学期统计"),
-    "child_archive": _l("儿童档案导出"),
+    "child_archive": _l("儿童档案导出"), "school_review": _l("考核与督查"),
 }
 
 

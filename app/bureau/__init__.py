@@ -4,4 +4,4 @@ from flask import Blueprint
 bp = Blueprint("bureau", __name__, url_prefix="/bureau")
 
 from . import care, routes  # noqa: E402,F401
-from . import alerts, reports  # noqa: E402,F401
+from . import alerts, reports, reviews  # noqa: E402,F401

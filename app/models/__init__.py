@@ -9,7 +9,7 @@ from .duties import SchoolFigures
 from .people import (COUNTY_ROLES, FILE_CHANGE_SOURCES, LEAVE_REASONS, ROLES, Child, ClassTeacher, Consent, County, FileChange, Guardian,
                      LoginFailure, Pairing, School, User, Village)
 from .sync import ALL_SCHOOLS, RosterStamp
-from .reporting import SUBMISSION_STATES, MonthlySubmission, NewsItem, NewsPhoto
+from .reporting import REVIEW_KINDS, REVIEW_OUTCOMES, SUBMISSION_STATES, MonthlySubmission, NewsItem, NewsPhoto, SchoolReview
 from .surveys import PROPOSAL_STATES, ChildProposal, SurveyChange
 from .care import BUILTIN_CATEGORIES, CareCategory, CarePlan, ChildCategory
 from .followups import FOLLOW_UP_STATES, FollowUp

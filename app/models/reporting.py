@@ -61,3 +61,28 @@ class NewsPhoto(db.Model):
     news_item_id: Mapped[int] = mapped_column(ForeignKey("news_item.id", ondelete="CASCADE"), primary_key=True)
     photo_id: Mapped[int] = mapped_column(ForeignKey("photo.id"), primary_key=True, index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+REVIEW_KINDS = ("appraisal", "inspection")  # 年度综合目标考核 (per school year), 专项督查 (per term)
+REVIEW_OUTCOMES = {"appraisal": ("excellent", "good", "pass", "fail"), "inspection": ("met", "rectify")}
+
+
+class SchoolReview(db.Model):
+    """The county bureau's appraisal of a school for a school year, or its special inspection of a term: the outcome
+    (a grade, or met / to rectify), findings about the school's work (never about a child) and a rectify-by date."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    county_id: Mapped[int] = mapped_column(ForeignKey("county.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    period: Mapped[str] = mapped_column(String(16))  # "2026-2027" (a school year) or "2026-2027-1" (its first term)
+    outcome: Mapped[str] = mapped_column(String(12))  # REVIEW_OUTCOMES[kind]: the appraisal's grade, the inspection's result
+    findings: Mapped[str] = mapped_column(Text, default="")
+    rectify_by: Mapped[date | None] = mapped_column(Date)  # only for an inspection's "rectify"
+    author_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    school: Mapped[School] = relationship()
+    author: Mapped[User] = relationship()
+    __table_args__ = (UniqueConstraint("school_id", "kind", "period"),)
