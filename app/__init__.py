@@ -141,7 +141,7 @@ def register_templating(app: Flask) -> None:
     from .duties.services import DUTY_KINDS, PERIOD_LABELS, SEASON_LABELS
     from .incidents.services import CATEGORIES, METHODS, TARGET_LABELS
     from .attention.services import CARE_LABELS
-    from .records.kinds import ACTIVITY_TYPES
+    from .activities.services import TYPE_LABELS as ACTIVITY_LABELS
     from .models import LEAVE_REASONS
     from .notify.services import unread_count
     from .pwa import asset
@@ -161,7 +161,7 @@ def register_templating(app: Flask) -> None:
         REVIEW_LABELS=REVIEW_LABELS, CONFIRM_LABELS=CONFIRM_LABELS, METHOD_LABELS=METHOD_LABELS,
         OUTCOME_LABELS=OUTCOME_LABELS, ACTION_LABELS=ACTION_LABELS,
         INCIDENT_TARGETS=TARGET_LABELS, INCIDENT_METHODS=METHODS, INCIDENT_CATEGORIES=CATEGORIES,
-        leave_reasons=LEAVE_REASONS, CARE_LABELS=CARE_LABELS, ACTIVITY_LABELS=dict(ACTIVITY_TYPES),
+        leave_reasons=LEAVE_REASONS, CARE_LABELS=CARE_LABELS, ACTIVITY_LABELS=ACTIVITY_LABELS,
     )
     from .photos.pipeline import DISPLAY_LONG_SIDE, THUMB_LONG_SIDE
 
@@ -235,6 +235,7 @@ def register_errorhandlers(app: Flask) -> None:
 def register_security(app: Flask) -> None:
     from flask import request
 
+    from .pwa import HASHED_ENDPOINTS
     from .web import HttpsAwareSessionInterface, refuse_nul
 
     if app.config.get("TRUST_PROXY"):
@@ -251,8 +252,7 @@ def register_security(app: Flask) -> None:
         resp.headers.setdefault("Referrer-Policy", "same-origin")
         # A policy and frame options act on documents and workers, not on a script, style or icon the page loads: there
         # they would only add ~250 bytes to each request of the shell's install on 2G.
-        if (request.endpoint in ("static", "pwa.shell_script", "pwa.stylesheet_file", "pwa.manifest")
-                and resp.mimetype in SUBRESOURCE_TYPES):
+        if request.endpoint in ("static", *HASHED_ENDPOINTS, "pwa.manifest") and resp.mimetype in SUBRESOURCE_TYPES:
             return resp
         resp.headers.setdefault("X-Frame-Options", "DENY")
         resp.headers.setdefault(

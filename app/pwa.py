@@ -35,6 +35,9 @@ STYLESHEETS = frozenset(p.name for p in (STATIC / "css").glob("*.css"))
 # Precached: the pages' icon only, a 48 px copy of the app icon (716 bytes against 1,620). The manifest's icons are for
 # installing, which happens online; caching them would cost a first install ~12 KB on the wire for nothing offline.
 ICONS = ["favicon-48.png"]
+# The views that serve a file by the hash of its bytes, the same to everyone (no CSP, no Vary: Cookie, reachable while a
+# password change is pending): the script bundle and the minified stylesheets.
+HASHED_ENDPOINTS = ("pwa.shell_script", "pwa.stylesheet_file")
 
 bp = Blueprint("pwa", __name__)
 

@@ -16,6 +16,7 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter, ValidationError
 
 from .extensions import db
+from .pwa import HASHED_ENDPOINTS
 
 T = TypeVar("T")
 
@@ -162,7 +163,7 @@ class HttpsAwareSessionInterface(SecureCookieSessionInterface):
         # Static files do not depend on who asks. Flask-Login reads the session after every request, which adds
         # "Vary: Cookie"; a new cookie (login, CSRF token) would then make the browser fetch the shell again.
         same_for_all = (request.path.startswith(app.static_url_path + "/")
-                        or request.endpoint in ("pwa.shell_script", "pwa.stylesheet_file"))
+                        or request.endpoint in HASHED_ENDPOINTS)
         if same_for_all and not session.modified:
             # Lower case: werkzeug's HeaderSet.remove matches its list against the name as given, so "Cookie" stayed
             # in "Vary: Accept-Encoding, Cookie" (it only vanished while Cookie was the sole entry).

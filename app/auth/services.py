@@ -15,6 +15,7 @@ from werkzeug.security import check_password_hash
 from ..audit import audit
 from ..clock import utcnow
 from ..extensions import db
+from ..pwa import HASHED_ENDPOINTS
 from ..models import LoginFailure, User
 from ..models.people import hash_password
 
@@ -125,8 +126,7 @@ def signed_out_reason() -> tuple[str, str]:
 # why everything else is refused).
 PASSWORD_CHANGE_ENDPOINTS = {"auth.account", "auth.password", "auth.logout", "auth.api_logout", "auth.api_session",
                              "auth.login", "auth.set_language", "static", "pwa.service_worker", "pwa.manifest",
-                             "pwa.app_shell", "pwa.shell_page", "pwa.offline", "pwa.favicon",
-                             "pwa.shell_script", "pwa.stylesheet_file"}
+                             "pwa.app_shell", "pwa.shell_page", "pwa.offline", "pwa.favicon", *HASHED_ENDPOINTS}
 
 
 def password_change_required() -> bool:
