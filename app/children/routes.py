@@ -1,6 +1,4 @@
 """Pages of children's files: lists, the file, the contact card, and the principal's editing."""
-import hashlib
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -10,7 +8,7 @@ from ..access import can, can_manage_children, children_query, get_child, requir
 from ..audit import audit
 from ..extensions import db
 from ..models import Child, Consent, Guardian, User, Village
-from ..photos.services import PhotoRejected, rejection_message, save_upload
+from ..photos.services import PhotoRejected, rejection_message, save_bytes
 from ..web import EmptyForm, arg_id, paginate, save_or_flash
 from . import bp
 from .forms import ChildForm, ConsentForm, GuardianForm, LeaveForm, NewChildForm, PairingForm
@@ -139,10 +137,8 @@ def guardian(child_id, guardian_id=None):
         upload = form.photo.data
         sha = None
         if upload and upload.filename:
-            photo = upload.read()
-            sha = hashlib.sha256(photo).hexdigest()
             try:  # the one photo pipeline and store, as the record form's photos; a refusal leaves nothing behind
-                save_upload(current_user, sha, photo)
+                sha = save_bytes(current_user, upload.read()).photo.sha256
             except PhotoRejected as e:
                 form.photo.errors.append(_("照片无法使用：%(why)s", why=rejection_message(e)))
                 return render_template("children/guardian_form.html", form=form, child=child, guardian=g), 400

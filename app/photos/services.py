@@ -1,6 +1,7 @@
 """Storing uploaded photos: the Pillow pipeline, the store and the Photo row, with nothing left behind on failure."""
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 from contextlib import contextmanager
@@ -106,6 +107,12 @@ def own_photo_ids(user: User, shas: set[str]) -> dict[str, int]:
         return {}
     return dict(db.session.execute(
         select(Photo.sha256, Photo.id).where(Photo.uploader_id == user.id, Photo.sha256.in_(shas))).all())
+
+
+def save_bytes(user: User, data: bytes, kind: str = "photo") -> Upload:
+    """save_upload of a web form's upload (the record form, a signature, a guardian's photo, a report's news photo):
+    stored under the hash of its bytes, where the phone names the hash it sends."""
+    return save_upload(user, hashlib.sha256(data).hexdigest(), data, kind=kind)
 
 
 def save_upload(user: User, sha: str, data: bytes, kind: str = "photo", looked: bool = False) -> Upload:

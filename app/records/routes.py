@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import uuid
 from datetime import datetime
 
@@ -18,7 +17,7 @@ from ..clock import CHINA, INPUT_FORMAT, as_utc, input_now, today_local
 from ..extensions import db
 from ..children.ordering import by_class
 from ..models import Child, Record, RecordPhoto
-from ..photos.services import PhotoRejected, rejection_message, save_upload
+from ..photos.services import PhotoRejected, rejection_message, save_bytes
 from ..web import EmptyForm, arg_id, paginate
 from . import bp
 from .counselling import emergency_url, is_high_risk
@@ -115,13 +114,10 @@ def _save_form(kind, original=None) -> dict:
     for f in request.files.getlist("photos"):
         if not f or not f.filename:
             continue
-        data = f.read()
-        sha = hashlib.sha256(data).hexdigest()
         try:
-            save_upload(current_user, sha, data)
+            hashes.append(save_bytes(current_user, f.read()).photo.sha256)
         except PhotoRejected as e:
             return {"photos": _("照片 %(name)s 无法使用：%(why)s", name=f.filename[:60], why=rejection_message(e))}
-        hashes.append(sha)
     fields = {}
     for fd in kind.fields:
         if fd.type == "bool":
@@ -164,12 +160,10 @@ def _save_signature(data_url: str) -> tuple[str | None, str | None]:
         data = base64.b64decode(data_url[len(prefix):], validate=True)
     except (binascii.Error, ValueError):
         return None, _("签名图片无法使用，请清除后重签。")
-    sha = hashlib.sha256(data).hexdigest()
     try:
-        save_upload(current_user, sha, data, kind="signature")
+        return save_bytes(current_user, data, kind="signature").photo.sha256, None
     except PhotoRejected:
         return None, _("签名图片无法使用，请清除后重签。")
-    return sha, None
 
 
 @bp.route("/children/<id:child_id>/records")

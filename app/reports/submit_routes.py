@@ -2,7 +2,6 @@
 whoever may open the report (the school's readers of the monthly report and the county's bureau)."""
 from __future__ import annotations
 
-import hashlib
 
 from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -14,7 +13,7 @@ from ..extensions import db
 from ..models import Photo, Record, RecordPhoto
 from ..photos.quota import check_upload_quota
 from ..photos.routes import send_photo
-from ..photos.services import PhotoRejected, rejection_message, save_upload
+from ..photos.services import PhotoRejected, rejection_message, save_bytes
 from ..web import EmptyForm, arg_id
 from . import bp
 from .monthly import monthly_report
@@ -58,7 +57,7 @@ def _chosen_photos() -> list[Photo]:
         if over is not None:
             raise SubmissionError("photos", over.message)
         try:
-            photos.append(save_upload(current_user, hashlib.sha256(data).hexdigest(), data).photo)
+            photos.append(save_bytes(current_user, data).photo)
         except PhotoRejected as e:
             raise SubmissionError("photos", _("照片 %(name)s 无法使用：%(why)s", name=f.filename[:60],
                                               why=rejection_message(e))) from None
