@@ -13,7 +13,7 @@ from ..audit import audit
 from ..clock import utcnow
 from ..extensions import db
 from ..models import REVIEW_OUTCOMES, School, SchoolReview, User
-from ..notify.services import notify, principal_ids
+from ..notify.services import notify, school_ids
 
 MAX_FINDINGS = 2000
 OUTCOME_LABELS = {"excellent": _l("优秀"), "good": _l("良好"), "pass": _l("合格"), "fail": _l("不合格"),
@@ -108,7 +108,7 @@ def record_review(school: School, user: User, form: dict) -> SchoolReview:
         text = _("教育局记录了本校的%(what)s：需整改，请在 %(day)s 前完成整改。", what=what, day=rectify_by.isoformat())
     else:
         text = _("教育局记录了本校的%(what)s：%(outcome)s。", what=what, outcome=outcome_label(outcome))
-    for uid in principal_ids(school.id):
+    for uid in school_ids(school.id, "read_reviews"):  # who may read it at /reports/reviews
         notify(uid, f"review:{review.id}:{now.timestamp():.0f}", "school_review", text, "/reports/reviews")
     return review
 

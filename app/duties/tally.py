@@ -10,6 +10,8 @@ A review decision or a deletion can move it back, so those recompute the child's
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 from sqlalchemy import and_, case, delete, event, func, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -62,21 +64,15 @@ def refresh(conn, child_ids) -> None:
         _upsert(conn, _latest(ids[i:i + 500]))
 
 
-_MERGE: dict[str, object] = {}  # dialect name -> merge's statement
-
-
+@lru_cache(maxsize=None)
 def _merge_statement(dialect: str):
     """The forward-only upsert of one tally row from bound values, built once per dialect: every record batch runs it,
     and a multi-row VALUES built afresh (with its CASE per column) cost more CPU than the rest of the batch's writes."""
-    stmt = _MERGE.get(dialect)
-    if stmt is None:
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        base = insert(DutyTally)
-        new = base.excluded
-        # The later of what is stored and what this transaction sees; NULL never wins.
-        stmt = _MERGE[dialect] = base.on_conflict_do_update(index_elements=[DutyTally.child_id], set_={
-            c.key: case((c.is_(None), new[c.key]), (new[c.key] > c, new[c.key]), else_=c) for c in COLUMNS.values()})
-    return stmt
+    base = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(DutyTally)
+    new = base.excluded
+    # The later of what is stored and what this transaction sees; NULL never wins.
+    return base.on_conflict_do_update(index_elements=[DutyTally.child_id], set_={
+        c.key: case((c.is_(None), new[c.key]), (new[c.key] > c, new[c.key]), else_=c) for c in COLUMNS.values()})
 
 
 def merge(conn, latest: dict[int, dict[str, object]]) -> None:

@@ -8,7 +8,8 @@ from ..clock import CHINA
 from ..duties.services import DUTY_KINDS, PERIOD_LABELS
 from ..incidents.services import CATEGORIES, CLOCKS, TARGET_LABELS
 from ..followups.services import STATUS_LABELS
-from ..records.kinds import ACTIVITY_TYPES, KINDS
+from ..activities.services import TYPE_LABELS
+from ..records.kinds import KINDS
 from ..verify.labels import CONFIRM_LABELS, REVIEW_LABELS
 from .xlsx import append_row, bold_header, workbook_bytes
 
@@ -131,13 +132,12 @@ def term_xlsx(rec: dict) -> bytes:
 
 def _term_care_sheets(wb, rec: dict) -> None:
     """The term record's activities held and follow-ups, one sheet each (a follow-up about counselling: no text)."""
-    types = dict(ACTIVITY_TYPES)
     acts = wb.create_sheet(_("集体活动"))
     bold_header(acts, [_("活动编号"), _("时间"), _("活动类型"), _("主题"), _("地点"), _("签到学生"), _("签到监护人"),
                        _("照片数"), _("纸质签到表")])
     for a in rec["activities"]:
         append_row(acts, [a["id"], a["occurred_at"].astimezone(CHINA).strftime("%Y-%m-%d %H:%M"),
-                          str(types.get(a["type"], a["type"])), a["title"], a["place"], a["children"], a["guardians"],
+                          str(TYPE_LABELS.get(a["type"], a["type"])), a["title"], a["place"], a["children"], a["guardians"],
                           a["photos"], _("是") if a["signin_sheet"] else _("否")])
     fus = wb.create_sheet(_("跟进"))
     bold_header(fus, [_("跟进编号"), _("班级"), _("学生"), _("要做什么"), _("负责人"), _("创建人"), _("完成期限"),
